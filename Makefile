@@ -1,0 +1,93 @@
+# hostflowd: one interface table, served as IF-MIB over AgentX and as sFlow v5.
+# See README.md for the two commands (make demo, make check).
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+DESTDIR   ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+NL_CFLAGS  := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_LIBS    := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
+SNMP_LIBS  := -lnetsnmpagent -lnetsnmp
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) -lpthread $(EXTRA_LDLIBS)
+
+# Pure rooms (no net-snmp, no kernel) go into the library the unit tests link.
+PURE_SRC := agent/log.c agent/util.c agent/config.c agent/ifmap.c agent/sflow_encode.c
+DAEMON_SRC := $(filter-out $(PURE_SRC),$(wildcard agent/*.c))
+PURE_OBJ := $(PURE_SRC:.c=.o)
+DAEMON_OBJ := $(DAEMON_SRC:.c=.o)
+UNIT_SRC := $(wildcard test/unit/check_*.c)
+UNIT_BIN := $(UNIT_SRC:.c=)
+# Unit tests of rooms that need the kernel side (iftable) link everything but main.
+LIB_OBJ := $(PURE_OBJ) $(filter-out agent/main.o,$(DAEMON_OBJ))
+
+.PHONY: all check unit integration demo bench install uninstall clean asan valgrind deps fuzz
+
+all: agent/hostflowd
+
+agent/hostflowd: $(PURE_OBJ) $(DAEMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+agent/%.o: agent/%.c $(wildcard agent/*.h)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+test/unit/check_%: test/unit/check_%.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done
+
+integration: agent/hostflowd
+	@bash test/integration/run.sh
+
+# The README's test command: every unit and integration test.
+check: deps-check all unit integration
+
+deps:
+	@bash test/deps.sh all
+
+deps-check:
+	@bash test/deps.sh check
+
+demo: deps all
+	@bash test/demo.sh
+
+bench: deps all
+	@bash test/bench/run.sh
+
+asan:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
+	$(MAKE) clean
+
+valgrind: all $(UNIT_BIN)
+	@bash test/valgrind.sh
+
+fuzz:
+	@bash test/fuzz/run.sh
+
+install: all
+	install -D -m 0755 agent/hostflowd $(DESTDIR)$(SBINDIR)/hostflowd
+	install -D -m 0644 docs/hostflowd.8 $(DESTDIR)$(MANDIR)/man8/hostflowd.8
+	install -D -m 0644 docs/hostflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5
+	install -D -m 0644 systemd/hostflowd.service $(DESTDIR)$(UNITDIR)/hostflowd.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/hostflow
+	@# Never overwrite an operator's configuration.
+	@for f in conf/hostflowd.conf; do \
+	  t=$(DESTDIR)$(SYSCONFDIR)/hostflow/$$(basename $$f); \
+	  if [ -e $$t ]; then echo "keeping existing $$t"; else install -m 0644 $$f $$t; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/hostflowd $(DESTDIR)$(MANDIR)/man8/hostflowd.8 \
+	      $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5 $(DESTDIR)$(UNITDIR)/hostflowd.service
+
+clean:
+	rm -f agent/*.o agent/hostflowd $(UNIT_BIN) test/unit/*.o

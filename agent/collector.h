@@ -1,0 +1,30 @@
+/* Where datagrams go: one non-blocking connected UDP socket per collector,
+ * IPv4 or IPv6. Sending never blocks; errors are counted and logged once per
+ * collector until it works again. Used by the sampler thread only. */
+#ifndef HF_COLLECTOR_H
+#define HF_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define COLLECTOR_MAX_DATAGRAM 1400
+
+struct collectors;
+
+/* Opens a socket per resolved collector; a collector that cannot be opened is
+ * logged and skipped (returns NULL only on allocation failure). */
+struct collectors *collectors_open(const struct cfg_collector *c, size_t n);
+void collectors_close(struct collectors *cs);
+/* Largest sFlow payload that crosses the path to every collector without
+ * fragmenting: min over collectors of (path MTU - IP - UDP header), capped at
+ * COLLECTOR_MAX_DATAGRAM. Re-reads the kernel's path MTU. */
+size_t collectors_max_payload(struct collectors *cs);
+/* Sends one datagram to every collector. */
+void collectors_send(struct collectors *cs, const void *buf, size_t len);
+/* Totals, for logs and tests. */
+uint64_t collectors_sent(const struct collectors *cs);
+uint64_t collectors_errors(const struct collectors *cs);
+
+#endif

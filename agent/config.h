@@ -1,0 +1,88 @@
+/* hostflowd.conf: a line-based file, parsed into one immutable struct.
+ * Every error is reported as "FILE:LINE: message" (LINE 0 when the file itself
+ * cannot be read). Nothing here touches the network except config_resolve(). */
+#ifndef HF_CONFIG_H
+#define HF_CONFIG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_DEFAULT_AGENTX     "/var/agentx/master"
+#define CFG_DEFAULT_RATE       400
+#define CFG_DEFAULT_POLLING    20
+#define CFG_DEFAULT_HEADER     128
+#define CFG_MAX_HEADER         256
+#define CFG_SFLOW_PORT         6343
+#define CFG_ALIAS_MAX          64   /* IF-MIB ifAlias is SIZE(0..64) */
+
+/* An IP address without port, IPv4 or IPv6. */
+struct hf_addr {
+	int family;          /* AF_INET or AF_INET6; 0 = unset */
+	uint8_t a[16];       /* 4 or 16 bytes used, network order */
+};
+
+/* `interface NAME [alias "TEXT"] [speed N[k|M|G]]` */
+struct cfg_iface {
+	char name[IFNAMSIZ];
+	int has_alias;
+	char alias[CFG_ALIAS_MAX + 1];
+	int has_speed;
+	uint64_t speed_bps;
+	int line;
+};
+
+/* `collector HOST [PORT]`; addr is filled by config_resolve() (or by the
+ * parser already when HOST is a numeric address). */
+struct cfg_collector {
+	char host[256];
+	uint16_t port;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int line;
+};
+
+/* `sample NAME [rate N]`; rate 0 = the global sampling_rate. */
+struct cfg_sample {
+	char name[IFNAMSIZ];
+	uint32_t rate;
+	int line;
+};
+
+struct config {
+	char *path;                  /* as given, for messages */
+	char agentx_socket[256];     /* default CFG_DEFAULT_AGENTX */
+	char ifindex_map[4096];      /* "" = none */
+	int ifindex_map_line;
+	char user[64];               /* `user NAME`: drop to it when started as root; "" = stay */
+
+	struct cfg_iface *ifaces;       size_t n_ifaces;
+	struct cfg_collector *collectors; size_t n_collectors;
+	struct cfg_sample *samples;     size_t n_samples;
+
+	struct hf_addr agent_address;   /* family 0 = unset */
+	char agent_interface[IFNAMSIZ]; /* "" = unset */
+	uint32_t sub_agent_id;          /* 0 */
+	uint32_t sampling_rate;         /* 400, >= 1 */
+	uint32_t polling_interval;      /* 20 s, 0 = off */
+	uint32_t header_bytes;          /* 128, 1..256 */
+};
+
+/* Reads and parses PATH. On error returns -1 and writes "FILE:LINE: message"
+ * into err; *out is untouched. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+/* Parses text of len bytes (may contain NULs: they are an error) as if read
+ * from a file called name. Used by config_load, the unit tests and the fuzzer. */
+int config_parse(const char *name, const char *text, size_t len,
+		 struct config **out, char *err, size_t errlen);
+/* Resolves every collector HOST that is not numeric (getaddrinfo). */
+int config_resolve(struct config *cfg, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+const struct cfg_iface *config_iface(const struct config *cfg, const char *name);
+/* Effective rate of a sample line. */
+uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s);
+
+#endif

@@ -1,0 +1,62 @@
+/* The kernel side: links of this network namespace through libnl-route-3.
+ * Produces plain structs; knows nothing of SNMP, sFlow or ifIndex policy. */
+#ifndef HF_NETLINK_H
+#define HF_NETLINK_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 64-bit interface counters as IF-MIB and sFlow want them, derived from
+ * IFLA_STATS64 by one function (nl_counters_from_stats64) for every user. */
+struct if_counters {
+	uint64_t in_octets, in_ucast, in_mcast, in_bcast, in_discards, in_errors, in_unknown;
+	uint64_t out_octets, out_ucast, out_mcast, out_bcast, out_discards, out_errors;
+};
+
+/* One link as the kernel reports it. */
+struct nl_link {
+	int kindex;
+	char name[IFNAMSIZ];
+	char alias[256];          /* IFLA_IFALIAS, "" when none */
+	unsigned arphrd;          /* ARPHRD_* */
+	uint32_t iftype;          /* IANAifType, from nl_iftype_from_arphrd() */
+	uint32_t mtu;
+	uint8_t mac[32];
+	uint8_t maclen;
+	int admin_up;             /* IFF_UP */
+	int promisc;              /* IFF_PROMISC */
+	int oper;                 /* IF-MIB ifOperStatus 1..7, from IFLA_OPERSTATE */
+	uint64_t speed_bps;       /* ethtool; 0 when unknown */
+	struct if_counters ctr;
+};
+
+struct netlink;
+
+/* Opens the event socket (RTNLGRP_LINK) and the dump socket. */
+struct netlink *netlink_open(char *err, size_t errlen);
+void netlink_close(struct netlink *nl);
+/* fd to poll for link events. */
+int netlink_event_fd(const struct netlink *nl);
+/* Reads all pending events without blocking; returns 1 when links changed
+ * (a dump is due), 0 when nothing did, -1 on a socket error (the caller
+ * should dump anyway: events may have been lost). */
+int netlink_drain_events(struct netlink *nl);
+/* Dumps every link of the namespace, one entry per kernel ifindex (libnl can
+ * hold a second AF_INET6 object per ifindex: de-duplicated here). Speed is
+ * read with ethtool only for new links and links whose state changed since
+ * the last dump. *out is malloc'd, caller frees. Returns 0 or -1. */
+int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n);
+
+/* IANAifType for an ARPHRD_* value: the one mapping used by IF-MIB and sFlow. */
+uint32_t nl_iftype_from_arphrd(unsigned arphrd);
+
+/* A private socket for reading one link's counters (the sampler owns one).
+ * Not shared between threads. */
+struct nl_stats;
+struct nl_stats *nl_stats_open(void);
+void nl_stats_close(struct nl_stats *s);
+/* Fills counters of kernel ifindex; returns 0, or -1 when the link is gone. */
+int nl_stats_read(struct nl_stats *s, int kindex, struct if_counters *out);
+
+#endif
