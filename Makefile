@@ -6,6 +6,8 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+DATADIR   ?= $(PREFIX)/share/hostflow
 DESTDIR   ?=
 
 CC      ?= cc
@@ -77,17 +79,27 @@ install: all
 	install -D -m 0755 agent/hostflowd $(DESTDIR)$(SBINDIR)/hostflowd
 	install -D -m 0644 docs/hostflowd.8 $(DESTDIR)$(MANDIR)/man8/hostflowd.8
 	install -D -m 0644 docs/hostflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5
-	install -D -m 0644 systemd/hostflowd.service $(DESTDIR)$(UNITDIR)/hostflowd.service
-	install -d $(DESTDIR)$(SYSCONFDIR)/hostflow
-	@# Never overwrite an operator's configuration.
-	@for f in conf/hostflowd.conf; do \
-	  t=$(DESTDIR)$(SYSCONFDIR)/hostflow/$$(basename $$f); \
-	  if [ -e $$t ]; then echo "keeping existing $$t"; else install -m 0644 $$f $$t; fi; \
-	done
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/examples
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/hostflowd.service > $(DESTDIR)$(UNITDIR)/hostflowd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/hostflowd.service
+	install -D -m 0644 systemd/hostflow.sysusers $(DESTDIR)$(SYSUSERSDIR)/hostflow.conf
+	install -m 0644 conf/* $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 systemd/snmpd.service.d/hostflow.conf $(DESTDIR)$(DATADIR)/examples/snmpd.service.d-hostflow.conf
+	@# Never overwrite an operator's file in /etc.
+	@$(call install_keep,conf/hostflowd.conf,$(DESTDIR)$(SYSCONFDIR)/hostflow/hostflowd.conf)
+	@$(call install_keep,systemd/snmpd.service.d/hostflow.conf,$(DESTDIR)$(SYSCONFDIR)/systemd/system/snmpd.service.d/hostflow.conf)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostflowd $(DESTDIR)$(MANDIR)/man8/hostflowd.8 \
-	      $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5 $(DESTDIR)$(UNITDIR)/hostflowd.service
+	      $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5 $(DESTDIR)$(UNITDIR)/hostflowd.service \
+	      $(DESTDIR)$(SYSUSERSDIR)/hostflow.conf
+	rm -rf $(DESTDIR)$(DATADIR)
+	@echo "kept $(SYSCONFDIR)/hostflow and the snmpd drop-in: remove them by hand if you want them gone"
+
+# install_keep SRC,DST: install unless DST exists.
+define install_keep
+if [ -e $(2) ]; then echo "keeping existing $(2)"; else install -D -m 0644 $(1) $(2); fi
+endef
 
 clean:
 	rm -f agent/*.o agent/hostflowd $(UNIT_BIN) test/unit/*.o
