@@ -1,0 +1,193 @@
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* A 512-byte frame holds the tpacket2 header, the sockaddr_ll, the kernel's
+ * alignment padding and CAPTURE_MAX_SNAPLEN bytes of packet. */
+#define RING_FRAME_SIZE 512u
+#define RING_FRAMES     512u
+
+struct capture {
+	int fd;
+	uint8_t *ring;
+	size_t ring_len;
+	unsigned frame_size, frames, head;
+};
+
+/* The classic BPF program: `ld rand; mod #N; jneq #0, drop; ret #snaplen;
+ * drop: ret #0`. Comparing with 0 (not 1) keeps N = 1 meaning "every packet". */
+static void build_filter(struct sock_filter prog[5], uint32_t rate, uint32_t snaplen)
+{
+	struct sock_filter p[5] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, rate),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, snaplen),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+
+	memcpy(prog, p, sizeof p);
+}
+
+int capture_set_filter(struct capture *c, uint32_t rate, uint32_t snaplen)
+{
+	struct sock_filter prog[5];
+	struct sock_fprog fp = { .len = 5, .filter = prog };
+
+	if (rate < 1 || snaplen < 1 || snaplen > CAPTURE_MAX_SNAPLEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	build_filter(prog, rate, snaplen);
+	/* The kernel swaps the program atomically: no packet sees neither. */
+	return setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
+}
+
+static int setup_ring(struct capture *c)
+{
+	int ver = TPACKET_V2;
+	long page = sysconf(_SC_PAGESIZE);
+	struct tpacket_req req;
+
+	if (page < (long)RING_FRAME_SIZE)
+		page = 4096;
+	if (setsockopt(c->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof ver) < 0)
+		return -1;
+	req.tp_block_size = (unsigned)page;
+	req.tp_frame_size = RING_FRAME_SIZE;
+	req.tp_frame_nr = RING_FRAMES;
+	req.tp_block_nr = RING_FRAMES / (req.tp_block_size / RING_FRAME_SIZE);
+	if (setsockopt(c->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+		return -1;
+	c->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
+	c->ring = mmap(NULL, c->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->ring == MAP_FAILED) {
+		c->ring = NULL;
+		return -1;
+	}
+	c->frame_size = req.tp_frame_size;
+	c->frames = req.tp_frame_nr;
+	return 0;
+}
+
+static int bind_link(struct capture *c, int kindex)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = kindex,
+	};
+
+	return bind(c->fd, (struct sockaddr *)&sll, sizeof sll);
+}
+
+struct capture *capture_open(int kindex, uint32_t rate, uint32_t snaplen,
+			     char *err, size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof *c);
+	const char *step;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Protocol 0: nothing is queued until bind(), after the filter is on. */
+	step = "socket(AF_PACKET)";
+	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0)
+		goto fail;
+	step = "SO_ATTACH_FILTER";
+	if (capture_set_filter(c, rate, snaplen) < 0)
+		goto fail;
+	step = "PACKET_RX_RING";
+	if (setup_ring(c) < 0)
+		goto fail;
+	step = "bind";
+	if (bind_link(c, kindex) < 0)
+		goto fail;
+	return c;
+fail:
+	snprintf(err, errlen, "%s: %s", step, strerror(errno));
+	capture_close(c);
+	return NULL;
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	if (c->ring)
+		munmap(c->ring, c->ring_len);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+int capture_fd(const struct capture *c)
+{
+	return c->fd;
+}
+
+static void frame_view(struct tpacket2_hdr *h, struct capture_frame *f)
+{
+	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)
+		((uint8_t *)h + TPACKET_ALIGN(sizeof *h));
+
+	f->data = (const uint8_t *)h + h->tp_mac;
+	f->caplen = h->tp_snaplen;
+	f->len = h->tp_len;
+	f->outgoing = sll->sll_pkttype == PACKET_OUTGOING;
+}
+
+unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx)
+{
+	unsigned done = 0;
+
+	while (done < max) {
+		struct tpacket2_hdr *h = (struct tpacket2_hdr *)
+			(c->ring + (size_t)c->head * c->frame_size);
+		struct capture_frame f;
+
+		/* Acquire: the frame's bytes are the kernel's until status says USER. */
+		if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+			break;
+		frame_view(h, &f);
+		if (h->tp_mac + (size_t)f.caplen <= c->frame_size)
+			fn(ctx, &f);
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		c->head = (c->head + 1) % c->frames;
+		done++;
+	}
+	return done;
+}
+
+int capture_clear_error(struct capture *c)
+{
+	int e = 0;
+	socklen_t len = sizeof e;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		return errno;
+	return e;
+}
+
+uint32_t capture_take_drops(struct capture *c)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof st;
+
+	/* The kernel resets both counters on every read. */
+	if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return 0;
+	return st.tp_drops;
+}
