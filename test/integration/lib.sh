@@ -1,0 +1,465 @@
+# shellcheck shell=bash
+# Integration test library: sourced by every test/integration/test_*.sh.
+# Needs root (network namespaces). Everything a test creates is removed on
+# exit, even on failure or Ctrl-C. Keep this API stable: other rooms use it.
+#
+# Setup and cleanup
+#   hf_init NAME              work dir $HF_DIR, namespace prefix $HF_NS (short,
+#                             pid-based: name namespaces "${HF_NS}a" etc.),
+#                             traps EXIT/INT/TERM to hf_cleanup. Call first.
+#   hf_ns_add NS              create namespace NS (lo up); removed at exit.
+#   hf_veth NS1 IF1 NS2 IF2   veth pair IF1 in NS1, IF2 in NS2 (may be equal), both up.
+#   hf_bridge NS BR IF...     bridge BR in NS with ports IF..., all up.
+#   hf_tun NS NAME            tun NAME in NS held open (carrier) by
+#                             test/tools/tunhold.py, up.
+#   hf_tun_inject NS NAME v4|v6 COUNT [PAYLOAD]
+#                             the helper writes COUNT UDP packets into the tun
+#                             (the kernel receives them on NAME); returns when done.
+#   hf_bg NS LOG CMD...       start CMD in NS in the background (stdout+stderr to
+#                             LOG), killed at exit; its pid is in $HF_LAST_PID.
+#   hf_kill PID               SIGTERM PID, wait (deadline 5 s, then SIGKILL).
+#   hf_cleanup                what the trap runs.
+# snmpd (one private master per test, in one namespace)
+#   hf_snmpd_start NS         snmpd master in NS on udp 127.0.0.1:$HF_SNMP_PORT,
+#                             own ifTable/ifXTable disabled (-I -ifTable,ifXTable),
+#                             AgentX at $HF_AGENTX; waits until sysName.0 answers.
+#   hf_snmpd_builtin_start NS the same without -I: snmpd's own IF-MIB, no AgentX use.
+#   hf_snmpd_stop / hf_snmpd_restart
+#                             $HF_SNMPD_PID, $HF_SNMPD_NS, $HF_DIR/snmpd.log.
+# hostflowd
+#   hf_hostflowd_start NS CONF [ARGS...]
+#                             agent/hostflowd -f -c CONF ARGS in NS, stderr to
+#                             $HF_DIR/hostflowd.log; waits (10 s) until
+#                             ifNumber.0 answers through snmpd. $HF_HOSTFLOWD_PID.
+#   hf_hostflowd_stop         SIGTERM, wait; fails unless it exits with status 0.
+#   hf_conf FILE [LINES...]   writes a hostflowd config with agentx_socket
+#                             $HF_AGENTX followed by LINES (one per argument).
+# SNMP queries (numeric OIDs, -On, SNMPv2c community public, private port)
+#   hf_snmp NS get|getnext|walk|bulkwalk|bulkget ARGS...
+#                             snmpget/... output, e.g. ".1.3.6.1.2.1.2.1.0 = INTEGER: 4".
+#   hf_snmp_val NS OID        the value of one GET, without type ("-Oqv"; strings
+#                             unquoted); non-zero when missing (noSuch*).
+#   hf_snmp_col NS COLUMN_OID "INDEX VALUE" per row of a walk, values as -Oqv.
+# Waiting and results
+#   hf_wait_for TIMEOUT_S CMD...   re-runs CMD (every 50 ms) until it succeeds;
+#                                  non-zero when TIMEOUT_S (may be fractional) passes.
+#   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY / t_check NAME CMD...
+#   t_done                    prints "N passed, M failed"; non-zero if any failed.
+#   t_diag TEXT...            a "# " comment line in the output.
+# Variables: HF_ROOT (repo root), HF_BIN (agent/hostflowd), HF_TOOLS.
+
+HF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HF_BIN=${HF_BIN:-$HF_ROOT/agent/hostflowd}
+HF_TOOLS=$HF_ROOT/test/tools
+HF_SNMP_PORT=${HF_SNMP_PORT:-1161}
+
+# IF-MIB, numeric (Debian ships no MIB text).
+OID_SYSNAME=.1.3.6.1.2.1.1.5.0
+OID_IFNUMBER=.1.3.6.1.2.1.2.1.0
+OID_IFTABLE=.1.3.6.1.2.1.2.2
+OID_IFENTRY=.1.3.6.1.2.1.2.2.1
+OID_IFXTABLE=.1.3.6.1.2.1.31.1.1
+OID_IFXENTRY=.1.3.6.1.2.1.31.1.1.1
+OID_IFTABLELASTCHANGE=.1.3.6.1.2.1.31.1.5.0
+
+_hf_t_n=0
+_hf_t_pass=0
+_hf_t_fail=0
+_hf_t_skip=0
+_hf_pids=()
+_hf_nss=()
+_hf_cleaned=0
+
+hf_die() {
+	echo "Bail out! $*" >&2
+	exit 1
+}
+
+hf_init() {
+	local name=${1:?hf_init NAME}
+	((EUID == 0)) || hf_die "$name: must run as root (network namespaces)"
+	HF_NAME=$name
+	HF_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hf-$name.XXXXXX") || hf_die "mktemp failed"
+	# Namespace names must be short and unique between concurrent tests.
+	HF_NS="hf$$"
+	trap 'hf_cleanup' EXIT
+	trap 'hf_cleanup; trap - INT; kill -INT $$' INT
+	trap 'hf_cleanup; exit 143' TERM
+	echo "# $name: work dir $HF_DIR, namespaces ${HF_NS}*"
+}
+
+# --- time and waiting -------------------------------------------------------
+
+# Microseconds of wall time (bash 5 EPOCHREALTIME, no fork).
+_hf_now_us() {
+	local t=${EPOCHREALTIME}
+	echo $((10#${t%.*} * 1000000 + 10#${t#*.}))
+}
+
+# Seconds (may be fractional) as microseconds.
+_hf_s_to_us() {
+	local s=$1 int frac
+	int=${s%.*}
+	frac=0
+	[[ $s == *.* ]] && frac=${s#*.}
+	frac=${frac}000000
+	frac=${frac:0:6}
+	echo $((10#${int:-0} * 1000000 + 10#$frac))
+}
+
+hf_wait_for() {
+	local timeout=$1
+	shift
+	local deadline=$(($(_hf_now_us) + $(_hf_s_to_us "$timeout")))
+	while true; do
+		"$@" >/dev/null 2>&1 && return 0
+		(($(_hf_now_us) >= deadline)) && break
+		sleep 0.05
+	done
+	# One last try after the deadline, so a slow first try still counts.
+	"$@" >/dev/null 2>&1
+}
+
+# --- processes --------------------------------------------------------------
+
+_hf_track() {
+	_hf_pids+=("$1")
+}
+
+hf_bg() {
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >>"$log" 2>&1 </dev/null &
+	HF_LAST_PID=$!
+	_hf_track "$HF_LAST_PID"
+}
+
+_hf_alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+_hf_gone() {
+	! _hf_alive "$1"
+}
+
+# SIGTERM, then SIGKILL after 5 s; reaps the child if it is ours.
+hf_kill() {
+	local pid=$1
+	_hf_alive "$pid" || {
+		wait "$pid" 2>/dev/null
+		return 0
+	}
+	kill -TERM "$pid" 2>/dev/null
+	if ! hf_wait_for 5 _hf_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		hf_wait_for 2 _hf_gone "$pid"
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+hf_cleanup() {
+	((_hf_cleaned)) && return 0
+	_hf_cleaned=1
+	local pid ns p
+	for pid in "${_hf_pids[@]}"; do
+		_hf_alive "$pid" && kill -CONT "$pid" 2>/dev/null
+		hf_kill "$pid"
+	done
+	for ns in "${_hf_nss[@]}"; do
+		# Anything still running in our namespaces was started by this test.
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [[ -n ${HF_KEEP:-} ]]; then
+		echo "# kept $HF_DIR (HF_KEEP set)"
+	elif [[ -n ${HF_DIR:-} && -d $HF_DIR ]]; then
+		rm -rf "$HF_DIR"
+	fi
+	return 0
+}
+
+# --- links ------------------------------------------------------------------
+
+hf_ns_add() {
+	local ns=$1
+	ip netns add "$ns" || return 1
+	_hf_nss+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+hf_veth() {
+	local ns1=$1 if1=$2 ns2=$3 if2=$4
+	ip -n "$ns1" link add "$if1" type veth peer name "$if2" netns "$ns2" || return 1
+	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
+}
+
+hf_bridge() {
+	local ns=$1 br=$2 port
+	shift 2
+	ip -n "$ns" link add "$br" type bridge || return 1
+	for port in "$@"; do
+		ip -n "$ns" link set "$port" master "$br" || return 1
+		ip -n "$ns" link set "$port" up || return 1
+	done
+	ip -n "$ns" link set "$br" up
+}
+
+_hf_file_has() {
+	grep -q "$2" "$1" 2>/dev/null
+}
+
+hf_tun() {
+	local ns=$1 name=$2
+	local out=$HF_DIR/tun-$ns-$name.out
+	hf_bg "$ns" "$out" python3 "$HF_TOOLS/tunhold.py" serve "$name" \
+		"$HF_DIR/tun-$ns-$name.sock"
+	if ! hf_wait_for 10 _hf_file_has "$out" '^ready'; then
+		echo "# hf_tun: helper did not start:" >&2
+		sed 's/^/#   /' "$out" >&2
+		return 1
+	fi
+	ip -n "$ns" link set "$name" up
+}
+
+hf_tun_inject() {
+	local ns=$1 name=$2
+	shift 2
+	python3 "$HF_TOOLS/tunhold.py" send "$HF_DIR/tun-$ns-$name.sock" inject "$@" >/dev/null
+}
+
+# --- snmpd ------------------------------------------------------------------
+
+HF_AGENTX=
+HF_SNMPD_PID=
+HF_SNMPD_NS=
+_hf_snmpd_flags=()
+
+_hf_snmpd_conf() {
+	local conf=$HF_DIR/snmpd.conf
+	cat >"$conf" <<-EOF
+		# private master for hostflowd integration tests
+		master agentx
+		agentXSocket unix:$HF_AGENTX
+		agentXTimeout 1
+		agentXRetries 1
+		agentAddress udp:127.0.0.1:$HF_SNMP_PORT
+		rocommunity public 127.0.0.1
+		sysName hostflow-test
+		sysLocation test namespace
+		sysContact nobody
+	EOF
+	echo "$conf"
+}
+
+# A short timeout: until snmpd binds its port, a query waits for all of it.
+_hf_snmpd_ready() {
+	hf_snmp "$1" get -Oqv -t 0.3 -r 0 $OID_SYSNAME 2>/dev/null | grep -q hostflow-test
+}
+
+_hf_snmpd_launch() {
+	local ns=$1 conf
+	shift
+	_hf_snmpd_flags=("$@")
+	HF_AGENTX=$HF_DIR/agentx.sock
+	HF_SNMPD_NS=$ns
+	conf=$(_hf_snmpd_conf)
+	mkdir -p "$HF_DIR/snmp-persist"
+	rm -f "$HF_AGENTX" "$HF_DIR/snmpd.pid"
+	hf_bg "$ns" "$HF_DIR/snmpd.out" env SNMP_PERSISTENT_DIR="$HF_DIR/snmp-persist" \
+		snmpd -f -C -c "$conf" "$@" -Lf "$HF_DIR/snmpd.log" -p "$HF_DIR/snmpd.pid"
+	HF_SNMPD_PID=$HF_LAST_PID
+	if ! hf_wait_for 10 _hf_snmpd_ready "$ns"; then
+		echo "# snmpd did not answer in 10 s; its log:" >&2
+		sed 's/^/#   /' "$HF_DIR/snmpd.log" "$HF_DIR/snmpd.out" >&2 2>/dev/null
+		return 1
+	fi
+}
+
+hf_snmpd_start() {
+	_hf_snmpd_launch "$1" -I -ifTable,ifXTable
+}
+
+hf_snmpd_builtin_start() {
+	_hf_snmpd_launch "$1"
+}
+
+hf_snmpd_stop() {
+	[[ -n $HF_SNMPD_PID ]] || return 0
+	hf_kill "$HF_SNMPD_PID"
+	HF_SNMPD_PID=
+}
+
+hf_snmpd_restart() {
+	local ns=$HF_SNMPD_NS
+	hf_snmpd_stop
+	_hf_snmpd_launch "$ns" "${_hf_snmpd_flags[@]}"
+}
+
+# --- SNMP queries -----------------------------------------------------------
+
+hf_snmp() {
+	local ns=$1 op=$2 tool
+	shift 2
+	case $op in
+	get) tool=snmpget ;;
+	getnext) tool=snmpgetnext ;;
+	walk) tool=snmpwalk ;;
+	bulkwalk) tool=snmpbulkwalk ;;
+	bulkget) tool=snmpbulkget ;;
+	*)
+		echo "hf_snmp: unknown operation $op" >&2
+		return 2
+		;;
+	esac
+	# Options (words starting with -) go before the agent, OIDs after.
+	local -a opts=() oids=()
+	while (($#)); do
+		case $1 in
+		-C | -O | -t | -r | -m | -M) opts+=("$1" "$2"); shift 2 ;;
+		-*) opts+=("$1"); shift ;;
+		*) oids+=("$1"); shift ;;
+		esac
+	done
+	MIBS= ip netns exec "$ns" "$tool" -v2c -c public -On -t 2 -r 1 "${opts[@]}" \
+		"127.0.0.1:$HF_SNMP_PORT" "${oids[@]}"
+}
+
+hf_snmp_val() {
+	local ns=$1 oid=$2 out
+	out=$(hf_snmp "$ns" get -Oqv "$oid" 2>/dev/null) || return 1
+	case $out in
+	"No Such Object"* | "No Such Instance"* | "No more variables"*) return 1 ;;
+	esac
+	# -Oqv quotes strings; strip one pair.
+	if [[ $out == \"*\" ]]; then
+		out=${out#\"}
+		out=${out%\"}
+	fi
+	printf '%s\n' "$out"
+}
+
+hf_snmp_col() {
+	local ns=$1 col=$2 line idx val
+	hf_snmp "$ns" walk -Oq "$col" 2>/dev/null | while IFS= read -r line; do
+		[[ $line == "$col".* ]] || continue
+		idx=${line%% *}
+		idx=${idx#"$col".}
+		val=${line#* }
+		if [[ $val == \"*\" ]]; then
+			val=${val#\"}
+			val=${val%\"}
+		fi
+		printf '%s %s\n' "$idx" "$val"
+	done
+}
+
+# --- hostflowd --------------------------------------------------------------
+
+HF_HOSTFLOWD_PID=
+
+hf_conf() {
+	local file=$1 line
+	shift
+	{
+		echo "# written by $HF_NAME"
+		echo "agentx_socket $HF_AGENTX"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} >"$file"
+}
+
+_hf_hostflowd_serving() {
+	_hf_alive "$HF_HOSTFLOWD_PID" || return 2
+	hf_snmp_val "$HF_SNMPD_NS" $OID_IFNUMBER >/dev/null
+}
+
+hf_hostflowd_start() {
+	local ns=$1 conf=$2
+	shift 2
+	[[ -x $HF_BIN ]] || {
+		echo "# $HF_BIN is not built" >&2
+		return 1
+	}
+	hf_bg "$ns" "$HF_DIR/hostflowd.log" "$HF_BIN" -f -c "$conf" "$@"
+	HF_HOSTFLOWD_PID=$HF_LAST_PID
+	if ! hf_wait_for 10 _hf_hostflowd_serving; then
+		echo "# hostflowd did not serve ifNumber.0 within 10 s; its log:" >&2
+		tail -n 30 "$HF_DIR/hostflowd.log" | sed 's/^/#   /' >&2
+		return 1
+	fi
+}
+
+hf_hostflowd_stop() {
+	local pid=$HF_HOSTFLOWD_PID rc
+	[[ -n $pid ]] || return 0
+	HF_HOSTFLOWD_PID=
+	if ! _hf_alive "$pid"; then
+		wait "$pid"
+		rc=$?
+		echo "# hostflowd had already exited with status $rc" >&2
+		return 1
+	fi
+	kill -TERM "$pid"
+	if ! hf_wait_for 10 _hf_gone "$pid"; then
+		echo "# hostflowd ignored SIGTERM for 10 s" >&2
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	if ((rc != 0)); then
+		echo "# hostflowd exited with status $rc; log tail:" >&2
+		tail -n 10 "$HF_DIR/hostflowd.log" | sed 's/^/#   /' >&2
+		return 1
+	fi
+}
+
+# --- results ----------------------------------------------------------------
+
+t_diag() {
+	echo "# $*"
+}
+
+t_ok() {
+	_hf_t_n=$((_hf_t_n + 1))
+	_hf_t_pass=$((_hf_t_pass + 1))
+	echo "ok $_hf_t_n - $1"
+}
+
+t_fail() {
+	_hf_t_n=$((_hf_t_n + 1))
+	_hf_t_fail=$((_hf_t_fail + 1))
+	echo "not ok $_hf_t_n - $1: ${2:-failed}"
+}
+
+t_skip() {
+	_hf_t_n=$((_hf_t_n + 1))
+	_hf_t_skip=$((_hf_t_skip + 1))
+	echo "ok $_hf_t_n - $1 # SKIP ${2:-}"
+}
+
+# Runs CMD; on failure shows the first lines of its output.
+t_check() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if ((rc == 0)); then
+		t_ok "$name"
+		return 0
+	fi
+	t_fail "$name" "exit $rc from: $*"
+	[[ -n $out ]] && printf '%s\n' "$out" | head -n 15 | sed 's/^/#   /'
+	return 1
+}
+
+t_done() {
+	((_hf_t_skip)) && echo "# $_hf_t_skip skipped"
+	echo "$_hf_t_pass passed, $_hf_t_fail failed"
+	((_hf_t_fail == 0))
+}
