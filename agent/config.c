@@ -1,0 +1,872 @@
+/* hostflowd.conf: one directive a line, parsed into one struct config.
+ *
+ * Byte rules (a choice, documented in hostflowd.conf(5)): outside comments only
+ * printable ASCII, spaces and tabs are accepted, so names, aliases, paths and
+ * hosts are plain ASCII and no UTF-8 validation is needed; comments may hold
+ * any byte but NUL. A trailing CR is ignored so CRLF files load. */
+#include "config.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 4095
+#define FILE_MAX_BYTES (1024 * 1024)
+#define MAX_WORDS      16
+#define MAX_COLLECTORS 16
+#define UNIX_PATH_MAX  107  /* sizeof(sun_path) - 1 */
+#define U32_MAX        4294967295ULL
+
+struct word {
+	char *s;
+	int quoted;
+};
+
+enum single { S_AGENTX, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
+	      S_HEADER, S_USER, S_COUNT };
+
+struct parser {
+	const char *name;
+	int line;
+	struct config *cfg;
+	char *err;
+	size_t errlen;
+	int seen[S_COUNT];     /* line of each single-valued directive, 0 = not yet */
+	size_t cap_ifaces, cap_collectors, cap_samples;
+};
+
+struct directive {
+	const char *name;
+	int min_args, max_args;
+	int single;            /* enum single, or -1 for repeatable */
+	const char *usage;
+	int (*fn)(struct parser *p, int argc, struct word *w);
+};
+
+static int perr(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, p->line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* 0: ok; -1: not decimal digits; -2: negative; -3: does not fit in 64 bits. */
+static int parse_u64(const char *s, uint64_t *v)
+{
+	const char *c;
+	char *end;
+
+	if (s[0] == '-' && s[1] >= '0' && s[1] <= '9')
+		return -2;
+	if (!*s)
+		return -1;
+	for (c = s; *c; c++)
+		if (*c < '0' || *c > '9')
+			return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno == ERANGE ? -3 : 0;
+}
+
+static int parse_num(struct parser *p, const char *what, const char *s,
+		     uint64_t min, uint64_t max, uint64_t *v)
+{
+	static const char *const why[] = { "", "is not a number (decimal digits only)",
+					   "is out of range (negative)",
+					   "is out of range (too large)" };
+	int r = parse_u64(s, v);
+
+	if (r < 0)
+		return perr(p, "%s: '%s' %s; allowed %llu..%llu", what, s, why[-r],
+			    (unsigned long long)min, (unsigned long long)max);
+	if (*v < min || *v > max)
+		return perr(p, "%s: '%s' is out of range; allowed %llu..%llu", what, s,
+			    (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+/* Linux's dev_valid_name(), restricted to printable ASCII. */
+static int valid_ifname(const char *s)
+{
+	size_t len = strlen(s);
+	const char *c;
+
+	if (len < 1 || len >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+	for (c = s; *c; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c > '~' ||
+		    *c == '/' || *c == ':')
+			return 0;
+	return 1;
+}
+
+static int check_ifname(struct parser *p, const char *what, const char *s)
+{
+	if (valid_ifname(s))
+		return 0;
+	return perr(p, "%s: '%s' is not a valid interface name (1..15 printable "
+		    "ASCII bytes, no '/', ':' or space, not '.' or '..')", what, s);
+}
+
+/* RFC 1123 host name, one trailing dot allowed; a last label of digits
+ * only would be a mistyped IPv4 address (999.1.1.1), not a name. */
+static int valid_dnsname(const char *s)
+{
+	size_t len = strlen(s), lab = 0, i;
+	int alldigits = 1;
+
+	if (len > 1 && s[len - 1] == '.')
+		len--;
+	if (len < 1 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return 0;
+			lab = 0;
+			alldigits = 1;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if ((lab == 0 && c == '-') || ++lab > 63)
+			return 0;
+		if (c < '0' || c > '9')
+			alldigits = 0;
+	}
+	return lab > 0 && s[len - 1] != '-' && !alldigits;
+}
+
+/* A numeric host into a socket address; IPv4 strictly dotted-quad. */
+static int numeric_sockaddr(const char *host, uint16_t port,
+			    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_family = AF_INET6, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res;
+	char serv[8];
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof *sin;
+		return 1;
+	}
+	if (!strchr(host, ':'))
+		return 0;
+	snprintf(serv, sizeof serv, "%u", port);
+	if (getaddrinfo(host, serv, &hints, &res))
+		return 0;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 1;
+}
+
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 8;
+	na = realloc(arr, ncap * size);
+	if (na)
+		*cap = ncap;
+	return na;
+}
+
+static int d_agentx(struct parser *p, int argc, struct word *w)
+{
+	const char *s = w[1].s, *rest, *colon;
+	char host[256];
+	uint64_t port;
+	size_t hl;
+
+	(void)argc;
+	if (strlen(s) >= sizeof p->cfg->agentx_socket)
+		return perr(p, "agentx_socket: value is longer than %zu bytes",
+			    sizeof p->cfg->agentx_socket - 1);
+	rest = !strncmp(s, "unix:", 5) ? s + 5 : s;
+	if (rest[0] == '/') {
+		if (strlen(rest) > UNIX_PATH_MAX)
+			return perr(p, "agentx_socket: socket path is longer than %d bytes",
+				    UNIX_PATH_MAX);
+		goto ok;
+	}
+	if (strncmp(s, "tcp:", 4))
+		goto bad;
+	rest = s + 4;
+	colon = strrchr(rest, ':');
+	if (!colon || parse_u64(colon + 1, &port) || port < 1 || port > 65535)
+		return perr(p, "agentx_socket: '%s' needs a port 1..65535 after the "
+			    "last ':'", s);
+	hl = colon - rest;
+	if (hl >= sizeof host)
+		goto bad;
+	memcpy(host, rest, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		struct in6_addr a6;
+
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) == 1)
+			goto ok;
+	} else {
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, host, &a4) == 1 || valid_dnsname(host))
+			goto ok;
+	}
+	return perr(p, "agentx_socket: bad host '%s' in '%s'", host, s);
+ok:
+	hf_strlcpy(p->cfg->agentx_socket, s, sizeof p->cfg->agentx_socket);
+	return 0;
+bad:
+	return perr(p, "agentx_socket: '%s' is not an absolute path, unix:/PATH, "
+		    "tcp:HOST:PORT or tcp:[IPv6]:PORT", s);
+}
+
+static int d_map(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	if (strlen(w[1].s) >= sizeof p->cfg->ifindex_map)
+		return perr(p, "ifindex_map: path is too long");
+	hf_strlcpy(p->cfg->ifindex_map, w[1].s, sizeof p->cfg->ifindex_map);
+	p->cfg->ifindex_map_line = p->line;
+	return 0;
+}
+
+static int parse_speed(struct parser *p, const char *name, const char *s,
+		       uint64_t *bps)
+{
+	char digits[32];
+	size_t len = strlen(s);
+	uint64_t mult = 1, v = 0;
+	int r;
+
+	if (len && (s[len - 1] == 'k' || s[len - 1] == 'M' || s[len - 1] == 'G')) {
+		mult = s[len - 1] == 'k' ? 1000 : s[len - 1] == 'M' ? 1000000 : 1000000000;
+		len--;
+	}
+	if (len == 0 || len >= sizeof digits)
+		r = len ? -3 : -1;
+	else {
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		r = parse_u64(digits, &v);
+	}
+	if (r == 0 && (v == 0 || v > UINT64_MAX / mult))
+		r = v ? -3 : -4;
+	if (r == 0) {
+		*bps = v * mult;
+		return 0;
+	}
+	return perr(p, "interface %s: speed '%s' %s; expected N, Nk, NM or NG bit/s, "
+		    "N > 0", name, s,
+		    r == -1 ? "is not a number" : r == -2 ? "is negative" :
+		    r == -3 ? "is too large" : "must not be 0");
+}
+
+static int d_interface(struct parser *p, int argc, struct word *w)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_iface *f;
+	int i;
+
+	if (check_ifname(p, "interface", w[1].s))
+		return -1;
+	cfg->ifaces = grow(cfg->ifaces, cfg->n_ifaces, &p->cap_ifaces, sizeof *f);
+	if (!cfg->ifaces)
+		return perr(p, "out of memory");
+	f = &cfg->ifaces[cfg->n_ifaces];
+	memset(f, 0, sizeof *f);
+	hf_strlcpy(f->name, w[1].s, sizeof f->name);
+	f->line = p->line;
+	for (i = 2; i < argc; i += 2) {
+		const char *opt = w[i].s;
+
+		if (strcmp(opt, "alias") && strcmp(opt, "speed"))
+			return perr(p, "interface %s: unknown option '%s' (allowed: "
+				    "alias \"TEXT\", speed N[k|M|G])", f->name, opt);
+		if ((opt[0] == 'a' && f->has_alias) || (opt[0] == 's' && f->has_speed))
+			return perr(p, "interface %s: option '%s' given twice", f->name, opt);
+		if (i + 1 >= argc)
+			return perr(p, "interface %s: option '%s' needs a value", f->name, opt);
+		if (opt[0] == 's') {
+			if (parse_speed(p, f->name, w[i + 1].s, &f->speed_bps))
+				return -1;
+			f->has_speed = 1;
+			continue;
+		}
+		if (!w[i + 1].quoted)
+			return perr(p, "interface %s: alias must be double-quoted, e.g. "
+				    "alias \"Transit: ISP\"", f->name);
+		if (strlen(w[i + 1].s) > CFG_ALIAS_MAX)
+			return perr(p, "interface %s: alias is longer than %d bytes",
+				    f->name, CFG_ALIAS_MAX);
+		hf_strlcpy(f->alias, w[i + 1].s, sizeof f->alias);
+		f->has_alias = 1;
+	}
+	cfg->n_ifaces++;
+	return 0;
+}
+
+static int same_collector(const struct cfg_collector *a, const struct cfg_collector *b)
+{
+	if (a->port != b->port || !a->addrlen != !b->addrlen)
+		return 0;
+	if (a->addrlen)
+		return a->addrlen == b->addrlen && !memcmp(&a->addr, &b->addr, a->addrlen);
+	return !strcasecmp(a->host, b->host);
+}
+
+static int collector_host(struct parser *p, struct cfg_collector *c, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (s[0] == '[') {
+		if (len < 3 || s[len - 1] != ']' || len - 2 >= sizeof c->host)
+			goto bad;
+		memcpy(c->host, s + 1, len - 2);
+		c->host[len - 2] = '\0';
+		if (!strchr(c->host, ':') ||
+		    !numeric_sockaddr(c->host, c->port, &c->addr, &c->addrlen))
+			goto bad;
+		return 0;
+	}
+	if (len >= sizeof c->host)
+		goto bad;
+	memcpy(c->host, s, len + 1);
+	if (numeric_sockaddr(s, c->port, &c->addr, &c->addrlen))
+		return 0;
+	if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':'))
+		return perr(p, "collector: bad address '%s' (give the port as a "
+			    "separate argument: collector HOST PORT)", s);
+	if (!strchr(s, ':') && valid_dnsname(s))
+		return 0;
+bad:
+	return perr(p, "collector: bad address '%s' (expected an IPv4 address, an "
+		    "IPv6 address, [IPv6] or a DNS name)", s);
+}
+
+static int d_collector(struct parser *p, int argc, struct word *w)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_collector *c;
+	uint64_t port = CFG_SFLOW_PORT;
+	size_t i;
+
+	if (cfg->n_collectors >= MAX_COLLECTORS)
+		return perr(p, "collector: too many collectors (at most %d)",
+			    MAX_COLLECTORS);
+	if (argc > 2 && parse_num(p, "collector port", w[2].s, 1, 65535, &port))
+		return -1;
+	cfg->collectors = grow(cfg->collectors, cfg->n_collectors,
+			       &p->cap_collectors, sizeof *c);
+	if (!cfg->collectors)
+		return perr(p, "out of memory");
+	c = &cfg->collectors[cfg->n_collectors];
+	memset(c, 0, sizeof *c);
+	c->port = (uint16_t)port;
+	c->line = p->line;
+	if (collector_host(p, c, w[1].s))
+		return -1;
+	for (i = 0; i < cfg->n_collectors; i++)
+		if (same_collector(&cfg->collectors[i], c))
+			return perr(p, "collector %s port %u: already defined on line %d",
+				    w[1].s, c->port, cfg->collectors[i].line);
+	cfg->n_collectors++;
+	return 0;
+}
+
+static int d_agent_address(struct parser *p, int argc, struct word *w)
+{
+	struct hf_addr *a = &p->cfg->agent_address;
+
+	(void)argc;
+	if (p->seen[S_IFACE])
+		return perr(p, "agent_address: cannot be combined with agent_interface "
+			    "(line %d); use one of them", p->seen[S_IFACE]);
+	if (inet_pton(AF_INET, w[1].s, a->a) == 1)
+		a->family = AF_INET;
+	else if (inet_pton(AF_INET6, w[1].s, a->a) == 1)
+		a->family = AF_INET6;
+	else
+		return perr(p, "agent_address: '%s' is not an IPv4 or IPv6 address "
+			    "(a literal is required; agent_interface takes a name)", w[1].s);
+	return 0;
+}
+
+static int d_agent_interface(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	if (p->seen[S_ADDR])
+		return perr(p, "agent_interface: cannot be combined with agent_address "
+			    "(line %d); use one of them", p->seen[S_ADDR]);
+	if (check_ifname(p, "agent_interface", w[1].s))
+		return -1;
+	hf_strlcpy(p->cfg->agent_interface, w[1].s, sizeof p->cfg->agent_interface);
+	return 0;
+}
+
+static int d_u32(struct parser *p, struct word *w, uint64_t min, uint64_t max,
+		 uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_num(p, w[0].s, w[1].s, min, max, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int d_subid(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	return d_u32(p, w, 0, U32_MAX, &p->cfg->sub_agent_id);
+}
+
+static int d_rate(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	return d_u32(p, w, 1, U32_MAX, &p->cfg->sampling_rate);
+}
+
+static int d_polling(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	return d_u32(p, w, 0, 86400, &p->cfg->polling_interval);
+}
+
+static int d_header(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	return d_u32(p, w, 1, CFG_MAX_HEADER, &p->cfg->header_bytes);
+}
+
+static int d_sample(struct parser *p, int argc, struct word *w)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_sample *s;
+	uint64_t rate = 0;
+
+	if (check_ifname(p, "sample", w[1].s))
+		return -1;
+	if (argc >= 3 && strcmp(w[2].s, "rate"))
+		return perr(p, "sample %s: unknown option '%s' (allowed: rate N)",
+			    w[1].s, w[2].s);
+	if (argc == 3)
+		return perr(p, "sample %s: rate needs a value (usage: sample NAME "
+			    "[rate N])", w[1].s);
+	if (argc == 4 && parse_num(p, "sample rate", w[3].s, 1, U32_MAX, &rate))
+		return -1;
+	cfg->samples = grow(cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *s);
+	if (!cfg->samples)
+		return perr(p, "out of memory");
+	s = &cfg->samples[cfg->n_samples++];
+	memset(s, 0, sizeof *s);
+	hf_strlcpy(s->name, w[1].s, sizeof s->name);
+	s->rate = (uint32_t)rate;
+	s->line = p->line;
+	return 0;
+}
+
+/* Debian's default NAME_REGEX, plus upper case. */
+static int d_user(struct parser *p, int argc, struct word *w)
+{
+	const char *s = w[1].s, *c;
+	size_t len = strlen(s);
+	int ok = len >= 1 && len <= 32 && !(s[0] >= '0' && s[0] <= '9') && s[0] != '-';
+
+	(void)argc;
+	for (c = s; ok && *c; c++)
+		ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		     (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.' ||
+		     (*c == '$' && !c[1]);
+	if (!ok)
+		return perr(p, "user: '%s' is not a valid user name (1..32 of "
+			    "letters, digits, '_', '-', '.', not starting with a digit "
+			    "or '-')", s);
+	hf_strlcpy(p->cfg->user, s, sizeof p->cfg->user);
+	return 0;
+}
+
+static const struct directive directives[] = {
+	{ "agentx_socket", 1, 1, S_AGENTX, "agentx_socket PATH|unix:PATH|tcp:HOST:PORT", d_agentx },
+	{ "ifindex_map", 1, 1, S_MAP, "ifindex_map PATH", d_map },
+	{ "interface", 1, 5, -1, "interface NAME [alias \"TEXT\"] [speed N[k|M|G]]", d_interface },
+	{ "collector", 1, 2, -1, "collector HOST [PORT]", d_collector },
+	{ "agent_address", 1, 1, S_ADDR, "agent_address IP", d_agent_address },
+	{ "agent_interface", 1, 1, S_IFACE, "agent_interface NAME", d_agent_interface },
+	{ "sub_agent_id", 1, 1, S_SUBID, "sub_agent_id N (0..4294967295)", d_subid },
+	{ "sampling_rate", 1, 1, S_RATE, "sampling_rate N (1..4294967295)", d_rate },
+	{ "polling_interval", 1, 1, S_POLL, "polling_interval SECONDS (0..86400, 0 = off)", d_polling },
+	{ "header_bytes", 1, 1, S_HEADER, "header_bytes N (1..256)", d_header },
+	{ "sample", 1, 3, -1, "sample NAME [rate N]", d_sample },
+	{ "user", 1, 1, S_USER, "user NAME", d_user },
+};
+
+static int run_directive(struct parser *p, int argc, struct word *w)
+{
+	const struct directive *d = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof directives / sizeof directives[0]; i++)
+		if (!strcmp(w[0].s, directives[i].name))
+			d = &directives[i];
+	if (!d || w[0].quoted)
+		return perr(p, "unknown directive '%s' (known: agentx_socket, "
+			    "ifindex_map, interface, collector, agent_address, "
+			    "agent_interface, sub_agent_id, sampling_rate, "
+			    "polling_interval, header_bytes, sample, user)", w[0].s);
+	if (argc - 1 < d->min_args)
+		return perr(p, "%s: missing argument (usage: %s)", d->name, d->usage);
+	if (argc - 1 > d->max_args)
+		return perr(p, "%s: extra argument '%s' (usage: %s)", d->name,
+			    w[d->max_args + 1].s, d->usage);
+	for (i = 1; i < (size_t)argc; i++)
+		if (w[i].quoted && !(d->fn == d_interface && i >= 3 &&
+				     !strcmp(w[i - 1].s, "alias")))
+			return perr(p, "%s: quotes are only allowed around an alias",
+				    d->name);
+	if (d->single >= 0 && p->seen[d->single])
+		return perr(p, "%s: already set on line %d", d->name, p->seen[d->single]);
+	if (d->fn(p, argc, w))
+		return -1;
+	if (d->single >= 0)
+		p->seen[d->single] = p->line;
+	return 0;
+}
+
+static int bad_byte(struct parser *p, unsigned char c)
+{
+	return perr(p, "byte 0x%02x is not allowed outside comments (printable "
+		    "ASCII only)", c);
+}
+
+/* A double-quoted string starting at line[*i] into out; \" and \\ only. */
+static int quoted_word(struct parser *p, const char *line, size_t len, size_t *i,
+		       char **out)
+{
+	size_t j = *i + 1;
+	unsigned char c;
+
+	for (; j < len && line[j] != '"'; j++) {
+		c = line[j];
+		if (c == '\\') {
+			if (++j == len)
+				break;
+			c = line[j];
+			if (c != '"' && c != '\\')
+				return perr(p, "unknown escape '\\%c' in quoted text "
+					    "(only \\\" and \\\\)", c);
+		} else if (c < ' ' || c > '~') {
+			return bad_byte(p, c);
+		}
+		*(*out)++ = c;
+	}
+	if (j >= len)
+		return perr(p, "unterminated quoted text (missing '\"')");
+	j++;
+	if (j < len && line[j] != ' ' && line[j] != '\t' && line[j] != '#')
+		return perr(p, "text right after a closing quote; put a space there");
+	*i = j;
+	return 0;
+}
+
+/* Splits one line into words in buf (big enough for the line). */
+static int split_line(struct parser *p, const char *line, size_t len, char *buf,
+		      struct word *w, int *argc)
+{
+	size_t i = 0;
+	char *out = buf;
+
+	*argc = 0;
+	for (;;) {
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len || line[i] == '#')
+			return 0;
+		if (*argc == MAX_WORDS)
+			return perr(p, "too many words on one line");
+		w[*argc].s = out;
+		w[*argc].quoted = line[i] == '"';
+		if (line[i] == '"') {
+			if (quoted_word(p, line, len, &i, &out))
+				return -1;
+		} else {
+			for (; i < len && line[i] != ' ' && line[i] != '\t' &&
+			       line[i] != '#'; i++) {
+				if (line[i] == '"')
+					return perr(p, "unexpected '\"' inside a word");
+				if ((unsigned char)line[i] < ' ' ||
+				    (unsigned char)line[i] > '~')
+					return bad_byte(p, line[i]);
+				*out++ = line[i];
+			}
+		}
+		*out++ = '\0';
+		(*argc)++;
+	}
+}
+
+static int parse_line(struct parser *p, const char *line, size_t len)
+{
+	char buf[LINE_MAX_BYTES + MAX_WORDS + 1];
+	struct word w[MAX_WORDS];
+	int argc;
+
+	if (memchr(line, '\0', len))
+		return perr(p, "NUL byte in line");
+	if (len > LINE_MAX_BYTES)
+		return perr(p, "line is longer than %d bytes", LINE_MAX_BYTES);
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (split_line(p, line, len, buf, w, &argc))
+		return -1;
+	return argc ? run_directive(p, argc, w) : 0;
+}
+
+static int cmp_iface(const void *a, const void *b)
+{
+	const struct cfg_iface *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->line - y->line;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	const struct cfg_sample *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->line - y->line;
+}
+
+/* Sorts ifaces and samples by name (config_iface() searches them) and finds
+ * the earliest line repeating a name: -1 with the error, else 0. */
+static int check_names(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+	const char *kind = NULL, *name = NULL;
+	int bad = 0, first = 0;
+	size_t i;
+
+	qsort(cfg->ifaces, cfg->n_ifaces, sizeof *cfg->ifaces, cmp_iface);
+	qsort(cfg->samples, cfg->n_samples, sizeof *cfg->samples, cmp_sample);
+	for (i = 1; i < cfg->n_ifaces; i++) {
+		const struct cfg_iface *a = &cfg->ifaces[i - 1], *b = a + 1;
+
+		if (!strcmp(a->name, b->name) && (!bad || b->line < bad) &&
+		    (i < 2 || strcmp(a[-1].name, a->name))) {
+			bad = b->line, first = a->line, kind = "interface", name = a->name;
+		}
+	}
+	for (i = 1; i < cfg->n_samples; i++) {
+		const struct cfg_sample *a = &cfg->samples[i - 1], *b = a + 1;
+
+		if (!strcmp(a->name, b->name) && (!bad || b->line < bad) &&
+		    (i < 2 || strcmp(a[-1].name, a->name))) {
+			bad = b->line, first = a->line, kind = "sample", name = a->name;
+		}
+	}
+	if (!bad)
+		return 0;
+	p->line = bad;
+	return perr(p, "%s %s: already defined on line %d", kind, name, first);
+}
+
+static struct config *config_new(const char *name)
+{
+	struct config *cfg = calloc(1, sizeof *cfg);
+
+	if (!cfg)
+		return NULL;
+	cfg->path = strdup(name);
+	if (!cfg->path) {
+		free(cfg);
+		return NULL;
+	}
+	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
+	cfg->sampling_rate = CFG_DEFAULT_RATE;
+	cfg->polling_interval = CFG_DEFAULT_POLLING;
+	cfg->header_bytes = CFG_DEFAULT_HEADER;
+	return cfg;
+}
+
+int config_parse(const char *name, const char *text, size_t len,
+		 struct config **out, char *err, size_t errlen)
+{
+	struct parser p = { .name = name, .err = err, .errlen = errlen };
+	size_t pos = 0;
+	int rc = 0;
+
+	p.cfg = config_new(name);
+	if (!p.cfg)
+		return perr(&p, "out of memory");
+	while (pos < len && !rc) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - text) - pos : len - pos;
+
+		p.line++;
+		rc = parse_line(&p, text + pos, l);
+		pos += l + 1;
+	}
+	/* A repeated name always comes before the line that failed. */
+	if (check_names(&p))
+		rc = -1;
+	if (rc) {
+		config_free(p.cfg);
+		return -1;
+	}
+	*out = p.cfg;
+	return 0;
+}
+
+/* Reads the whole file; -EFBIG past FILE_MAX_BYTES, else 0 or -errno. */
+static int read_all(int fd, char **text, size_t *len)
+{
+	size_t cap = 0, n = 0;
+	char *buf = NULL, *nb;
+	ssize_t r;
+
+	for (;;) {
+		if (n == cap) {
+			if (cap > FILE_MAX_BYTES)
+				break;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			free(buf);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += r;
+	}
+	if (n > FILE_MAX_BYTES) {
+		free(buf);
+		return -EFBIG;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	r = read_all(fd, &text, &len);
+	close(fd);
+	if (r == -EFBIG)
+		snprintf(err, errlen, "%s: file is larger than %d bytes", path,
+			 FILE_MAX_BYTES);
+	else if (r)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+	if (r)
+		return -1;
+	r = config_parse(path, text, len, out, err, errlen);
+	free(text);
+	return r;
+}
+
+int config_resolve(struct config *cfg, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res;
+	char serv[8];
+	size_t i;
+	int r;
+
+	for (i = 0; i < cfg->n_collectors; i++) {
+		struct cfg_collector *c = &cfg->collectors[i];
+
+		if (c->addrlen)
+			continue;
+		snprintf(serv, sizeof serv, "%u", c->port);
+		r = getaddrinfo(c->host, serv, &hints, &res);
+		if (r) {
+			snprintf(err, errlen, "%s:%d: collector %s: cannot resolve: %s",
+				 cfg->path, c->line, c->host,
+				 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+			return -1;
+		}
+		memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
+		c->addrlen = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->ifaces);
+	free(cfg->collectors);
+	free(cfg->samples);
+	free(cfg);
+}
+
+static int cmp_name_iface(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cfg_iface *)elem)->name);
+}
+
+const struct cfg_iface *config_iface(const struct config *cfg, const char *name)
+{
+	if (!cfg || !cfg->n_ifaces)
+		return NULL;
+	return bsearch(name, cfg->ifaces, cfg->n_ifaces, sizeof *cfg->ifaces,
+		       cmp_name_iface);
+}
+
+uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s)
+{
+	return s->rate ? s->rate : cfg->sampling_rate;
+}
