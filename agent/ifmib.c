@@ -371,7 +371,7 @@ static int resolve(const struct ifmib_tree *t, const struct if_snapshot *s,
 		return t->maxcol ? tbl_next(t, s, sub, n, pos) : scalar_next(n);
 	}
 	if (where != 0)
-		return -SNMP_NOSUCHOBJECT;
+		return -(int)SNMP_NOSUCHOBJECT;
 	rc = t->maxcol ? tbl_get(t, s, sub, n, pos) : scalar_get(sub, n);
 	return rc ? -rc : 1;
 }
