@@ -21,7 +21,13 @@ struct ifmap_entry {
 	int line;
 };
 
-struct ifmap {
+/* glibc's <net/if.h> (included above, so its guard keeps it from coming back)
+ * already defines a struct ifmap for SIOCGIFMAP. Ours is struct hf_ifmap; the
+ * macro keeps the spelling `struct ifmap` working in every file that includes
+ * this header. */
+#define ifmap hf_ifmap
+
+struct hf_ifmap {
 	struct ifmap_entry *e;   /* one per interface name; first entry wins */
 	size_t n;
 };
