@@ -463,3 +463,26 @@ t_done() {
 	echo "$_hf_t_pass passed, $_hf_t_fail failed"
 	((_hf_t_fail == 0))
 }
+
+# --- IF-MIB against the kernel ------------------------------------------------
+
+# hf_ifmib_check NS [ifmib_check.py options]: one t_ok/t_fail per check of
+# test/tools/ifmib_check.py (every column of every row against the kernel),
+# names prefixed with $HF_CHECK_PREFIX. Non-zero if any failed.
+hf_ifmib_check() {
+	local ns=$1 line rc=0
+	shift
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) t_ok "${HF_CHECK_PREFIX:-}${line#ok }" ;;
+		"fail "*)
+			line=${line#fail }
+			t_fail "${HF_CHECK_PREFIX:-}${line%%: *}" "${line#*: }"
+			rc=1
+			;;
+		*) echo "# $line" ;;
+		esac
+	done < <(ip netns exec "$ns" python3 "$HF_TOOLS/ifmib_check.py" \
+		--port "$HF_SNMP_PORT" "$@" 2>&1)
+	return $rc
+}
