@@ -303,12 +303,17 @@ int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
 		return -1;
 	}
 	assign(prev, links, n, map, ml);
+	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		fill_row(&s->rows[i], &links[i], ml[i].served, cfg);
-		set_times(&s->rows[i], prev, now_ms);
+		/* 0: ifmap_assign could not number it (out of memory) */
+		if (!ml[i].served)
+			continue;
+		fill_row(&s->rows[s->n], &links[i], ml[i].served, cfg);
+		set_times(&s->rows[s->n], prev, now_ms);
+		s->n++;
 	}
 	free(ml);
-	qsort(s->rows, n, sizeof s->rows[0], cmp_row);
+	qsort(s->rows, s->n, sizeof s->rows[0], cmp_row);
 	s->generation = ++t->generation;
 	s->built_ms = now_ms;
 	if (prev)
