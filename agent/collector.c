@@ -18,15 +18,26 @@
 
 #include "log.h"
 #include "sflow_encode.h"
+#include "util.h"
 
 #define IPV4_UDP_OVERHEAD (20 + 8)
 #define IPV6_UDP_OVERHEAD (40 + 8)
+
+/* A send that succeeds proves little about a dead collector: its ICMP
+ * error fails the send after, and the kernel rate-limits those errors to
+ * about one a second per host. So a collector counts as working again only
+ * after two sends in a row succeed and the last error is this old;
+ * otherwise every other datagram would log "works again". */
+#define RECOVER_SENDS   2
+#define RECOVER_QUIET_MS 3000
 
 struct collector {
 	int fd;
 	int family;
 	int connected;           /* connect() succeeded at least once */
-	int failing;             /* an error was logged; quiet until a send works */
+	int failing;             /* an error was logged; quiet until it works again */
+	unsigned ok_run;         /* sends that succeeded since the last error */
+	int64_t last_err_ms;
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	char name[INET6_ADDRSTRLEN + 16];  /* "1.2.3.4:6343" or "[::1]:6343" */
@@ -85,6 +96,8 @@ static int collector_connect(struct collector *c)
 static void collector_fail(struct collector *c, int err, const char *what)
 {
 	c->errors++;
+	c->ok_run = 0;
+	c->last_err_ms = monotonic_ms();
 	if (c->failing)
 		return;
 	c->failing = 1;
@@ -196,7 +209,10 @@ static void collector_send(struct collector *c, const void *buf, size_t len)
 		return;
 	}
 	c->sent++;
-	if (c->failing) {
+	if (!c->failing)
+		return;
+	if (++c->ok_run >= RECOVER_SENDS &&
+	    monotonic_ms() - c->last_err_ms >= RECOVER_QUIET_MS) {
 		c->failing = 0;
 		log_info("collector %s: sending works again (%llu errors so far)",
 			 c->name, (unsigned long long)c->errors);
