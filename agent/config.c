@@ -242,7 +242,7 @@ static int d_agentx(struct parser *p, int argc, struct word *w)
 		if (inet_pton(AF_INET, host, &a4) == 1 || valid_dnsname(host))
 			goto ok;
 	}
-	return perr(p, "agentx_socket: bad host '%s' in '%s'", host, s);
+	return perr(p, "agentx_socket: bad host '%.*s' in '%s'", (int)hl, rest, s);
 ok:
 	hf_strlcpy(p->cfg->agentx_socket, s, sizeof p->cfg->agentx_socket);
 	return 0;

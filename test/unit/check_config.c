@@ -1,0 +1,557 @@
+/* hostflowd.conf parser: every directive good and bad, defaults, FILE:LINE. */
+#include <check.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static struct config *parse_ok(const char *text)
+{
+	struct config *cfg = NULL;
+	char err[512] = "";
+
+	ck_assert_msg(config_parse("t.conf", text, strlen(text), &cfg, err, sizeof err) == 0,
+		      "unexpected error: %s", err);
+	ck_assert_ptr_nonnull(cfg);
+	return cfg;
+}
+
+/* Parses text of len bytes and expects an error containing want. */
+static void parse_bad_len(const char *text, size_t len, const char *want)
+{
+	struct config *cfg = (struct config *)1;
+	char err[512] = "";
+
+	ck_assert_int_eq(config_parse("t.conf", text, len, &cfg, err, sizeof err), -1);
+	ck_assert_msg(cfg == (struct config *)1, "out written on error");
+	ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
+}
+
+static void parse_bad(const char *text, const char *want)
+{
+	parse_bad_len(text, strlen(text), want);
+}
+
+START_TEST(t_defaults)
+{
+	struct config *cfg = parse_ok("");
+
+	ck_assert_str_eq(cfg->agentx_socket, CFG_DEFAULT_AGENTX);
+	ck_assert_str_eq(cfg->ifindex_map, "");
+	ck_assert_str_eq(cfg->user, "");
+	ck_assert_str_eq(cfg->agent_interface, "");
+	ck_assert_int_eq(cfg->agent_address.family, 0);
+	ck_assert_uint_eq(cfg->sub_agent_id, 0);
+	ck_assert_uint_eq(cfg->sampling_rate, 400);
+	ck_assert_uint_eq(cfg->polling_interval, 20);
+	ck_assert_uint_eq(cfg->header_bytes, 128);
+	ck_assert_uint_eq(cfg->n_ifaces + cfg->n_collectors + cfg->n_samples, 0);
+	ck_assert_str_eq(cfg->path, "t.conf");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_all_directives)
+{
+	struct config *cfg = parse_ok(
+		"# a comment\n"
+		"\n"
+		"   \t\n"
+		"agentx_socket unix:/run/agentx/master  # trailing comment\n"
+		"ifindex_map /etc/hostflow/interfaces.map\n"
+		"sub_agent_id 4294967295\r\n"
+		"sampling_rate 4294967295\n"
+		"polling_interval 0\n"
+		"header_bytes 256\n"
+		"user hostflow\n"
+		"agent_address 100.64.0.1\n");
+
+	ck_assert_str_eq(cfg->agentx_socket, "unix:/run/agentx/master");
+	ck_assert_str_eq(cfg->ifindex_map, "/etc/hostflow/interfaces.map");
+	ck_assert_int_eq(cfg->ifindex_map_line, 5);
+	ck_assert_uint_eq(cfg->sub_agent_id, 4294967295u);
+	ck_assert_uint_eq(cfg->sampling_rate, 4294967295u);
+	ck_assert_uint_eq(cfg->polling_interval, 0);
+	ck_assert_uint_eq(cfg->header_bytes, 256);
+	ck_assert_str_eq(cfg->user, "hostflow");
+	ck_assert_int_eq(cfg->agent_address.family, AF_INET);
+	ck_assert_mem_eq(cfg->agent_address.a, "\x64\x40\x00\x01", 4);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_agent_v6_and_interface)
+{
+	struct config *cfg = parse_ok("agent_address fd7a:115c:a1e0::1\n");
+
+	ck_assert_int_eq(cfg->agent_address.family, AF_INET6);
+	ck_assert_uint_eq(cfg->agent_address.a[0], 0xfd);
+	ck_assert_uint_eq(cfg->agent_address.a[15], 1);
+	config_free(cfg);
+	cfg = parse_ok("agent_interface tailscale0\n");
+	ck_assert_str_eq(cfg->agent_interface, "tailscale0");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_agentx_forms)
+{
+	static const char *const good[] = { "/var/agentx/master", "unix:/run/x",
+		"tcp:localhost:705", "tcp:127.0.0.1:705", "tcp:[::1]:705",
+		"tcp:agentx.example.com:65535" };
+	char text[128];
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct config *cfg;
+
+		snprintf(text, sizeof text, "agentx_socket %s\n", good[i]);
+		cfg = parse_ok(text);
+		ck_assert_str_eq(cfg->agentx_socket, good[i]);
+		config_free(cfg);
+	}
+}
+END_TEST
+
+START_TEST(t_interface)
+{
+	struct config *cfg = parse_ok(
+		"interface eth0 speed 10G alias \"Transit: \\\"ISP\\\" # \\\\ x\"\n"
+		"interface tailscale0 alias \"\" # no speed\n"
+		"interface veth-a speed 100M\n"
+		"interface b speed 1k\n"
+		"interface c speed 18446744073709551615\n");
+	const struct cfg_iface *f;
+
+	ck_assert_uint_eq(cfg->n_ifaces, 5);
+	f = config_iface(cfg, "eth0");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->line, 1);
+	ck_assert_int_eq(f->has_alias, 1);
+	ck_assert_str_eq(f->alias, "Transit: \"ISP\" # \\ x");
+	ck_assert_int_eq(f->has_speed, 1);
+	ck_assert_uint_eq(f->speed_bps, 10000000000ull);
+	f = config_iface(cfg, "tailscale0");
+	ck_assert_int_eq(f->has_alias, 1);
+	ck_assert_str_eq(f->alias, "");
+	ck_assert_int_eq(f->has_speed, 0);
+	ck_assert_uint_eq(config_iface(cfg, "veth-a")->speed_bps, 100000000u);
+	ck_assert_uint_eq(config_iface(cfg, "b")->speed_bps, 1000);
+	ck_assert_uint_eq(config_iface(cfg, "c")->speed_bps, 18446744073709551615ull);
+	ck_assert_ptr_null(config_iface(cfg, "eth1"));
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_alias_64)
+{
+	char text[256];
+	struct config *cfg;
+
+	snprintf(text, sizeof text, "interface e alias \"%064d\"\n", 0);
+	cfg = parse_ok(text);
+	ck_assert_uint_eq(strlen(cfg->ifaces[0].alias), 64);
+	config_free(cfg);
+	snprintf(text, sizeof text, "\ninterface e alias \"%065d\"\n", 0);
+	parse_bad(text, "t.conf:2: interface e: alias is longer than 64 bytes");
+}
+END_TEST
+
+START_TEST(t_collectors)
+{
+	struct config *cfg = parse_ok(
+		"collector 192.0.2.1\n"
+		"collector 192.0.2.1 6344\n"
+		"collector [2001:db8::1] 9999\n"
+		"collector ::1\n"
+		"collector sflow.example.com\n"
+		"collector localhost.\n");
+	const struct sockaddr_in *sin = (const void *)&cfg->collectors[0].addr;
+	const struct sockaddr_in6 *sin6 = (const void *)&cfg->collectors[2].addr;
+
+	ck_assert_uint_eq(cfg->n_collectors, 6);
+	ck_assert_uint_eq(cfg->collectors[0].port, 6343);
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(sin->sin_port), 6343);
+	ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0xc0000201);
+	ck_assert_uint_eq(cfg->collectors[0].addrlen, sizeof *sin);
+	ck_assert_uint_eq(cfg->collectors[1].port, 6344);
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), 9999);
+	ck_assert_str_eq(cfg->collectors[2].host, "2001:db8::1");
+	ck_assert_uint_eq(cfg->collectors[3].port, 6343);
+	ck_assert_uint_eq(cfg->collectors[3].addrlen, sizeof *sin6);
+	ck_assert_str_eq(cfg->collectors[4].host, "sflow.example.com");
+	ck_assert_uint_eq(cfg->collectors[4].addrlen, 0);
+	ck_assert_int_eq(cfg->collectors[5].line, 6);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_collector_max)
+{
+	char text[2048] = "";
+	struct config *cfg;
+	int i;
+
+	for (i = 1; i <= 16; i++)
+		sprintf(text + strlen(text), "collector 192.0.2.%d\n", i);
+	cfg = parse_ok(text);
+	ck_assert_uint_eq(cfg->n_collectors, 16);
+	config_free(cfg);
+	strcat(text, "collector 192.0.2.99\n");
+	parse_bad(text, "t.conf:17: collector: too many collectors (at most 16)");
+}
+END_TEST
+
+START_TEST(t_samples)
+{
+	struct config *cfg = parse_ok("sampling_rate 1000\nsample eth0 rate 10\n"
+				      "sample tailscale0\n");
+	const struct cfg_sample *s = &cfg->samples[0];
+
+	ck_assert_uint_eq(cfg->n_samples, 2);
+	if (strcmp(s->name, "eth0"))
+		s++;
+	ck_assert_str_eq(s->name, "eth0");
+	ck_assert_uint_eq(config_sample_rate(cfg, s), 10);
+	s = s == cfg->samples ? s + 1 : cfg->samples;
+	ck_assert_str_eq(s->name, "tailscale0");
+	ck_assert_int_eq(s->line, 3);
+	ck_assert_uint_eq(s->rate, 0);
+	ck_assert_uint_eq(config_sample_rate(cfg, s), 1000);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_comment_bytes)
+{
+	/* Any byte but NUL is fine inside a comment; a 4095-byte line is fine. */
+	char text[4200];
+	struct config *cfg;
+
+	cfg = parse_ok("# caf\xc3\xa9 \x01\xff\nuser x # \"unterminated\n");
+	ck_assert_str_eq(cfg->user, "x");
+	config_free(cfg);
+	memset(text, ' ', 4095);
+	memcpy(text, "user y #", 8);
+	strcpy(text + 4095, "\n");
+	cfg = parse_ok(text);
+	ck_assert_str_eq(cfg->user, "y");
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_no_newline_at_end)
+{
+	struct config *cfg = parse_ok("sampling_rate 7");
+
+	ck_assert_uint_eq(cfg->sampling_rate, 7);
+	config_free(cfg);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *err;
+} bad_cases[] = {
+	{ "bogus 1\n", "t.conf:1: unknown directive 'bogus'" },
+	{ "\"user\" x\n", "t.conf:1: unknown directive 'user'" },
+	{ "\n\nsampling_rate\n", "t.conf:3: sampling_rate: missing argument" },
+	{ "sampling_rate 1 2\n", "t.conf:1: sampling_rate: extra argument '2'" },
+	{ "sampling_rate 0\n", "t.conf:1: sampling_rate: '0' is out of range; allowed 1..4294967295" },
+	{ "sampling_rate -1\n", "t.conf:1: sampling_rate: '-1' is out of range (negative)" },
+	{ "sampling_rate 4294967296\n", "t.conf:1: sampling_rate: '4294967296' is out of range" },
+	{ "sampling_rate 18446744073709551616\n", "t.conf:1: sampling_rate: '18446744073709551616' is out of range (too large)" },
+	{ "sampling_rate 99999999999999999999999\n", "out of range (too large)" },
+	{ "sampling_rate +5\n", "t.conf:1: sampling_rate: '+5' is not a number" },
+	{ "sampling_rate 5x\n", "'5x' is not a number" },
+	{ "sampling_rate 0x10\n", "'0x10' is not a number" },
+	{ "sampling_rate 1\n#\nsampling_rate 2\n", "t.conf:3: sampling_rate: already set on line 1" },
+	{ "sub_agent_id 4294967296\n", "t.conf:1: sub_agent_id: '4294967296' is out of range; allowed 0..4294967295" },
+	{ "sub_agent_id -0\n", "sub_agent_id: '-0' is out of range (negative)" },
+	{ "sub_agent_id 1\nsub_agent_id 1\n", "t.conf:2: sub_agent_id: already set on line 1" },
+	{ "polling_interval 86401\n", "t.conf:1: polling_interval: '86401' is out of range; allowed 0..86400" },
+	{ "polling_interval 5\npolling_interval 5\n", "t.conf:2: polling_interval: already set on line 1" },
+	{ "header_bytes 0\n", "t.conf:1: header_bytes: '0' is out of range; allowed 1..256" },
+	{ "header_bytes 257\n", "header_bytes: '257' is out of range" },
+	{ "header_bytes 64\nheader_bytes 64\n", "t.conf:2: header_bytes: already set on line 1" },
+	{ "agentx_socket\n", "t.conf:1: agentx_socket: missing argument" },
+	{ "agentx_socket relative/path\n", "t.conf:1: agentx_socket: 'relative/path' is not an absolute path" },
+	{ "agentx_socket unix:relative\n", "agentx_socket: 'unix:relative' is not an absolute path" },
+	{ "agentx_socket udp:1.2.3.4:705\n", "is not an absolute path, unix:/PATH, tcp:HOST:PORT" },
+	{ "agentx_socket tcp:localhost\n", "t.conf:1: agentx_socket: 'tcp:localhost' needs a port" },
+	{ "agentx_socket tcp:localhost:0\n", "needs a port 1..65535" },
+	{ "agentx_socket tcp:localhost:65536\n", "needs a port 1..65535" },
+	{ "agentx_socket tcp:[zz]:705\n", "t.conf:1: agentx_socket: bad host '[zz]'" },
+	{ "agentx_socket tcp:bad_host:705\n", "agentx_socket: bad host 'bad_host'" },
+	{ "agentx_socket /a\nagentx_socket /b\n", "t.conf:2: agentx_socket: already set on line 1" },
+	{ "ifindex_map /a\nifindex_map /b\n", "t.conf:2: ifindex_map: already set on line 1" },
+	{ "ifindex_map\n", "t.conf:1: ifindex_map: missing argument" },
+	{ "interface\n", "t.conf:1: interface: missing argument" },
+	{ "interface abcdefghijklmnop\n", "t.conf:1: interface: 'abcdefghijklmnop' is not a valid interface name" },
+	{ "interface a/b\n", "'a/b' is not a valid interface name" },
+	{ "interface .\n", "'.' is not a valid interface name" },
+	{ "interface ..\n", "'..' is not a valid interface name" },
+	{ "interface eth0:1\n", "'eth0:1' is not a valid interface name" },
+	{ "interface \"eth0\"\n", "t.conf:1: interface: quotes are only allowed around an alias" },
+	{ "interface e alias x\n", "t.conf:1: interface e: alias must be double-quoted" },
+	{ "interface e alias \"a\" alias \"b\"\n", "interface e: option 'alias' given twice" },
+	{ "interface e speed 1 speed 2\n", "interface e: option 'speed' given twice" },
+	{ "interface e speed\n", "interface e: option 'speed' needs a value" },
+	{ "interface e mtu 9000\n", "interface e: unknown option 'mtu'" },
+	{ "interface e speed 0\n", "t.conf:1: interface e: speed '0' must not be 0" },
+	{ "interface e speed 0G\n", "speed '0G' must not be 0" },
+	{ "interface e speed -1\n", "speed '-1' is negative" },
+	{ "interface e speed 10g\n", "speed '10g' is not a number; expected N, Nk, NM or NG" },
+	{ "interface e speed G\n", "speed 'G' is not a number" },
+	{ "interface e speed 18446744073709551616\n", "speed '18446744073709551616' is too large" },
+	{ "interface e speed 18446744073709552G\n", "speed '18446744073709552G' is too large" },
+	{ "interface e alias \"a\" speed 1 alias\n", "t.conf:1: interface: extra argument 'alias'" },
+	{ "interface e alias \"unterminated\n", "t.conf:1: unterminated quoted text" },
+	{ "interface e alias \"a\\nb\"\n", "t.conf:1: unknown escape '\\n'" },
+	{ "interface e alias \"a\"b\n", "t.conf:1: text right after a closing quote" },
+	{ "interface e alias a\"b\"\n", "t.conf:1: unexpected '\"' inside a word" },
+	{ "interface e alias \"a\tb\"\n", "t.conf:1: byte 0x09 is not allowed" },
+	{ "interface e alias \"caf\xc3\xa9\"\n", "t.conf:1: byte 0xc3 is not allowed outside comments" },
+	{ "interface e\ninterface f\ninterface e speed 1\n", "t.conf:3: interface e: already defined on line 1" },
+	{ "interface e\ninterface e\ninterface e\n", "t.conf:2: interface e: already defined on line 1" },
+	/* A repeated name is reported before a later syntax error... */
+	{ "interface e\nsample x\ninterface e\nbogus\n", "t.conf:3: interface e: already defined on line 1" },
+	/* ...and a syntax error before a later repeated name. */
+	{ "interface e\nbogus\ninterface e\n", "t.conf:2: unknown directive" },
+	{ "collector\n", "t.conf:1: collector: missing argument" },
+	{ "collector 192.0.2.1 1 2\n", "t.conf:1: collector: extra argument '2'" },
+	{ "collector 192.0.2.1 0\n", "t.conf:1: collector port: '0' is out of range; allowed 1..65535" },
+	{ "collector 192.0.2.1 65536\n", "collector port: '65536' is out of range" },
+	{ "collector 192.0.2.1 http\n", "collector port: 'http' is not a number" },
+	{ "collector 192.0.2.256\n", "t.conf:1: collector: bad address '192.0.2.256'" },
+	{ "collector 127.1\n", "collector: bad address '127.1'" },
+	{ "collector host:6343\n", "t.conf:1: collector: bad address 'host:6343' (give the port as a separate argument" },
+	{ "collector [192.0.2.1]\n", "collector: bad address '[192.0.2.1]'" },
+	{ "collector [::1\n", "collector: bad address '[::1'" },
+	{ "collector 1::2::3\n", "collector: bad address '1::2::3'" },
+	{ "collector -bad.example\n", "collector: bad address '-bad.example'" },
+	{ "collector under_score.example\n", "bad address 'under_score.example'" },
+	{ "collector a..b\n", "bad address 'a..b'" },
+	{ "collector 192.0.2.1\n\ncollector 192.0.2.1 6343\n", "t.conf:3: collector 192.0.2.1 port 6343: already defined on line 1" },
+	{ "collector ::1\ncollector [0:0::1]\n", "t.conf:2: collector [0:0::1] port 6343: already defined on line 1" },
+	{ "collector Sflow.Example\ncollector sflow.example\n", "t.conf:2: collector sflow.example port 6343: already defined on line 1" },
+	{ "agent_address\n", "t.conf:1: agent_address: missing argument" },
+	{ "agent_address localhost\n", "t.conf:1: agent_address: 'localhost' is not an IPv4 or IPv6 address" },
+	{ "agent_address 10.0.0.1/8\n", "'10.0.0.1/8' is not an IPv4 or IPv6 address" },
+	{ "agent_address 10.0.0.1\nagent_address 10.0.0.2\n", "t.conf:2: agent_address: already set on line 1" },
+	{ "agent_address 10.0.0.1\nagent_interface eth0\n", "t.conf:2: agent_interface: cannot be combined with agent_address (line 1)" },
+	{ "agent_interface eth0\nagent_address 10.0.0.1\n", "t.conf:2: agent_address: cannot be combined with agent_interface (line 1)" },
+	{ "agent_interface a/b\n", "t.conf:1: agent_interface: 'a/b' is not a valid interface name" },
+	{ "agent_interface e\nagent_interface e\n", "t.conf:2: agent_interface: already set on line 1" },
+	{ "sample\n", "t.conf:1: sample: missing argument" },
+	{ "sample eth0 rate 0\n", "t.conf:1: sample rate: '0' is out of range; allowed 1..4294967295" },
+	{ "sample eth0 rate\n", "t.conf:1: sample eth0: rate needs a value" },
+	{ "sample eth0 speed 5\n", "t.conf:1: sample eth0: unknown option 'speed'" },
+	{ "sample eth0 rate 1 2\n", "t.conf:1: sample: extra argument '2'" },
+	{ "sample e\nsample e rate 5\n", "t.conf:2: sample e: already defined on line 1" },
+	{ "user\n", "t.conf:1: user: missing argument" },
+	{ "user 1abc\n", "t.conf:1: user: '1abc' is not a valid user name" },
+	{ "user a b\n", "t.conf:1: user: extra argument 'b'" },
+	{ "user \"a\"\n", "t.conf:1: user: quotes are only allowed around an alias" },
+	{ "user a\nuser a\n", "t.conf:2: user: already set on line 1" },
+	{ "a b c d e f g h i j k l m n o p q\n", "t.conf:1: too many words on one line" },
+	{ "user a\x7f\n", "t.conf:1: byte 0x7f is not allowed" },
+};
+
+START_TEST(t_bad)
+{
+	parse_bad(bad_cases[_i].text, bad_cases[_i].err);
+}
+END_TEST
+
+START_TEST(t_nul)
+{
+	static const char text[] = "user a\nuser\0b # NUL\n";
+
+	parse_bad_len(text, sizeof text - 1, "t.conf:2: NUL byte in line");
+	parse_bad_len("# \0\n", 4, "t.conf:1: NUL byte in line");
+}
+END_TEST
+
+START_TEST(t_long_line)
+{
+	char *text = malloc(5000);
+
+	ck_assert_ptr_nonnull(text);
+	strcpy(text, "user a\n#");
+	memset(text + 8, 'x', 4095);
+	strcpy(text + 8 + 4095, "\n");
+	parse_bad(text, "t.conf:2: line is longer than 4095 bytes");
+	free(text);
+}
+END_TEST
+
+static char tmpdir[] = "/tmp/check_config.XXXXXX";
+
+static char *write_tmp(const char *name, const char *text, size_t len)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+static void tmp_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX");
+}
+
+START_TEST(t_load_ok)
+{
+	const char *path = write_tmp("a.conf", "sampling_rate 9\nbogus\n", 22);
+	struct config *cfg = NULL;
+	char err[512], want[300];
+
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s:2: unknown directive 'bogus'", path);
+	ck_assert_msg(strstr(err, want), "%s", err);
+	path = write_tmp("b.conf", "sampling_rate 9\n", 16);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), 0);
+	ck_assert_uint_eq(cfg->sampling_rate, 9);
+	ck_assert_str_eq(cfg->path, path);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_load_errors)
+{
+	struct config *cfg = NULL;
+	char err[512], path[300], want[400];
+	char *big;
+	size_t n = 1024 * 1024 + 1;
+
+	snprintf(path, sizeof path, "%s/missing.conf", tmpdir);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
+	snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
+	ck_assert_str_eq(err, want);
+	/* Root reads mode-000 files: a directory and a path below a file fail. */
+	ck_assert_int_eq(config_load(tmpdir, &cfg, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, ": cannot read: Is a directory"), "%s", err);
+	write_tmp("file", "", 0);
+	snprintf(path, sizeof path, "%s/file/x.conf", tmpdir);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, ": cannot read: Not a directory"), "%s", err);
+	big = malloc(n);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '\n', n);
+	ck_assert_int_eq(config_load(write_tmp("big.conf", big, n), &cfg, err,
+				     sizeof err), -1);
+	ck_assert_msg(strstr(err, "big.conf: file is larger than 1048576 bytes"), "%s", err);
+	ck_assert_int_eq(config_load(write_tmp("max.conf", big, n - 1), &cfg, err,
+				     sizeof err), 0);
+	config_free(cfg);
+	free(big);
+}
+END_TEST
+
+START_TEST(t_resolve_localhost)
+{
+	struct config *cfg = parse_ok("collector 192.0.2.1\ncollector localhost 7000\n");
+	char err[512];
+	const struct sockaddr_in *sin;
+
+	ck_assert_int_eq(config_resolve(cfg, err, sizeof err), 0);
+	ck_assert_uint_gt(cfg->collectors[1].addrlen, 0);
+	sin = (const void *)&cfg->collectors[1].addr;
+	ck_assert_uint_eq(ntohs(sin->sin_port), 7000);
+	config_free(cfg);
+}
+END_TEST
+
+/* In a fresh network namespace no query leaves this machine and none answers. */
+START_TEST(t_resolve_fails)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct config *cfg;
+		char err[512] = "";
+
+		if (unshare(CLONE_NEWNET))
+			_exit(77);
+		if (config_parse("t.conf", "\ncollector no-such-host.invalid\n", 32,
+				 &cfg, err, sizeof err))
+			_exit(2);
+		if (config_resolve(cfg, err, sizeof err) != -1)
+			_exit(3);
+		config_free(cfg);
+		_exit(strncmp(err, "t.conf:2: collector no-such-host.invalid: cannot "
+			      "resolve: ", 58) ? 4 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		return;  /* no CAP_SYS_ADMIN: cannot isolate, so do not query */
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+	TCase *tf = tcase_create("files");
+
+	tcase_add_test(tc, t_defaults);
+	tcase_add_test(tc, t_all_directives);
+	tcase_add_test(tc, t_agent_v6_and_interface);
+	tcase_add_test(tc, t_agentx_forms);
+	tcase_add_test(tc, t_interface);
+	tcase_add_test(tc, t_alias_64);
+	tcase_add_test(tc, t_collectors);
+	tcase_add_test(tc, t_collector_max);
+	tcase_add_test(tc, t_samples);
+	tcase_add_test(tc, t_comment_bytes);
+	tcase_add_test(tc, t_no_newline_at_end);
+	tcase_add_loop_test(tc, t_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
+	tcase_add_test(tc, t_nul);
+	tcase_add_test(tc, t_long_line);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tf, tmp_setup, tmp_teardown);
+	tcase_add_test(tf, t_load_ok);
+	tcase_add_test(tf, t_load_errors);
+	tcase_add_test(tf, t_resolve_localhost);
+	tcase_add_test(tf, t_resolve_fails);
+	suite_add_tcase(s, tf);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
