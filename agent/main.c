@@ -456,6 +456,9 @@ static int snmp_start(struct daemon *d)
 			       NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
 			       NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	/* We serve numeric OIDs and print none: parse no MIB files. */
+	setenv("MIBS", "", 1);
+	setenv("MIBDIRS", "", 1);
 	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
 			       snmp_log_cb, NULL);
@@ -636,6 +639,12 @@ static void teardown(struct daemon *d)
 	if (d->sampler)
 		sampler_stop(d->sampler);
 	if (d->snmp_up) {
+		/* net-snmp frees every callback's clientarg at shutdown: take
+		 * back the two that point at us first. */
+		snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
+					 SNMPD_CALLBACK_INDEX_START, index_cb, d, 1);
+		snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
+					 SNMPD_CALLBACK_INDEX_STOP, index_cb, d, 1);
 		snmp_shutdown(APP);
 		shutdown_agent();
 	}
