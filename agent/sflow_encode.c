@@ -175,8 +175,11 @@ int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sampl
 	p = put32(p, s->pool);
 	p = put32(p, s->drops);
 	if (x) {
-		/* Format 0 (ifIndex) with the value as served, so the
-		 * internal marker reads the same as in compact samples. */
+		/* Format 0 (ifIndex) with the value as served. The spec's
+		 * erratum asks for 0xFFFFFFFF as "internal" here, but
+		 * Akvorado maps only 0x3FFFFFFF to "local" in both forms
+		 * (outlet/flow/decoder/sflow/decode.go); any other value
+		 * would be polled as a real ifIndex. */
 		p = put32(p, 0);
 		p = put32(p, s->input);
 		p = put32(p, 0);
