@@ -19,6 +19,13 @@
 #                             LOG), killed at exit; its pid is in $HF_LAST_PID.
 #   hf_kill PID               SIGTERM PID, wait (deadline 5 s, then SIGKILL).
 #   hf_cleanup                what the trap runs.
+#   hf_ns_quiet NS            IPv6 off in NS: counters rest between a test's bursts.
+#   hf_neigh NS1 IF1 IP1 NS2 IF2 IP2
+#                             /24 addresses and permanent neighbours (no ARP).
+#   hf_std_topology           $HF_A (served) and $HF_B (far ends): veth0, br0 with
+#                             port vport0, vdown0 (admin down), vlow0 (no carrier),
+#                             tailscale0 (tun); see the function for addresses.
+#   hf_udp NS DST COUNT [PAYLOAD]   COUNT UDP datagrams from NS to DST:9.
 # snmpd (one private master per test, in one namespace)
 #   hf_snmpd_start NS         snmpd master in NS on udp 127.0.0.1:$HF_SNMP_PORT,
 #                             own ifTable/ifXTable disabled (-I -ifTable,ifXTable),
@@ -40,6 +47,9 @@
 #   hf_snmp_val NS OID        the value of one GET, without type ("-Oqv"; strings
 #                             unquoted); non-zero when missing (noSuch*).
 #   hf_snmp_col NS COLUMN_OID "INDEX VALUE" per row of a walk, values as -Oqv.
+#   hf_row NS NAME            the ifIndex served for NAME (by ifName); 1 if none.
+#   hf_ifmib_check NS [OPTS]  t_ok/t_fail per check of test/tools/ifmib_check.py:
+#                             every column of every row against the kernel.
 # Waiting and results
 #   hf_wait_for TIMEOUT_S CMD...   re-runs CMD (every 50 ms) until it succeeds;
 #                                  non-zero when TIMEOUT_S (may be fractional) passes.
@@ -485,4 +495,78 @@ hf_ifmib_check() {
 	done < <(ip netns exec "$ns" python3 "$HF_TOOLS/ifmib_check.py" \
 		--port "$HF_SNMP_PORT" "$@" 2>&1)
 	return $rc
+}
+
+# --- a standard topology ------------------------------------------------------
+
+# hf_ns_quiet NS: IPv6 off, so the kernel sends nothing on its own (router
+# solicitations, MLD) and counters rest when a test's traffic stops.
+hf_ns_quiet() {
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+}
+
+_hf_mac() {
+	ip -n "$1" -j link show dev "$2" | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)[0]["address"])'
+}
+
+# hf_neigh NS1 IF1 IP1 NS2 IF2 IP2: addresses and permanent neighbour entries
+# both ways: no ARP ever crosses the link.
+hf_neigh() {
+	local ns1=$1 if1=$2 ip1=$3 ns2=$4 if2=$5 ip2=$6
+	ip -n "$ns1" addr add "$ip1/24" dev "$if1" || return 1
+	ip -n "$ns2" addr add "$ip2/24" dev "$if2" || return 1
+	ip -n "$ns1" neigh replace "$ip2" lladdr "$(_hf_mac "$ns2" "$if2")" dev "$if1" nud permanent &&
+		ip -n "$ns2" neigh replace "$ip1" lladdr "$(_hf_mac "$ns1" "$if1")" dev "$if2" nud permanent
+}
+
+# hf_std_topology: namespaces $HF_A (served by hostflowd) and $HF_B (the far
+# ends), both quiet. In $HF_A:
+#   veth0  10.9.0.1  <-> veth0p 10.9.0.2 in $HF_B
+#   br0    10.9.1.1  bridge with port vport0 <-> vport0p 10.9.1.2 in $HF_B
+#   vdown0           admin down (peer vdown0p up in $HF_B)
+#   vlow0            up, no carrier (peer vlow0p down in $HF_B)
+#   tailscale0       tun held open, up, 100.64.0.1/32
+hf_std_topology() {
+	HF_A=${HF_NS}a
+	HF_B=${HF_NS}b
+	hf_ns_add "$HF_A" && hf_ns_add "$HF_B" || return 1
+	hf_ns_quiet "$HF_A" && hf_ns_quiet "$HF_B" || return 1
+	hf_veth "$HF_A" veth0 "$HF_B" veth0p || return 1
+	hf_veth "$HF_A" vport0 "$HF_B" vport0p || return 1
+	hf_bridge "$HF_A" br0 vport0 || return 1
+	ip -n "$HF_A" link set br0 address 02:00:00:00:01:01 || return 1
+	hf_veth "$HF_A" vdown0 "$HF_B" vdown0p || return 1
+	ip -n "$HF_A" link set vdown0 down
+	hf_veth "$HF_A" vlow0 "$HF_B" vlow0p || return 1
+	ip -n "$HF_B" link set vlow0p down
+	hf_tun "$HF_A" tailscale0 || return 1
+	ip -n "$HF_A" addr add 100.64.0.1/32 dev tailscale0 || return 1
+	hf_neigh "$HF_A" veth0 10.9.0.1 "$HF_B" veth0p 10.9.0.2 || return 1
+	hf_neigh "$HF_A" br0 10.9.1.1 "$HF_B" vport0p 10.9.1.2
+}
+
+# hf_udp NS DST COUNT [PAYLOAD]: COUNT UDP datagrams to DST port 9 from NS.
+hf_udp() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+dst, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+buf = bytes(size)
+for _ in range(n):
+    s.sendto(buf, (dst, 9))
+' "$2" "$3" "${4:-64}"
+}
+
+# hf_row NS NAME: the ifIndex SNMP serves NAME under (from ifName); non-zero when absent.
+hf_row() {
+	local idx val found=1
+	while read -r idx val; do
+		if [[ $val == "$2" ]]; then
+			echo "$idx"
+			found=0
+		fi
+	done < <(hf_snmp_col "$1" $OID_IFXENTRY.1)
+	return $found
 }

@@ -15,7 +15,7 @@ still move; the last attempt's results are printed.
         [--override NAME speed=BPS]    config `interface NAME speed N`
         [--index NAME=N]               expect NAME served as ifIndex N (map)
         [--relocated NAME]             NAME served under some other free number
-        [--only ifIndex,ifMtu,...]     only these checks
+        [--only CHECK]...              only these checks (names as printed)
 """
 import argparse
 import json
@@ -321,7 +321,7 @@ def parse_args(argv):
                     metavar=("NAME", "KEY=VALUE"))
     ap.add_argument("--index", action="append", default=[])
     ap.add_argument("--relocated", action="append", default=[])
-    ap.add_argument("--only", default="")
+    ap.add_argument("--only", action="append", default=[])
     a = ap.parse_args(argv)
     ov = {}
     for name, kv in a.override:
@@ -329,7 +329,7 @@ def parse_args(argv):
         ov.setdefault(name, {})[k] = v
     a.override = ov
     a.index = [(s.split("=")[0], int(s.split("=")[1])) for s in a.index]
-    a.only = set(filter(None, a.only.split(",")))
+    a.only = set(a.only)
     return a
 
 
