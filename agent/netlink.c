@@ -416,8 +416,13 @@ static void link_speed(struct netlink *nl, struct nl_link *o, struct rtnl_link *
 	hf_strlcpy(e->name, o->name, sizeof e->name);
 	e->flags = rtnl_link_get_flags(l);
 	e->operstate = rtnl_link_get_operstate(l);
-	if (old && old->flags == e->flags && old->operstate == e->operstate &&
-	    strcmp(old->name, e->name) == 0)
+	/* The kernel itself calls the speed of a stopped device unknown
+	 * (/sys/class/net/X/speed fails with EINVAL); ethtool would still
+	 * report a virtual device's nominal speed. Serve 0, like /sys. */
+	if (!(e->flags & IFF_UP))
+		e->speed_bps = 0;
+	else if (old && old->flags == e->flags && old->operstate == e->operstate &&
+		 strcmp(old->name, e->name) == 0)
 		e->speed_bps = old->speed_bps;
 	else
 		e->speed_bps = read_speed(nl->ethfd, o->name);
