@@ -453,18 +453,19 @@ t_skip() {
 	echo "ok $_hf_t_n - $1 # SKIP ${2:-}"
 }
 
-# Runs CMD; on failure shows the first lines of its output.
+# Runs CMD in this shell (so it may wait for our children and set variables);
+# on failure shows the first lines of its output.
 t_check() {
-	local name=$1 out rc
+	local name=$1 out=${HF_DIR:-/tmp}/t_check.out rc
 	shift
-	out=$("$@" 2>&1)
+	"$@" >"$out" 2>&1
 	rc=$?
 	if ((rc == 0)); then
 		t_ok "$name"
 		return 0
 	fi
 	t_fail "$name" "exit $rc from: $*"
-	[[ -n $out ]] && printf '%s\n' "$out" | head -n 15 | sed 's/^/#   /'
+	head -n 15 "$out" | sed 's/^/#   /'
 	return 1
 }
 

@@ -61,7 +61,10 @@ else
 fi
 
 # pmacctd takes -m's output as its interfaces map: it opens every interface
-# under the served number (its log: "[NAME,N] link type is: T").
+# under the served number (its log: "[NAME,N] link type is: T"). pmacctd 1.7.7
+# cannot open an admin-down interface (it exits: "That device is not up"), so
+# vdown0 comes up first; -m lists it all the same, with the same number.
+ip -n "$HF_A" link set vdown0 up
 cat >"$HF_DIR/pmacctd.conf" <<EOF
 daemonize: false
 pcap_interfaces_map: $HF_DIR/m.out
