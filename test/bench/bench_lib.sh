@@ -3,7 +3,9 @@
 # the one results table. Sourced by run.sh after test/integration/lib.sh.
 #
 #   proc_ticks PID...        utime+stime clock ticks of PIDs and their children
+#   proc_ns PID...           CPU nanoseconds (schedstat) of PIDs' threads and children
 #   proc_mem PID             "VmRSS_kB VmHWM_kB"
+#   proc_mem_split PID       "anon A kB, file F kB" of VmRSS
 #   ticks_to_s TICKS         seconds, 2 decimals
 #   median V...              the median (the lower one of an even count)
 #   ratio A B                A/B with 2 decimals, "n/a" when either is missing
@@ -35,6 +37,27 @@ proc_ticks() {
 		done
 	done
 	echo "$total"
+}
+
+# Nanosecond run time of every thread: finer than clock ticks for short runs.
+_proc_ns_one() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t}'
+}
+
+proc_ns() {
+	local total=0 pid child
+	for pid in "$@"; do
+		total=$((total + $(_proc_ns_one "$pid")))
+		for child in $(pgrep -P "$pid" 2>/dev/null); do
+			total=$((total + $(_proc_ns_one "$child")))
+		done
+	done
+	echo "$total"
+}
+
+proc_mem_split() {
+	awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} END {printf "anon %d kB, file-backed %d kB", a, f}' \
+		"/proc/$1/status" 2>/dev/null
 }
 
 proc_mem() {

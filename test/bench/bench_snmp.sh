@@ -190,6 +190,7 @@ snmp_at_max() {
 	row "A4 CPU walked, hostflowd + its master (s)" "$CPU_HFM" "built-in" "$CPU_BUILTIN" \
 		"$(ratio "$CPU_HFM" "$CPU_BUILTIN")" "" ""
 	read -r HF_RSS HF_HWM <<<"$(proc_mem "$HF_HOSTFLOWD_PID")"
+	note "A3 hostflowd VmRSS at $ifs interfaces: $(proc_mem_split "$HF_HOSTFLOWD_PID"); built-in snmpd: $(proc_mem_split "$BUILTIN_PID")"
 	read -r B_RSS B_HWM <<<"$(proc_mem "$BUILTIN_PID")"
 	mem=$(awk -v k="$HF_RSS" 'BEGIN {printf "%.2f", k / 1024}')
 	row "A3 VmRSS after walks, $ifs if (MiB)" "$mem" "built-in" \

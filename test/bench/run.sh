@@ -63,7 +63,8 @@ write_results() {
 		echo
 		echo "| measurement | hostflowd | reference | reference value | ratio hostflowd/reference | target | verdict |"
 		echo "|---|---:|---|---:|---:|---|---|"
-		cat "$BENCH_ROWS"
+		# Group by measurement id (A1..B3), keeping each group's order.
+		sort -s -t'|' -k2.1,2.4 "$BENCH_ROWS"
 		echo
 		if [[ -s $BENCH_NOTES ]]; then
 			echo "Notes:"
