@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -48,7 +49,9 @@ struct directive {
 	int min_args, max_args;
 	int single;            /* enum single, or -1 for repeatable */
 	const char *usage;
-	int (*fn)(struct parser *p, int argc, struct word *w);
+	int (*fn)(struct parser *p, int argc, struct word *w); /* NULL: d_number */
+	uint64_t min, max;     /* d_number: range */
+	size_t off;            /* d_number: uint32_t field of struct config */
 };
 
 static int perr(struct parser *p, const char *fmt, ...)
@@ -186,6 +189,7 @@ static int numeric_sockaddr(const char *host, uint16_t port,
 	return 1;
 }
 
+/* Room for one more element; NULL leaves arr as it was (still owned). */
 static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
 	size_t ncap;
@@ -300,9 +304,10 @@ static int d_interface(struct parser *p, int argc, struct word *w)
 
 	if (check_ifname(p, "interface", w[1].s))
 		return -1;
-	cfg->ifaces = grow(cfg->ifaces, cfg->n_ifaces, &p->cap_ifaces, sizeof *f);
-	if (!cfg->ifaces)
+	f = grow(cfg->ifaces, cfg->n_ifaces, &p->cap_ifaces, sizeof *f);
+	if (!f)
 		return perr(p, "out of memory");
+	cfg->ifaces = f;
 	f = &cfg->ifaces[cfg->n_ifaces];
 	memset(f, 0, sizeof *f);
 	hf_strlcpy(f->name, w[1].s, sizeof f->name);
@@ -386,10 +391,10 @@ static int d_collector(struct parser *p, int argc, struct word *w)
 			    MAX_COLLECTORS);
 	if (argc > 2 && parse_num(p, "collector port", w[2].s, 1, 65535, &port))
 		return -1;
-	cfg->collectors = grow(cfg->collectors, cfg->n_collectors,
-			       &p->cap_collectors, sizeof *c);
-	if (!cfg->collectors)
+	c = grow(cfg->collectors, cfg->n_collectors, &p->cap_collectors, sizeof *c);
+	if (!c)
 		return perr(p, "out of memory");
+	cfg->collectors = c;
 	c = &cfg->collectors[cfg->n_collectors];
 	memset(c, 0, sizeof *c);
 	c->port = (uint16_t)port;
@@ -434,39 +439,15 @@ static int d_agent_interface(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
-static int d_u32(struct parser *p, struct word *w, uint64_t min, uint64_t max,
-		 uint32_t *out)
+/* The plain numeric directives: the table gives range and field. */
+static int d_number(struct parser *p, const struct directive *d, struct word *w)
 {
 	uint64_t v;
 
-	if (parse_num(p, w[0].s, w[1].s, min, max, &v))
+	if (parse_num(p, d->name, w[1].s, d->min, d->max, &v))
 		return -1;
-	*out = (uint32_t)v;
+	*(uint32_t *)((char *)p->cfg + d->off) = (uint32_t)v;
 	return 0;
-}
-
-static int d_subid(struct parser *p, int argc, struct word *w)
-{
-	(void)argc;
-	return d_u32(p, w, 0, U32_MAX, &p->cfg->sub_agent_id);
-}
-
-static int d_rate(struct parser *p, int argc, struct word *w)
-{
-	(void)argc;
-	return d_u32(p, w, 1, U32_MAX, &p->cfg->sampling_rate);
-}
-
-static int d_polling(struct parser *p, int argc, struct word *w)
-{
-	(void)argc;
-	return d_u32(p, w, 0, 86400, &p->cfg->polling_interval);
-}
-
-static int d_header(struct parser *p, int argc, struct word *w)
-{
-	(void)argc;
-	return d_u32(p, w, 1, CFG_MAX_HEADER, &p->cfg->header_bytes);
 }
 
 static int d_sample(struct parser *p, int argc, struct word *w)
@@ -485,9 +466,10 @@ static int d_sample(struct parser *p, int argc, struct word *w)
 			    "[rate N])", w[1].s);
 	if (argc == 4 && parse_num(p, "sample rate", w[3].s, 1, U32_MAX, &rate))
 		return -1;
-	cfg->samples = grow(cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *s);
-	if (!cfg->samples)
+	s = grow(cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *s);
+	if (!s)
 		return perr(p, "out of memory");
+	cfg->samples = s;
 	s = &cfg->samples[cfg->n_samples++];
 	memset(s, 0, sizeof *s);
 	hf_strlcpy(s->name, w[1].s, sizeof s->name);
@@ -516,19 +498,25 @@ static int d_user(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
+#define DIR(name, lo, hi, single, usage, fn) \
+	{ name, lo, hi, single, usage, fn, 0, 0, 0 }
+#define NUM(name, single, usage, lo, hi, field) \
+	{ name, 1, 1, single, usage, NULL, lo, hi, offsetof(struct config, field) }
+
 static const struct directive directives[] = {
-	{ "agentx_socket", 1, 1, S_AGENTX, "agentx_socket PATH|unix:PATH|tcp:HOST:PORT", d_agentx },
-	{ "ifindex_map", 1, 1, S_MAP, "ifindex_map PATH", d_map },
-	{ "interface", 1, 5, -1, "interface NAME [alias \"TEXT\"] [speed N[k|M|G]]", d_interface },
-	{ "collector", 1, 2, -1, "collector HOST [PORT]", d_collector },
-	{ "agent_address", 1, 1, S_ADDR, "agent_address IP", d_agent_address },
-	{ "agent_interface", 1, 1, S_IFACE, "agent_interface NAME", d_agent_interface },
-	{ "sub_agent_id", 1, 1, S_SUBID, "sub_agent_id N (0..4294967295)", d_subid },
-	{ "sampling_rate", 1, 1, S_RATE, "sampling_rate N (1..4294967295)", d_rate },
-	{ "polling_interval", 1, 1, S_POLL, "polling_interval SECONDS (0..86400, 0 = off)", d_polling },
-	{ "header_bytes", 1, 1, S_HEADER, "header_bytes N (1..256)", d_header },
-	{ "sample", 1, 3, -1, "sample NAME [rate N]", d_sample },
-	{ "user", 1, 1, S_USER, "user NAME", d_user },
+	DIR("agentx_socket", 1, 1, S_AGENTX, "agentx_socket PATH|unix:PATH|tcp:HOST:PORT", d_agentx),
+	DIR("ifindex_map", 1, 1, S_MAP, "ifindex_map PATH", d_map),
+	DIR("interface", 1, 5, -1, "interface NAME [alias \"TEXT\"] [speed N[k|M|G]]", d_interface),
+	DIR("collector", 1, 2, -1, "collector HOST [PORT]", d_collector),
+	DIR("agent_address", 1, 1, S_ADDR, "agent_address IP", d_agent_address),
+	DIR("agent_interface", 1, 1, S_IFACE, "agent_interface NAME", d_agent_interface),
+	NUM("sub_agent_id", S_SUBID, "sub_agent_id N (0..4294967295)", 0, U32_MAX, sub_agent_id),
+	NUM("sampling_rate", S_RATE, "sampling_rate N (1..4294967295)", 1, U32_MAX, sampling_rate),
+	NUM("polling_interval", S_POLL, "polling_interval SECONDS (0..86400, 0 = off)",
+	    0, 86400, polling_interval),
+	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, CFG_MAX_HEADER, header_bytes),
+	DIR("sample", 1, 3, -1, "sample NAME [rate N]", d_sample),
+	DIR("user", 1, 1, S_USER, "user NAME", d_user),
 };
 
 static int run_directive(struct parser *p, int argc, struct word *w)
@@ -556,7 +544,7 @@ static int run_directive(struct parser *p, int argc, struct word *w)
 				    d->name);
 	if (d->single >= 0 && p->seen[d->single])
 		return perr(p, "%s: already set on line %d", d->name, p->seen[d->single]);
-	if (d->fn(p, argc, w))
+	if (d->fn ? d->fn(p, argc, w) : d_number(p, d, w))
 		return -1;
 	if (d->single >= 0)
 		p->seen[d->single] = p->line;
