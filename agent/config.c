@@ -665,8 +665,10 @@ static int check_names(struct parser *p)
 	int bad = 0, first = 0;
 	size_t i;
 
-	qsort(cfg->ifaces, cfg->n_ifaces, sizeof *cfg->ifaces, cmp_iface);
-	qsort(cfg->samples, cfg->n_samples, sizeof *cfg->samples, cmp_sample);
+	if (cfg->n_ifaces > 1)
+		qsort(cfg->ifaces, cfg->n_ifaces, sizeof *cfg->ifaces, cmp_iface);
+	if (cfg->n_samples > 1)
+		qsort(cfg->samples, cfg->n_samples, sizeof *cfg->samples, cmp_sample);
 	for (i = 1; i < cfg->n_ifaces; i++) {
 		const struct cfg_iface *a = &cfg->ifaces[i - 1], *b = a + 1;
 

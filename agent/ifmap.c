@@ -184,6 +184,8 @@ static int map_dedup(struct mparser *p, int warn)
 	uint32_t num = 0;
 	char other[IFNAMSIZ] = "";
 
+	if (p->n < 2)
+		return 0;
 	qsort(p->e, p->n, sizeof *p->e, cmp_name_line);
 	for (i = 0; i < p->n; i++) {
 		const struct ifmap_entry *w = &p->e[k ? k - 1 : 0];
