@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The sFlow face with `ifindex_map` (pmacct's interfaces.map): samples and
+# counter samples carry the map's number, the same one SNMP serves, and not
+# the kernel ifindex. When the sampled veth is deleted and re-created under
+# the same name (a new kernel ifindex), sampling resumes on the next table
+# change under the same number, and sequence numbers continue.
+set -uo pipefail
+# shellcheck source=test_sflow_veth.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
+
+hf_init sflow_map
+A=${HF_NS}a
+B=${HF_NS}b
+P1=6343
+N=10000
+MAPPED=1000
+conf=$HF_DIR/hostflowd.conf
+cap=$HF_DIR/lo.pcap
+dec=$HF_DIR/lo.txt
+
+mkveth() {
+	hf_veth "$A" vethA "$B" vethB || return 1
+	ip -n "$A" addr add 10.0.0.1/24 dev vethA && ip -n "$B" addr add 10.0.0.2/24 dev vethB
+}
+
+hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
+mkveth || hf_die "veth"
+k1=$(ip netns exec "$A" cat /sys/class/net/vethA/ifindex)
+printf '! written by %s\nifindex=%s ifname=vethA direction=in\n' "$HF_NAME" $MAPPED >"$HF_DIR/interfaces.map"
+hf_snmpd_start "$A" || hf_die "snmpd"
+sf_sink "$B" 10.0.0.2 5002
+sf_capture_start "$A" $P1 "$cap" || hf_die "tshark did not start"
+hf_conf "$conf" "ifindex_map $HF_DIR/interfaces.map" "sample vethA rate 10" \
+	"polling_interval 1" "agent_address 192.0.2.9" "collector 127.0.0.1 $P1"
+hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd did not start"
+t_check "SNMP serves vethA as $MAPPED (kernel ifindex $k1)" \
+	test "$(sf_served "$A" vethA)" = $MAPPED
+
+sf_blast "$A" 10.0.0.1 10.0.0.2 4002 5002 $N
+# Re-create the link: a new kernel ifindex under the same name.
+ip -n "$A" link del vethA
+mkveth || hf_die "veth again"
+k2=$(ip netns exec "$A" cat /sys/class/net/vethA/ifindex)
+t_diag "vethA re-created: kernel ifindex $k1 -> $k2"
+hf_wait_for 10 test "$(grep -c 'sampling vethA' "$HF_DIR/hostflowd.log")" -ge 2
+t_check "SNMP still serves vethA as $MAPPED" test "$(sf_served "$A" vethA)" = $MAPPED
+sf_blast "$A" 10.0.0.1 10.0.0.2 4003 5002 $N
+seen=$(sf_live_counters "$cap")
+hf_wait_for 10 sf_more_counters "$cap" $((seen + 2))
+sf_capture_stop
+t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
+
+sf_decode "$cap" $P1 >"$dec"
+t_check "flow samples before the re-creation carry $MAPPED" awk -v m=$MAPPED \
+	'$1 == "F" && $14 == 4002 { c++; if ($4 != m || $9 != m || $8 == 0) exit 1 } END { exit !c }' "$dec"
+t_check "flow samples after the re-creation carry $MAPPED" awk -v m=$MAPPED \
+	'$1 == "F" && $14 == 4003 { c++; if ($4 != m || $9 != m || $8 == 0) exit 1 } END { exit !c }' "$dec"
+t_check "no sample carries the kernel ifindex" awk -v a="$k1" -v b="$k2" \
+	'($1 == "F" && ($4 == a || $4 == b || $8 == a || $9 == a || $8 == b || $9 == b)) ||
+	 ($1 == "C" && ($4 == a || $5 == a || $4 == b || $5 == b)) { exit 1 }' "$dec"
+t_check "counter samples carry $MAPPED" awk -v m=$MAPPED \
+	'$1 == "C" { c++; if ($4 != m || $5 != m) exit 1 } END { exit !c }' "$dec"
+t_check "flow sample sequence numbers continue across the re-creation" awk \
+	'$1 == "F" { if ($3 != ++s) exit 1 } END { exit !s }' "$dec"
+t_check "the vanished link was logged once" \
+	test "$(grep -c 'vethA is gone' "$HF_DIR/hostflowd.log")" -le 1
+t_done
