@@ -1,0 +1,88 @@
+/* libFuzzer target: config_parse() over arbitrary bytes.
+ * Never crash, leak or hang; errors name the file and an existing line; a
+ * parsed config keeps the documented ranges and its lookups find what it
+ * holds. */
+#include "config.h"
+#include "fuzz_check.h"
+
+#define NAME "fuzz.conf"
+
+static void check_ranges(const struct config *cfg)
+{
+	FUZZ_CHECK(cfg->sampling_rate >= 1, "%u", cfg->sampling_rate);
+	FUZZ_CHECK(cfg->polling_interval <= 86400, "%u", cfg->polling_interval);
+	FUZZ_CHECK(cfg->header_bytes >= 1 && cfg->header_bytes <= CFG_MAX_HEADER,
+		   "%u", cfg->header_bytes);
+	FUZZ_CHECK(!strcmp(cfg->path, NAME), "%s", cfg->path);
+	FUZZ_CHECK(cfg->agent_address.family == 0 || !cfg->agent_interface[0],
+		   "agent_address and agent_interface both set");
+}
+
+/* config_iface() must find every parsed interface (names are unique) and
+ * nothing that cannot be an interface name. */
+static void check_ifaces(const struct config *cfg)
+{
+	const struct cfg_iface *f;
+	size_t i;
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		const struct cfg_iface *want = &cfg->ifaces[i];
+
+		FUZZ_CHECK(want->name[0] && strlen(want->name) < IFNAMSIZ, "name");
+		FUZZ_CHECK(strlen(want->alias) <= CFG_ALIAS_MAX, "alias");
+		FUZZ_CHECK(!want->has_speed || want->speed_bps > 0, "speed 0");
+		f = config_iface(cfg, want->name);
+		FUZZ_CHECK(f == want, "config_iface(%s) found %p, not entry %zu",
+			   want->name, (const void *)f, i);
+	}
+	FUZZ_CHECK(config_iface(cfg, "") == NULL, "empty name found");
+	FUZZ_CHECK(config_iface(cfg, "a/b") == NULL, "invalid name found");
+}
+
+static void check_samples(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_samples; i++) {
+		const struct cfg_sample *s = &cfg->samples[i];
+		uint32_t r = config_sample_rate(cfg, s);
+
+		FUZZ_CHECK(r >= 1, "sample %s rate 0", s->name);
+		FUZZ_CHECK(r == (s->rate ? s->rate : cfg->sampling_rate),
+			   "sample %s rate %u", s->name, r);
+		FUZZ_CHECK(s->line >= 1, "sample %s line %d", s->name, s->line);
+	}
+}
+
+static void check_collectors(const struct config *cfg)
+{
+	size_t i;
+
+	FUZZ_CHECK(cfg->n_collectors <= 16, "%zu collectors", cfg->n_collectors);
+	for (i = 0; i < cfg->n_collectors; i++) {
+		const struct cfg_collector *c = &cfg->collectors[i];
+
+		FUZZ_CHECK(c->port >= 1, "collector %s port 0", c->host);
+		FUZZ_CHECK(memchr(c->host, '\0', sizeof c->host), "host");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config *cfg = NULL;
+	char err[512];
+
+	memset(err, 0xff, sizeof err);
+	if (config_parse(NAME, (const char *)data, size, &cfg, err, sizeof err)) {
+		FUZZ_CHECK(cfg == NULL, "*out written on error");
+		fuzz_check_error(NAME, err, sizeof err, data, size);
+		return 0;
+	}
+	FUZZ_CHECK(cfg != NULL, "success without a config");
+	check_ranges(cfg);
+	check_ifaces(cfg);
+	check_samples(cfg);
+	check_collectors(cfg);
+	config_free(cfg);
+	return 0;
+}
