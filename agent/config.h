@@ -1,6 +1,7 @@
 /* hostflowd.conf: a line-based file, parsed into one immutable struct.
- * Every error is reported as "FILE:LINE: message" (LINE 0 when the file itself
- * cannot be read). Nothing here touches the network except config_resolve(). */
+ * Every error is reported as "FILE:LINE: message", or "FILE: message" when the
+ * file itself cannot be read. Nothing here touches the network except
+ * config_resolve(). */
 #ifndef HF_CONFIG_H
 #define HF_CONFIG_H
 
