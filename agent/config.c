@@ -5,22 +5,20 @@
  * hosts are plain ASCII and no UTF-8 validation is needed; comments may hold
  * any byte but NUL. A trailing CR is ignored so CRLF files load. */
 #include "config.h"
+#include "textfile.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#define LINE_MAX_BYTES 4095
-#define FILE_MAX_BYTES (1024 * 1024)
+#define LINE_MAX_BYTES TEXTFILE_LINE_MAX
 #define MAX_WORDS      16
 #define MAX_COLLECTORS 16
 #define UNIX_PATH_MAX  107  /* sizeof(sun_path) - 1 */
@@ -106,24 +104,9 @@ static int parse_num(struct parser *p, const char *what, const char *s,
 	return 0;
 }
 
-/* Linux's dev_valid_name(), restricted to printable ASCII. */
-static int valid_ifname(const char *s)
-{
-	size_t len = strlen(s);
-	const char *c;
-
-	if (len < 1 || len >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
-		return 0;
-	for (c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || (unsigned char)*c > '~' ||
-		    *c == '/' || *c == ':')
-			return 0;
-	return 1;
-}
-
 static int check_ifname(struct parser *p, const char *what, const char *s)
 {
-	if (valid_ifname(s))
+	if (textfile_ifname_valid(s, strlen(s)))
 		return 0;
 	return perr(p, "%s: '%s' is not a valid interface name (1..15 printable "
 		    "ASCII bytes, no '/', ':' or space, not '.' or '..')", what, s);
@@ -738,65 +721,13 @@ int config_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-/* Reads the whole file; -EFBIG past FILE_MAX_BYTES, else 0 or -errno. */
-static int read_all(int fd, char **text, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *buf = NULL, *nb;
-	ssize_t r;
-
-	for (;;) {
-		if (n == cap) {
-			if (cap > FILE_MAX_BYTES)
-				break;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			free(buf);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	if (n > FILE_MAX_BYTES) {
-		free(buf);
-		return -EFBIG;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	r = read_all(fd, &text, &len);
-	close(fd);
-	if (r == -EFBIG)
-		snprintf(err, errlen, "%s: file is larger than %d bytes", path,
-			 FILE_MAX_BYTES);
-	else if (r)
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
-	if (r)
+	if (textfile_read(path, &text, &len, err, errlen))
 		return -1;
 	r = config_parse(path, text, len, out, err, errlen);
 	free(text);

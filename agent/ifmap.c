@@ -5,16 +5,13 @@
  * sorted by name so that lookups are a binary search. */
 #include "ifmap.h"
 #include "log.h"
+#include "textfile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define LINE_MAX_BYTES 4095
-#define FILE_MAX_BYTES (1024 * 1024)
+#define LINE_MAX_BYTES TEXTFILE_LINE_MAX
 #define MAP_MAX_INDEX  (IFMAP_MAX_INDEX - 1)
 
 struct mparser {
@@ -41,21 +38,6 @@ static int merr(struct mparser *p, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
-}
-
-/* Linux's dev_valid_name(), restricted to printable ASCII. */
-static int valid_ifname(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len >= IFNAMSIZ || (s[0] == '.' && (len == 1 ||
-	    (len == 2 && s[1] == '.'))))
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] > '~' ||
-		    s[i] == '/' || s[i] == ':')
-			return 0;
-	return 1;
 }
 
 static int parse_index(const char *s, size_t len, uint32_t *out)
@@ -104,7 +86,7 @@ static int map_word(struct mparser *p, const char *w, size_t len,
 	if (k == 0 && parse_index(v, vl, &e->ifindex))
 		return merr(p, "ifindex '%.*s' is not a number in 1..%u", (int)vl, v,
 			    MAP_MAX_INDEX);
-	if (k == 1 && !valid_ifname(v, vl))
+	if (k == 1 && !textfile_ifname_valid(v, vl))
 		return merr(p, "ifname '%.*s' is not a valid interface name (1..15 "
 			    "printable ASCII bytes, no '/' or ':', not '.' or '..')",
 			    (int)vl, v);
@@ -251,65 +233,13 @@ int ifmap_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-/* Reads the whole file; -EFBIG past FILE_MAX_BYTES, else 0 or -errno. */
-static int read_all(int fd, char **text, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	char *buf = NULL, *nb;
-	ssize_t r;
-
-	for (;;) {
-		if (n == cap) {
-			if (cap > FILE_MAX_BYTES)
-				break;
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			free(buf);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		n += r;
-	}
-	if (n > FILE_MAX_BYTES) {
-		free(buf);
-		return -EFBIG;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
 int ifmap_load(const char *path, struct ifmap **out, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	r = read_all(fd, &text, &len);
-	close(fd);
-	if (r == -EFBIG)
-		snprintf(err, errlen, "%s: file is larger than %d bytes", path,
-			 FILE_MAX_BYTES);
-	else if (r)
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
-	if (r)
+	if (textfile_read(path, &text, &len, err, errlen))
 		return -1;
 	r = ifmap_parse(path, text, len, out, err, errlen);
 	free(text);
