@@ -156,7 +156,7 @@ _hf_gone() {
 hf_kill() {
 	local pid=$1
 	_hf_alive "$pid" || {
-		wait "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
 		return 0
 	}
 	kill -TERM "$pid" 2>/dev/null
@@ -164,7 +164,7 @@ hf_kill() {
 		kill -KILL "$pid" 2>/dev/null
 		hf_wait_for 2 _hf_gone "$pid"
 	fi
-	wait "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
 	return 0
 }
 

@@ -37,7 +37,7 @@ back() {
 for sig in TERM KILL; do
 	kill -"$sig" "$HF_SNMPD_PID"
 	hf_kill "$HF_SNMPD_PID"
-	t_check "snmpd SIG$sig: SNMP is down" eval '! hf_snmp_val "$HF_A" $OID_SYSNAME'
+	t_check "snmpd SIG$sig: SNMP is down" eval '! _hf_snmpd_ready "$HF_A"'
 	ip -n "$HF_A" link add "new$sig" type veth peer name "new${sig}p" netns "$HF_B"
 	hf_snmpd_restart || hf_die "snmpd restart"
 	back "snmpd SIG$sig and restart"
