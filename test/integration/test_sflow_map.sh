@@ -52,16 +52,16 @@ t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
 
 sf_decode "$cap" $P1 >"$dec"
 t_check "flow samples before the re-creation carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "F" && $14 == 4002 { c++; if ($4 != m || $9 != m || $8 == 0) exit 1 } END { exit !c }' "$dec"
+	'$1 == "F" && $14 == 4002 { c++; if ($4 != m || $9 != m || $8 == 0) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 t_check "flow samples after the re-creation carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "F" && $14 == 4003 { c++; if ($4 != m || $9 != m || $8 == 0) exit 1 } END { exit !c }' "$dec"
+	'$1 == "F" && $14 == 4003 { c++; if ($4 != m || $9 != m || $8 == 0) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 t_check "no sample carries the kernel ifindex" awk -v a="$k1" -v b="$k2" \
 	'($1 == "F" && ($4 == a || $4 == b || $8 == a || $9 == a || $8 == b || $9 == b)) ||
-	 ($1 == "C" && ($4 == a || $5 == a || $4 == b || $5 == b)) { exit 1 }' "$dec"
+	 ($1 == "C" && ($4 == a || $5 == a || $4 == b || $5 == b)) { bad = 1; exit 1 }' "$dec"
 t_check "counter samples carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "C" { c++; if ($4 != m || $5 != m) exit 1 } END { exit !c }' "$dec"
+	'$1 == "C" { c++; if ($4 != m || $5 != m) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 t_check "flow sample sequence numbers continue across the re-creation" awk \
-	'$1 == "F" { if ($3 != ++s) exit 1 } END { exit !s }' "$dec"
+	'$1 == "F" { if ($3 != ++s) { bad = 1; exit 1 } } END { exit bad || !s }' "$dec"
 t_check "the vanished link was logged once" \
 	test "$(grep -c 'vethA is gone' "$HF_DIR/hostflowd.log")" -le 1
 t_done
