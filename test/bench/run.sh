@@ -50,7 +50,7 @@ machine() {
 	echo "- command: \`${BENCH_CMD:-bash test/bench/run.sh}\`${BENCH_QUICK:+ (BENCH_QUICK=1)}"
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- machine: $(nproc) CPUs, ${cpu:-unknown CPU}, kernel $(uname -r), Debian $debian"
-	echo "- hostflowd: $(git -C "$HF_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$HF_ROOT" diff --quiet HEAD -- agent 2>/dev/null || echo ' (agent/ modified)'); $(snmpd -v 2>/dev/null | awk '/version/ {print "net-snmp " $NF; exit}'); $(pmacctd -V 2>&1 | awk 'NR == 1 {print $1, $2, $3, $4}' | sed 's/,$//')"
+	echo "- hostflowd: $(git -C "$HF_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$HF_ROOT" diff --quiet HEAD -- agent 2>/dev/null || echo ' (agent/ modified)'); $(snmpd -v 2>/dev/null | awk '/version/ {print "net-snmp " $NF; exit}'); $(pmacctd -V 2>&1 | head -n 1 | sed 's/.*, //')"
 	echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: compare the ratios, not the absolute figures)"
 }
 
