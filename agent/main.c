@@ -13,16 +13,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -608,11 +613,42 @@ static int block_signals(struct daemon *d)
 	return d->sigfd < 0 ? -1 : 0;
 }
 
+/* `user NAME` when started as root: become NAME keeping only CAP_NET_RAW
+ * (the sampler's packet sockets). Raw capset(2): no libcap. Netlink and
+ * syslog are already open; the AgentX socket must be reachable by NAME. */
+static int drop_privileges(const char *user, char *err, size_t len)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	struct passwd *pw;
+
+	if (!user[0] || geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, len, "user %s: no such user", user);
+		return -1;
+	}
+	memset(caps, 0, sizeof caps);
+	caps[0].effective = caps[0].permitted = 1u << CAP_NET_RAW;
+	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgid(pw->pw_gid) < 0 ||
+	    initgroups(user, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
+	    syscall(SYS_capset, &hdr, caps) < 0 ||
+	    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
+		snprintf(err, len, "user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as %s with CAP_NET_RAW only", user);
+	return 0;
+}
+
 /* Everything after the fork: the parent hears "OK" or the reason. */
 static int start_running(struct daemon *d)
 {
 	char err[512] = "";
 
+	if (drop_privileges(d->cfg->user, err, sizeof err) < 0)
+		goto fail;
 	if (block_signals(d) < 0) {
 		snprintf(err, sizeof err, "signals: %s", strerror(errno));
 		goto fail;
