@@ -30,7 +30,8 @@ missing_pkgs() {
 
 # The package's own snmpd would answer on udp/161 and hold /var/agentx/master.
 stop_system_snmpd() {
-	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+	# /run/systemd/system exists exactly when systemd is the running init.
+	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
 		systemctl disable --now snmpd >/dev/null 2>&1 || true
 	else
 		# No systemd (containers): stop it and keep it from starting on boot.
