@@ -27,13 +27,14 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 
-# Errors valgrind found in the logs matching a glob (processes that died
-# before their summary count too: a missing summary is a failure).
+# Errors valgrind found in the logs given. A log without a summary is a
+# fork child that went on to exec (system(), popen()) outside valgrind's
+# view; a child that crashes still writes its summary.
 vg_clean() {
 	local f bad=0
 	for f in "$@"; do
 		[ -e "$f" ] || continue
-		if ! grep -q 'ERROR SUMMARY: 0 errors' "$f"; then
+		if grep -q 'ERROR SUMMARY: [1-9]' "$f"; then
 			grep -E 'ERROR SUMMARY|definitely lost|Invalid|uninitialised|by 0x|at 0x' \
 				"$f" | head -n 25 | sed 's/^/#   /'
 			bad=1
