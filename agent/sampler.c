@@ -27,6 +27,11 @@
 #define AGENT_RECHECK_MS  5000  /* how often a derived agent address is re-read */
 #define DRAIN_BATCH       256   /* frames per capture per wake-up: fairness */
 #define IDLE_TIMEOUT_MS   60000
+/* After serving the rings, leave them alone this long so that one wake-up
+ * serves many samples: a wake-up (a context switch) costs more than
+ * encoding a sample. The ring holds CAPTURE frames meanwhile; a drain that
+ * hits DRAIN_BATCH skips the pause, so a busy ring is never left to fill. */
+#define COALESCE_MS       20
 
 /* What the thread needs from a config, deep-copied so the agent thread may
  * free its config at once. Sample rates are the effective ones. */
@@ -80,6 +85,7 @@ struct sampler {
 	struct sflow_datagram dg;
 	int dg_open;
 	int64_t flush_at_ms, next_poll_ms;
+	int64_t rings_quiet_until_ms;  /* see COALESCE_MS */
 	int oversize_logged;
 	uint8_t buf[COLLECTOR_MAX_DATAGRAM];
 };
@@ -571,6 +577,8 @@ static int poll_timeout(const struct sampler *s, int64_t now)
 		t = s->next_poll_ms;
 	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
 		t = s->agent_check_ms;
+	if (s->rings_quiet_until_ms > now && s->rings_quiet_until_ms < t)
+		t = s->rings_quiet_until_ms;
 	return t <= now ? 0 : (int)(t - now);
 }
 
@@ -598,14 +606,15 @@ static int take_requests(struct sampler *s)
 	return 0;
 }
 
-static size_t fill_pollfds(struct sampler *s)
+static size_t fill_pollfds(struct sampler *s, int64_t now)
 {
+	int quiet = now < s->rings_quiet_until_ms;
 	size_t n = 1;
 
 	s->pfd[0] = (struct pollfd){ .fd = s->efd, .events = POLLIN };
 	for (size_t i = 0; i < s->n_src; i++) {
 		/* fd -1 keeps indexes aligned with sources: poll() skips it. */
-		s->pfd[n].fd = s->src[i].cap ? capture_fd(s->src[i].cap) : -1;
+		s->pfd[n].fd = s->src[i].cap && !quiet ? capture_fd(s->src[i].cap) : -1;
 		s->pfd[n].events = POLLIN;
 		s->pfd[n].revents = 0;
 		n++;
@@ -615,6 +624,8 @@ static size_t fill_pollfds(struct sampler *s)
 
 static void service_captures(struct sampler *s)
 {
+	int busy = 0, any = 0;
+
 	for (size_t i = 0; i < s->n_src; i++) {
 		struct source *src = &s->src[i];
 		short re = s->pfd[i + 1].revents;
@@ -627,9 +638,14 @@ static void service_captures(struct sampler *s)
 
 			log_debug("sampler: %s: %s", src->name, strerror(e));
 		}
-		if (re & POLLIN)
-			capture_drain(src->cap, DRAIN_BATCH, on_frame, &fc);
+		if (re & POLLIN) {
+			any = 1;
+			if (capture_drain(src->cap, DRAIN_BATCH, on_frame, &fc) >= DRAIN_BATCH)
+				busy = 1;
+		}
 	}
+	if (any && !busy)
+		s->rings_quiet_until_ms = monotonic_ms() + COALESCE_MS;
 }
 
 static void run_timers(struct sampler *s, int64_t now)
@@ -650,8 +666,9 @@ static void *sampler_main(void *arg)
 	s->next_poll_ms = monotonic_ms() + (int64_t)s->cfg->polling_interval * 1000;
 	sync_table(s, 1);
 	for (;;) {
-		size_t n = fill_pollfds(s);
-		int rc = poll(s->pfd, n, poll_timeout(s, monotonic_ms()));
+		int64_t now = monotonic_ms();
+		size_t n = fill_pollfds(s, now);
+		int rc = poll(s->pfd, n, poll_timeout(s, now));
 
 		if (rc < 0 && errno != EINTR) {
 			log_err("sampler: poll: %s", strerror(errno));
