@@ -202,10 +202,10 @@ static int map_dedup(struct mparser *p, int warn)
 }
 
 int ifmap_parse(const char *name, const char *text, size_t len,
-		struct ifmap **out, char *err, size_t errlen)
+		struct hf_ifmap **out, char *err, size_t errlen)
 {
 	struct mparser p = { .name = name, .err = err, .errlen = errlen };
-	struct ifmap *map;
+	struct hf_ifmap *map;
 	size_t pos = 0;
 	int rc = 0;
 
@@ -233,7 +233,7 @@ int ifmap_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-int ifmap_load(const char *path, struct ifmap **out, char *err, size_t errlen)
+int ifmap_load(const char *path, struct hf_ifmap **out, char *err, size_t errlen)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -246,7 +246,7 @@ int ifmap_load(const char *path, struct ifmap **out, char *err, size_t errlen)
 	return r;
 }
 
-void ifmap_free(struct ifmap *map)
+void ifmap_free(struct hf_ifmap *map)
 {
 	if (!map)
 		return;
@@ -259,7 +259,7 @@ static int cmp_key_name(const void *key, const void *elem)
 	return strcmp(key, ((const struct ifmap_entry *)elem)->name);
 }
 
-uint32_t ifmap_lookup(const struct ifmap *map, const char *name)
+uint32_t ifmap_lookup(const struct hf_ifmap *map, const char *name)
 {
 	const struct ifmap_entry *e;
 
@@ -329,7 +329,7 @@ static int usable(int64_t v)
 
 /* Step 4: the lowest numbers used by no map entry, no row and no kernel
  * index of a present link, handed out in kindex order. */
-static int assign_rest(const struct ifmap *map, struct ifmap_link **ord, size_t n)
+static int assign_rest(const struct hf_ifmap *map, struct ifmap_link **ord, size_t n)
 {
 	size_t nmap = map ? map->n : 0, nu = 0, i, j = 0;
 	uint32_t *used = malloc((nmap + 2 * n + 1) * sizeof *used), cand = 1;
@@ -362,7 +362,7 @@ static int assign_rest(const struct ifmap *map, struct ifmap_link **ord, size_t 
 }
 
 /* Steps 1-3 of the rule; each pass walks the links in ascending kindex. */
-static void assign_known(const struct ifmap *map, struct ifmap_link **ord,
+static void assign_known(const struct hf_ifmap *map, struct ifmap_link **ord,
 			 size_t n, struct numset *taken, struct numset *given)
 {
 	size_t i;
@@ -390,7 +390,7 @@ static void assign_known(const struct ifmap *map, struct ifmap_link **ord,
 		}
 }
 
-void ifmap_assign(const struct ifmap *map, struct ifmap_link *links, size_t n)
+void ifmap_assign(const struct hf_ifmap *map, struct ifmap_link *links, size_t n)
 {
 	size_t i, nmap = map ? map->n : 0;
 	struct numset taken = { 0 }, given = { 0 };

@@ -21,12 +21,7 @@ struct ifmap_entry {
 	int line;
 };
 
-/* glibc's <net/if.h> (included above, so its guard keeps it from coming back)
- * already defines a struct ifmap for SIOCGIFMAP. Ours is struct hf_ifmap; the
- * macro keeps the spelling `struct ifmap` working in every file that includes
- * this header. */
-#define ifmap hf_ifmap
-
+/* hf_ifmap, not ifmap: glibc's <net/if.h> already has a struct ifmap. */
 struct hf_ifmap {
 	struct ifmap_entry *e;   /* one per interface name; first entry wins */
 	size_t n;
@@ -34,12 +29,12 @@ struct hf_ifmap {
 
 /* Parses pmacct's interfaces.map: `ifindex=N ifname=NAME [direction=in|out]`,
  * keys in any order, `#` or `!` comments. Errors: "FILE:LINE: message". */
-int ifmap_load(const char *path, struct ifmap **out, char *err, size_t errlen);
+int ifmap_load(const char *path, struct hf_ifmap **out, char *err, size_t errlen);
 int ifmap_parse(const char *name, const char *text, size_t len,
-		struct ifmap **out, char *err, size_t errlen);
-void ifmap_free(struct ifmap *map);
+		struct hf_ifmap **out, char *err, size_t errlen);
+void ifmap_free(struct hf_ifmap *map);
 /* The map's number for an interface name, 0 when not listed (map may be NULL). */
-uint32_t ifmap_lookup(const struct ifmap *map, const char *name);
+uint32_t ifmap_lookup(const struct hf_ifmap *map, const char *name);
 
 /* One link as seen by the assignment rule. */
 struct ifmap_link {
@@ -52,7 +47,7 @@ struct ifmap_link {
 };
 
 /* Assigns served numbers to n links; no two links get the same number. */
-void ifmap_assign(const struct ifmap *map, struct ifmap_link *links, size_t n);
+void ifmap_assign(const struct hf_ifmap *map, struct ifmap_link *links, size_t n);
 
 /* One line of pmacct's format for what is served: "ifindex=N ifname=NAME direction=in\n". */
 void ifmap_print_line(FILE *f, uint32_t ifindex, const char *name);

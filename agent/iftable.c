@@ -215,7 +215,7 @@ static void set_times(struct if_row *r, const struct if_snapshot *prev, int64_t 
 	r->discontinuity_ms = p && p->ifindex == r->ifindex ? p->discontinuity_ms : now_ms;
 }
 
-static void warn_relocated(const struct ifmap_link *ml, const struct ifmap *map,
+static void warn_relocated(const struct ifmap_link *ml, const struct hf_ifmap *map,
 			   const struct ifmap_link *all, size_t n)
 {
 	for (size_t i = 0; map && i < map->n; i++) {
@@ -258,7 +258,7 @@ static int same_indices(const struct if_snapshot *a, const struct if_snapshot *b
 }
 
 static void assign(const struct if_snapshot *prev, const struct nl_link *links,
-		   size_t n, const struct ifmap *map, struct ifmap_link *ml)
+		   size_t n, const struct hf_ifmap *map, struct ifmap_link *ml)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct if_row *p = prev_same_link(prev, &links[i]);
@@ -290,7 +290,7 @@ static void publish(struct iftable *t, struct if_snapshot *s)
 }
 
 int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
-		   const struct config *cfg, const struct ifmap *map, int64_t now_ms)
+		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms)
 {
 	const struct if_snapshot *prev = t->cur; /* only this thread writes it */
 	struct ifmap_link *ml = calloc(n ? n : 1, sizeof *ml);

@@ -58,7 +58,7 @@ void iftable_free(struct iftable *t);
  * publishes it. Logs a warning for each newly relocated interface.
  * Returns 0, or -1 on allocation failure (the old snapshot stays). */
 int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
-		   const struct config *cfg, const struct ifmap *map, int64_t now_ms);
+		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms);
 
 /* Any thread: the current snapshot with a reference held, or NULL before the
  * first update. Release every acquired snapshot exactly once. */

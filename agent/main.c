@@ -9,12 +9,10 @@
 #include <net-snmp/agent/agent_callbacks.h>
 #include <net-snmp/library/large_fd_set.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
-#include <ifaddrs.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -37,6 +35,7 @@
 #include "ifmib.h"
 #include "iftable.h"
 #include "log.h"
+#include "mapprint.h"
 #include "netlink.h"
 #include "sampler.h"
 #include "util.h"
@@ -60,7 +59,7 @@ struct opts {
 struct daemon {
 	struct opts o;
 	struct config *cfg;
-	struct ifmap *map;
+	struct hf_ifmap *map;
 	struct netlink *nl;
 	struct iftable *table;
 	struct sampler *sampler;
@@ -119,7 +118,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 /* Config, then its ifindex map; resolve names only when asked (-m does not
  * need the collectors). Errors come back as "FILE:LINE: message". */
 static int load_all(const char *path, int resolve, struct config **cfg,
-		    struct ifmap **map, char *err, size_t errlen)
+		    struct hf_ifmap **map, char *err, size_t errlen)
 {
 	*map = NULL;
 	if (config_load(path, cfg, err, errlen) < 0)
@@ -181,96 +180,6 @@ static void src_release(void *ctx, struct if_snapshot *s)
 
 /* ---- -m: the map that would be served ------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static int global_addr(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET) {
-		uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr);
-
-		return (a >> 24) != 127 && (a >> 16) != 0xa9fe && a;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-
-		return !IN6_IS_ADDR_LINKLOCAL(a) && !IN6_IS_ADDR_LOOPBACK(a) &&
-		       !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_UNSPECIFIED(a);
-	}
-	return 0;
-}
-
-/* The exporter's address as Akvorado sees it: "ADDR/32" or "ADDR/128". */
-static int exporter_subnet(const struct config *cfg, char *out, size_t len)
-{
-	char ip[INET6_ADDRSTRLEN] = "";
-	int family = cfg->agent_address.family;
-	struct ifaddrs *ifa = NULL;
-
-	if (family)
-		inet_ntop(family, cfg->agent_address.a, ip, sizeof ip);
-	else if (cfg->agent_interface[0] && getifaddrs(&ifa) == 0) {
-		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-			if (!i->ifa_addr || strcmp(i->ifa_name, cfg->agent_interface) ||
-			    !global_addr(i->ifa_addr))
-				continue;
-			family = i->ifa_addr->sa_family;
-			inet_ntop(family, family == AF_INET ?
-				  (const void *)&((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr :
-				  (const void *)&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr,
-				  ip, sizeof ip);
-			break;
-		}
-		freeifaddrs(ifa);
-	}
-	if (!ip[0])
-		return -1;
-	snprintf(out, len, "%s/%d", ip, family == AF_INET ? 32 : 128);
-	return 0;
-}
-
-static void print_akvorado(FILE *f, const struct config *cfg, const struct if_snapshot *s)
-{
-	char host[256] = "", subnet[INET6_ADDRSTRLEN + 8];
-
-	gethostname(host, sizeof host - 1);
-	fputs("{", f);
-	if (exporter_subnet(cfg, subnet, sizeof subnet) == 0) {
-		fputs("\"exportersubnet\":", f);
-		json_str(f, subnet);
-		fputs(",", f);
-	} else {
-		log_warn("no agent_address nor a global address on agent_interface: "
-			 "exportersubnet omitted");
-	}
-	fputs("\"name\":", f);
-	json_str(f, host);
-	fputs(",\"interfaces\":[", f);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct if_row *r = &s->rows[i];
-
-		fprintf(f, "%s\n{\"ifindex\":%u,\"name\":", i ? "," : "", r->ifindex);
-		json_str(f, r->name);
-		fputs(",\"description\":", f);
-		json_str(f, r->alias[0] ? r->alias : r->name);
-		fprintf(f, ",\"speed\":%llu}", (unsigned long long)(r->speed_bps / 1000000));
-	}
-	fputs("]}\n", f);
-}
-
 static int print_map(struct daemon *d)
 {
 	struct if_snapshot *s;
@@ -286,12 +195,12 @@ static int print_map(struct daemon *d)
 		return EXIT_RUNTIME;
 	}
 	if (d->o.format && !strcmp(d->o.format, "akvorado")) {
-		print_akvorado(stdout, d->cfg, s);
+		char host[256] = "";
+
+		gethostname(host, sizeof host - 1);
+		mapprint_akvorado(stdout, d->cfg, host, s);
 	} else {
-		printf("# hostflowd ifindex map: pmacct interfaces.map format, "
-		       "one line per interface\n");
-		for (size_t i = 0; i < s->n; i++)
-			ifmap_print_line(stdout, s->rows[i].ifindex, s->rows[i].name);
+		mapprint_pmacct(stdout, s);
 	}
 	iftable_release(d->table, s);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
@@ -493,7 +402,7 @@ static int snmp_start(struct daemon *d)
 static void reload(struct daemon *d)
 {
 	struct config *cfg, *old_cfg = d->cfg;
-	struct ifmap *map, *old_map = d->map;
+	struct hf_ifmap *map, *old_map = d->map;
 	char err[1024];
 
 	sd_notify_msg("RELOADING=1");

@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if_arp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -16,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "agentaddr.h"
 #include "capture.h"
 #include "collector.h"
 #include "log.h"
@@ -133,78 +133,6 @@ static struct scfg *scfg_copy(const struct config *cfg)
 	return c;
 }
 
-/* ---- the agent address ---- */
-
-static int addr_is_global(const struct sockaddr *sa, struct hf_addr *out)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		uint32_t a = ntohl(in->sin_addr.s_addr);
-
-		if (a == 0 || (a >> 24) == 127 || (a >> 16) == 0xA9FE || (a >> 28) == 0xE)
-			return 0;
-		out->family = AF_INET;
-		memcpy(out->a, &in->sin_addr, 4);
-		return 1;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-		if (IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) ||
-		    IN6_IS_ADDR_LINKLOCAL(a6) || IN6_IS_ADDR_MULTICAST(a6) ||
-		    IN6_IS_ADDR_V4MAPPED(a6))
-			return 0;
-		out->family = AF_INET6;
-		memcpy(out->a, a6, 16);
-		return 1;
-	}
-	return 0;
-}
-
-/* First global address of ifname, or of any up non-loopback interface when
- * ifname is NULL. Returns 1 when found. */
-static int find_global(const struct ifaddrs *list, const char *ifname, struct hf_addr *out)
-{
-	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
-		if (!i->ifa_addr)
-			continue;
-		if (ifname && strcmp(i->ifa_name, ifname) != 0)
-			continue;
-		if (!ifname && (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)))
-			continue;
-		if (addr_is_global(i->ifa_addr, out))
-			return 1;
-	}
-	return 0;
-}
-
-static void choose_agent(const struct scfg *c, struct hf_addr *out)
-{
-	struct ifaddrs *list = NULL;
-	int found = 0;
-
-	/* Zeroed whole so that two addresses compare with memcmp. */
-	memset(out, 0, sizeof *out);
-	if (c->agent_address.family) {
-		out->family = c->agent_address.family;
-		memcpy(out->a, c->agent_address.a, out->family == AF_INET6 ? 16 : 4);
-		return;
-	}
-	if (getifaddrs(&list) == 0) {
-		if (c->agent_interface[0])
-			found = find_global(list, c->agent_interface, out);
-		if (!found)
-			found = find_global(list, NULL, out);
-		freeifaddrs(list);
-	}
-	if (!found) {
-		memset(out, 0, sizeof *out);
-		out->family = AF_INET;
-		out->a[0] = 127;
-		out->a[3] = 1;
-	}
-}
-
 /* ---- the datagram ---- */
 
 static void dg_flush(struct sampler *s)
@@ -261,16 +189,17 @@ static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
 	char buf[INET6_ADDRSTRLEN];
+	int found;
 
 	s->agent_check_ms = now + AGENT_RECHECK_MS;
-	choose_agent(s->cfg, &a);
+	found = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
 	dg_flush(s);
 	s->agent = a;
 	s->agent_since_ms = now;
 	s->dgram_seq = 0;
-	if (!s->cfg->agent_address.family && a.family == AF_INET && a.a[0] == 127)
+	if (!found)
 		log_warn("sampler: no global address found; agent address 127.0.0.1");
 	else
 		log_info("sampler: agent address %s",

@@ -36,7 +36,7 @@ static uint64_t fnv1a(const uint8_t *d, size_t n)
 
 /* A kernel index that collides with something often: a map number, a
  * neighbour of one, a small number, or an invalid one. */
-static int pick_kindex(const struct ifmap *map, uint64_t r)
+static int pick_kindex(const struct hf_ifmap *map, uint64_t r)
 {
 	uint32_t m = map->n ? map->e[(r >> 8) % map->n].ifindex : 1;
 
@@ -61,7 +61,7 @@ static void add_link(struct linkset *ls, const char *name, int kindex, uint32_t 
 	ls->n++;
 }
 
-static void build_links(const struct ifmap *map, uint64_t seed, struct linkset *ls)
+static void build_links(const struct hf_ifmap *map, uint64_t seed, struct linkset *ls)
 {
 	char extra[IFNAMSIZ];
 	size_t i;
@@ -96,7 +96,7 @@ static int name_count(const struct linkset *ls, const char *name)
 	return c;
 }
 
-static void check_assignment(const struct ifmap *map, const struct linkset *ls)
+static void check_assignment(const struct hf_ifmap *map, const struct linkset *ls)
 {
 	size_t i, j;
 
@@ -121,7 +121,7 @@ static void check_assignment(const struct ifmap *map, const struct linkset *ls)
 }
 
 /* The numbers just served, fed back as prev, must come out unchanged. */
-static void check_sticky(const struct ifmap *map, struct linkset *ls)
+static void check_sticky(const struct hf_ifmap *map, struct linkset *ls)
 {
 	uint32_t before[MAX_LINKS];
 	size_t i;
@@ -136,7 +136,7 @@ static void check_sticky(const struct ifmap *map, struct linkset *ls)
 			   ls->l[i].name, ls->l[i].kindex, before[i], ls->l[i].served);
 }
 
-static void check_map(const struct ifmap *map)
+static void check_map(const struct hf_ifmap *map)
 {
 	size_t i;
 
@@ -155,7 +155,7 @@ static void check_map(const struct ifmap *map)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linkset ls;
-	struct ifmap *map = NULL;
+	struct hf_ifmap *map = NULL;
 	char err[512];
 
 	memset(err, 0xff, sizeof err);

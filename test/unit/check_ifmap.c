@@ -8,9 +8,9 @@
 #include "ifmap.h"
 #include "log.h"
 
-static struct ifmap *map_ok(const char *text)
+static struct hf_ifmap *map_ok(const char *text)
 {
-	struct ifmap *map = NULL;
+	struct hf_ifmap *map = NULL;
 	char err[512] = "";
 
 	ck_assert_msg(ifmap_parse("i.map", text, strlen(text), &map, err, sizeof err) == 0,
@@ -21,11 +21,11 @@ static struct ifmap *map_ok(const char *text)
 
 static void map_bad_len(const char *text, size_t len, const char *want)
 {
-	struct ifmap *map = (struct ifmap *)1;
+	struct hf_ifmap *map = (struct hf_ifmap *)1;
 	char err[512] = "";
 
 	ck_assert_int_eq(ifmap_parse("i.map", text, len, &map, err, sizeof err), -1);
-	ck_assert_msg(map == (struct ifmap *)1, "out written on error");
+	ck_assert_msg(map == (struct hf_ifmap *)1, "out written on error");
 	ck_assert_msg(strstr(err, want), "error '%s' lacks '%s'", err, want);
 }
 
@@ -36,7 +36,7 @@ static void map_bad(const char *text, const char *want)
 
 START_TEST(t_parse_forms)
 {
-	struct ifmap *map = map_ok(
+	struct hf_ifmap *map = map_ok(
 		"# pmacct interfaces.map\n"
 		"  ! a bang comment\n"
 		"\n"
@@ -59,7 +59,7 @@ END_TEST
 
 START_TEST(t_entry_lines)
 {
-	struct ifmap *map = map_ok("\nifindex=2 ifname=b\nifindex=1 ifname=a\n");
+	struct hf_ifmap *map = map_ok("\nifindex=2 ifname=b\nifindex=1 ifname=a\n");
 	size_t i;
 
 	ck_assert_uint_eq(map->n, 2);
@@ -71,7 +71,7 @@ END_TEST
 
 START_TEST(t_both_directions)
 {
-	struct ifmap *map = map_ok("ifindex=5 ifname=eth0 direction=in\n"
+	struct hf_ifmap *map = map_ok("ifindex=5 ifname=eth0 direction=in\n"
 				   "ifindex=5 ifname=eth0 direction=out\n");
 
 	ck_assert_uint_eq(map->n, 1);
@@ -86,7 +86,7 @@ START_TEST(t_name_twice_warns)
 {
 	FILE *tmp = tmpfile();
 	int saved = dup(2);
-	struct ifmap *map;
+	struct hf_ifmap *map;
 	char buf[1024] = "";
 	size_t n;
 
@@ -154,7 +154,7 @@ END_TEST
 START_TEST(t_dropped_entry_frees_number)
 {
 	/* a's second line is ignored, so 6 stays free for b. */
-	struct ifmap *map = map_ok("ifindex=5 ifname=a\nifindex=6 ifname=a\nifindex=6 ifname=b\n");
+	struct hf_ifmap *map = map_ok("ifindex=5 ifname=a\nifindex=6 ifname=a\nifindex=6 ifname=b\n");
 
 	ck_assert_uint_eq(ifmap_lookup(map, "b"), 6);
 	ifmap_free(map);
@@ -178,7 +178,7 @@ END_TEST
 START_TEST(t_load)
 {
 	char dir[] = "/tmp/check_ifmap.XXXXXX", path[256], err[512];
-	struct ifmap *map = NULL;
+	struct hf_ifmap *map = NULL;
 	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -206,7 +206,7 @@ START_TEST(t_load)
 END_TEST
 
 /* Links given as (kindex, name, prev); returns nothing, fills served. */
-static void assign(const struct ifmap *map, struct ifmap_link *l, size_t n)
+static void assign(const struct hf_ifmap *map, struct ifmap_link *l, size_t n)
 {
 	size_t i, j;
 
@@ -234,7 +234,7 @@ END_TEST
 
 START_TEST(t_assign_map_renumbers)
 {
-	struct ifmap *map = map_ok("ifindex=100 ifname=eth0 direction=in\n");
+	struct hf_ifmap *map = map_ok("ifindex=100 ifname=eth0 direction=in\n");
 	struct ifmap_link l[] = { { 1, "lo", 0, 0, 0 }, { 2, "eth0", 0, 0, 0 } };
 
 	assign(map, l, 2);
@@ -249,7 +249,7 @@ END_TEST
  * kernel index 3, and 1 belongs to a listed interface that is absent. */
 START_TEST(t_assign_collision)
 {
-	struct ifmap *map = map_ok("ifindex=3 ifname=veth-b\nifindex=1 ifname=gone\n");
+	struct hf_ifmap *map = map_ok("ifindex=3 ifname=veth-b\nifindex=1 ifname=gone\n");
 	struct ifmap_link l[] = { { 4, "veth-b", 0, 0, 0 }, { 3, "veth-a", 0, 0, 0 },
 				  { 2, "eth0", 0, 0, 0 } };
 
@@ -266,7 +266,7 @@ END_TEST
 
 START_TEST(t_assign_lowest_free)
 {
-	struct ifmap *map = map_ok("ifindex=1 ifname=a\n");
+	struct hf_ifmap *map = map_ok("ifindex=1 ifname=a\n");
 	struct ifmap_link l[] = { { 2, "a", 0, 0, 0 }, { 1, "b", 0, 0, 0 },
 				  { 3, "c", 0, 0, 0 }, { 6, "d", 0, 0, 0 } };
 
@@ -281,7 +281,7 @@ END_TEST
 
 START_TEST(t_assign_sticky)
 {
-	struct ifmap *map = map_ok("ifindex=9 ifname=m\n");
+	struct hf_ifmap *map = map_ok("ifindex=9 ifname=m\n");
 	/* b was moved to 7 before and keeps it; c's prev 9 now belongs to the map. */
 	struct ifmap_link l[] = { { 3, "b", 7, 0, 0 }, { 5, "c", 9, 0, 0 },
 				  { 8, "m", 0, 0, 0 }, { 2, "d", 2, 0, 0 } };
@@ -315,7 +315,7 @@ START_TEST(t_assign_odd_kindex)
 	struct ifmap_link l[] = { { 0, "zero", 0, 0, 0 }, { -5, "neg", 0, 0, 0 },
 				  { 0x3FFFFFFF, "big", 0, 0, 0 }, { 1, "lo", 0, 0, 0 },
 				  { 7, "dupname", 0, 0, 0 }, { 8, "dupname", 0, 0, 0 } };
-	struct ifmap *map = map_ok("ifindex=50 ifname=dupname\n");
+	struct hf_ifmap *map = map_ok("ifindex=50 ifname=dupname\n");
 
 	assign(map, l, 6);
 	ck_assert_uint_eq(l[1].served, 2);  /* kindex order: -5, 0, 1, ... */
@@ -345,7 +345,7 @@ START_TEST(t_assign_10000)
 	static char names[NBIG][IFNAMSIZ];
 	static uint32_t served[NBIG];
 	char *text = malloc(NBIG * 40), *t = text;
-	struct ifmap *map;
+	struct hf_ifmap *map;
 	size_t i;
 
 	ck_assert_ptr_nonnull(text);
@@ -376,7 +376,7 @@ START_TEST(t_assign_deterministic)
 {
 	static const char *const names[] = { "a", "b", "c", "d", "e", "f" };
 	static const int kidx[] = { 3, 1, 9, 2, 7, 4 };
-	struct ifmap *map = map_ok("ifindex=3 ifname=f\nifindex=1 ifname=x\n");
+	struct hf_ifmap *map = map_ok("ifindex=3 ifname=f\nifindex=1 ifname=x\n");
 	struct ifmap_link ref[6], l[6];
 	unsigned seed;
 	size_t i, j;

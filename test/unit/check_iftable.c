@@ -38,7 +38,7 @@ static int rows_sorted_unique(const struct if_snapshot *s)
 
 /* Runs one update and returns the published snapshot (caller releases). */
 static struct if_snapshot *update(struct iftable *t, const struct nl_link *l, size_t n,
-				  const struct config *cfg, const struct ifmap *map,
+				  const struct config *cfg, const struct hf_ifmap *map,
 				  int64_t now)
 {
 	ck_assert_int_eq(iftable_update(t, l, n, cfg, map, now), 0);
@@ -93,7 +93,7 @@ END_TEST
 START_TEST(test_sorted_by_served_index)
 {
 	struct ifmap_entry e[] = { { 100, "eth0", 1 }, { 50, "wg0", 2 } };
-	struct ifmap map = { e, 2 };
+	struct hf_ifmap map = { e, 2 };
 	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "wg0"), mk(4, "veth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 4, NULL, &map, 10);
@@ -123,7 +123,7 @@ START_TEST(test_relocation_warns_once_and_sticks)
 {
 	/* The map gives eth0 number 3, the kernel ifindex of veth0. */
 	struct ifmap_entry e[] = { { 3, "eth0", 7 } };
-	struct ifmap map = { e, 1 };
+	struct hf_ifmap map = { e, 1 };
 	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "veth0") };
 	struct iftable *t = iftable_new();
 	struct capture c;
@@ -162,7 +162,7 @@ START_TEST(test_sticky_against_newcomer)
 	/* veth0 is relocated to some number N; a link created later whose
 	 * kernel ifindex is N must not take N away from it. */
 	struct ifmap_entry e[] = { { 3, "eth0", 1 } };
-	struct ifmap map = { e, 1 };
+	struct hf_ifmap map = { e, 1 };
 	struct nl_link l[4] = { mk(1, "lo"), mk(3, "veth0"), mk(10, "eth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 3, NULL, &map, 10);
@@ -285,7 +285,7 @@ END_TEST
 START_TEST(test_served_number_change_is_discontinuity)
 {
 	struct ifmap_entry e[] = { { 40, "eth0", 1 } };
-	struct ifmap map = { e, 1 };
+	struct hf_ifmap map = { e, 1 };
 	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth1") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 2, NULL, &map, 1000);
@@ -309,7 +309,7 @@ END_TEST
 START_TEST(test_snap_next_edges)
 {
 	struct ifmap_entry e[] = { { 7, "c", 1 } };
-	struct ifmap map = { e, 1 };
+	struct hf_ifmap map = { e, 1 };
 	struct nl_link l[] = { mk(1, "a"), mk(3, "b"), mk(4, "c") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 3, NULL, &map, 1);
