@@ -83,7 +83,8 @@ install: all
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/hostflowd.service > $(DESTDIR)$(UNITDIR)/hostflowd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hostflowd.service
 	install -D -m 0644 systemd/hostflow.sysusers $(DESTDIR)$(SYSUSERSDIR)/hostflow.conf
-	install -m 0644 conf/* $(DESTDIR)$(DATADIR)/examples/
+	install -m 0644 conf/*.conf conf/*.yaml $(DESTDIR)$(DATADIR)/examples/
+	install -D -m 0644 conf/pmacct/pmacctd.conf $(DESTDIR)$(DATADIR)/examples/pmacct/pmacctd.conf
 	install -m 0644 systemd/snmpd.service.d/hostflow.conf $(DESTDIR)$(DATADIR)/examples/snmpd.service.d-hostflow.conf
 	@# Never overwrite an operator's file in /etc.
 	@$(call install_keep,conf/hostflowd.conf,$(DESTDIR)$(SYSCONFDIR)/hostflow/hostflowd.conf)
