@@ -73,8 +73,8 @@ run_unit() {
 
 # The daemon: a namespace pair joined by a veth, a private snmpd master
 # (test/integration/lib.sh), hostflowd -f under valgrind serving IF-MIB and
-# sampling the veth to a local collector; walks, a collector-style GET,
-# then SIGTERM. Runs in a subshell: lib.sh's traps clean up when it ends.
+# sampling the veth to a local collector; walks, a collector-style GET, a
+# link added and deleted, a SIGHUP reload, then SIGTERM. Runs in a subshell: lib.sh's traps clean up when it ends.
 daemon() (
 	set -u
 	# shellcheck source=integration/lib.sh
@@ -113,6 +113,12 @@ while True:
 '
 	# has OID walk|bulkwalk REGEX: the walk's output has a matching line.
 	has() { hf_snmp "$A" "$2" "$1" 2>/dev/null | grep -q -- "$3"; }
+	# gone NAME: a walk that answers (veth0 is there) without NAME.
+	gone() {
+		local out
+		out=$(hf_snmp "$A" walk "$OID_IFXTABLE" 2>/dev/null) &&
+			grep -q '"veth0"' <<<"$out" && ! grep -q "\"$1\"" <<<"$out"
+	}
 	# Akvorado's poll: sysName, ifDescr, ifName, ifAlias, ifHighSpeed.
 	get5() {
 		local out
@@ -138,7 +144,19 @@ while True:
 	hf_udp "$A" 10.9.0.2 200 100
 	t_check "collector got flow samples" hf_wait_for 30 grep -q format1 "$HF_DIR/sink.out"
 	t_check "collector got counter samples" hf_wait_for 30 grep -q format2 "$HF_DIR/sink.out"
-	t_check "still alive after traffic" kill -0 "$pid"
+	# Churn and reload: the paths where snapshots, captures and configs
+	# are replaced and the old ones must be freed.
+	ip -n "$A" link add vtmp0 type veth peer name vtmp0p && ip -n "$A" link set vtmp0 up
+	t_check "a new link is served" hf_wait_for 30 has "$OID_IFXTABLE" walk '"vtmp0"'
+	ip -n "$A" link del vtmp0
+	t_check "a deleted link is gone" hf_wait_for 30 gone vtmp0
+	hf_conf "$conf" 'interface veth0 alias "Transit: reloaded"' \
+		'collector 127.0.0.1 6343' 'agent_address 127.0.0.1' \
+		'sample veth0 rate 2' 'polling_interval 1'
+	kill -HUP "$pid"
+	t_check "SIGHUP reloads the alias" hf_wait_for 30 has "$OID_IFXTABLE" walk "Transit: reloaded"
+	hf_udp "$B" 10.9.0.1 200 100
+	t_check "still alive after traffic and reload" kill -0 "$pid"
 
 	kill -TERM "$pid"
 	hf_wait_for 60 eval '! kill -0 '"$pid"' 2>/dev/null' || t_fail "SIGTERM" "still running after 60 s"

@@ -94,8 +94,9 @@ fuzz() {
 	if "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=$maxlen \
 		-timeout=10 -rss_limit_mb=1024 -close_fd_mask=2 -print_final_stats=1 \
 		-artifact_prefix="$art" "$work" >"$log" 2>&1; then
-		ok "$t: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" |
-			grep -Eo '[0-9]+$') runs in ${SECONDS_EACH}s, corpus $(ls "$work" | wc -l)"
+		ok "$t: ${SECONDS_EACH}s, $(grep -Eo 'DONE +cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' \
+			"$log" | sed 's/DONE *//') ($(grep -Eo '^#[0-9]+' "$log" | tail -n 1 |
+			tr -d '#') runs)"
 		return 0
 	fi
 	crash=$(grep -Eo "Test unit written to [^ ]+" "$log" | tail -n 1 | cut -d' ' -f5)
