@@ -30,7 +30,7 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 # Unit tests of rooms that need the kernel side (iftable) link everything but main.
 LIB_OBJ := $(PURE_OBJ) $(filter-out agent/main.o,$(DAEMON_OBJ))
 
-.PHONY: all check unit integration demo bench install uninstall clean asan valgrind deps fuzz
+.PHONY: all check unit fuzz-replay integration demo bench install uninstall clean asan valgrind deps fuzz
 
 all: agent/hostflowd
 
@@ -49,8 +49,12 @@ unit: $(UNIT_BIN)
 integration: agent/hostflowd
 	@bash test/integration/run.sh
 
-# The README's test command: every unit and integration test.
-check: deps-check all unit integration
+# The README's test command: every unit test, the fuzzers' corpus and
+# regression inputs replayed, every integration test.
+check: deps-check all unit fuzz-replay integration
+
+fuzz-replay:
+	@bash test/fuzz/run.sh replay
 
 deps:
 	@bash test/deps.sh all
@@ -64,6 +68,8 @@ demo: deps all
 bench: deps all
 	@bash test/bench/run.sh
 
+# The whole suite with AddressSanitizer and UBSan (CI runs it after check).
+# It rebuilds the tree: objects of the normal build are removed first and after.
 asan:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check

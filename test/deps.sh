@@ -11,8 +11,8 @@ set -euo pipefail
 
 CHECK_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
 	    check snmpd snmp iproute2 tshark pmacct nfdump-sflow python3 jq
-	    procps psmisc)
-ALL_PKGS=(iperf3 clang valgrind)
+	    procps psmisc clang libclang-rt-14-dev)
+ALL_PKGS=(iperf3 valgrind)
 
 usage() {
 	echo "usage: $0 check|all" >&2
