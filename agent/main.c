@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -151,6 +152,10 @@ static int refresh(struct daemon *d)
 	}
 	rc = iftable_update(d->table, links, n, d->cfg, d->map, now);
 	free(links);
+	/* A dump of a thousand links allocates and frees a few MB (libnl's
+	 * objects, the old snapshot): hand those pages back, or the daemon's RSS
+	 * stays at its high-water mark between polls. */
+	malloc_trim(0);
 	d->last_dump_ms = now;
 	if (rc == 0 && d->sampler)
 		sampler_table_changed(d->sampler);
@@ -638,6 +643,9 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	/* One malloc arena: the sampler thread allocates little, and a second
+	 * arena would keep its own megabytes of slack. */
+	mallopt(M_ARENA_MAX, 1);
 	memset(&d, 0, sizeof d);
 	d.sigfd = -1;
 	d.report_fd = -1;
