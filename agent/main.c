@@ -416,9 +416,13 @@ static void reload(struct daemon *d)
 		sd_notify_msg("READY=1");
 		return;
 	}
-	if (strcmp(cfg->agentx_socket, old_cfg->agentx_socket))
+	if (strcmp(cfg->agentx_socket, old_cfg->agentx_socket)) {
 		log_warn("agentx_socket changed to %s: takes effect after a restart",
 			 cfg->agentx_socket);
+		/* What runs is still the old socket: say so in later messages. */
+		hf_strlcpy(cfg->agentx_socket, old_cfg->agentx_socket,
+			   sizeof cfg->agentx_socket);
+	}
 	d->cfg = cfg;
 	d->map = map;
 	refresh(d);
