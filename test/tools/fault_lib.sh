@@ -14,10 +14,14 @@
 #                             tshark on IFACE for UDP to PORT...: pcap FILE and,
 #                             live, one line per datagram in FILE.live:
 #                             TIME DST DPORT DGRAM_SEQ NSAMPLES [RATES [FLOW_SEQS]]
-#                             (RATES, FLOW_SEQS: comma lists, absent without
-#                             flow samples). Stop with sf_capture_stop.
+#                             (comma lists: DST and DPORT repeat the sampled
+#                             headers' after the datagram's own; RATES and
+#                             FLOW_SEQS are absent without flow samples).
+#                             Stop with sf_capture_stop.
 #   fl_dgrams FILE T0 T1 [DST [DPORT]]   datagrams captured in [T0, T1)
 #   fl_flows FILE T0 T1 [DST [DPORT]]    flow samples in those datagrams
+#   fl_receiver NS ADDR PORT FILE   a UDP socket on ADDR:PORT that appends one
+#                             line per datagram received to FILE; pid in $HF_LAST_PID.
 #   fl_now                    wall clock as tshark prints it (seconds.micro)
 #   fl_get_ms NS OID...       one GET, prints its duration in ms; GET's status
 #   fl_one_start              hostflowd's log shows exactly one start
@@ -64,7 +68,8 @@ fl_capture_start() {
 
 _fl_select() {
 	awk -v t0="$2" -v t1="$3" -v dst="${4:-}" -v dport="${5:-}" \
-		'$1 >= t0 && $1 < t1 && $4 != "" && (dst == "" || $2 == dst) &&
+		'{ sub(/,.*/, "", $2); sub(/,.*/, "", $3) }
+		$1 >= t0 && $1 < t1 && $4 != "" && (dst == "" || $2 == dst) &&
 		(dport == "" || $3 == dport)' "$1.live"
 }
 
@@ -74,6 +79,16 @@ fl_dgrams() {
 
 fl_flows() {
 	_fl_select "$@" | awk '$6 != "" { n += split($6, r, ",") } END { print n + 0 }'
+}
+
+fl_receiver() {
+	hf_bg "$1" "$4.log" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+with open(sys.argv[3], "a", buffering=1) as out:
+    while True:
+        out.write("%d\n" % len(s.recv(65536)))' "$2" "$3" "$4"
 }
 
 fl_now() {
