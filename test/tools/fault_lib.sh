@@ -51,7 +51,7 @@ fl_traffic_stop() {
 }
 
 fl_capture_start() {
-	local ns=$1 ifc=$2 file=$3 p filter= decode=()
+	local ns=$1 ifc=$2 file=$3 p filter='' decode=()
 	shift 3
 	for p in "$@"; do
 		filter+="${filter:+ or }udp dst port $p"
