@@ -233,14 +233,20 @@ int ifmap_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-int ifmap_load(const char *path, struct hf_ifmap **out, char *err, size_t errlen)
+int ifmap_load(const char *path, const char *from, struct hf_ifmap **out,
+	       char *err, size_t errlen)
 {
-	char *text = NULL;
+	char *text = NULL, why[512];
 	size_t len = 0;
 	int r;
 
-	if (textfile_read(path, &text, &len, err, errlen))
+	if (textfile_read(path, &text, &len, why, sizeof why)) {
+		if (from)
+			snprintf(err, errlen, "%s: ifindex_map: %s", from, why);
+		else
+			snprintf(err, errlen, "%s", why);
 		return -1;
+	}
 	r = ifmap_parse(path, text, len, out, err, errlen);
 	free(text);
 	return r;

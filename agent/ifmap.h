@@ -28,8 +28,11 @@ struct hf_ifmap {
 };
 
 /* Parses pmacct's interfaces.map: `ifindex=N ifname=NAME [direction=in|out]`,
- * keys in any order, `#` or `!` comments. Errors: "FILE:LINE: message". */
-int ifmap_load(const char *path, struct hf_ifmap **out, char *err, size_t errlen);
+ * keys in any order, `#` or `!` comments. Errors: "FILE:LINE: message"; when
+ * the file itself cannot be read, "FROM: ifindex_map: PATH: cannot read: ..."
+ * where FROM names the config line that points here (NULL: no prefix). */
+int ifmap_load(const char *path, const char *from, struct hf_ifmap **out,
+	       char *err, size_t errlen);
 int ifmap_parse(const char *name, const char *text, size_t len,
 		struct hf_ifmap **out, char *err, size_t errlen);
 void ifmap_free(struct hf_ifmap *map);

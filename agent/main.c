@@ -121,11 +121,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static int load_all(const char *path, int resolve, struct config **cfg,
 		    struct hf_ifmap **map, char *err, size_t errlen)
 {
+	char from[4200];
+
 	*map = NULL;
 	if (config_load(path, cfg, err, errlen) < 0)
 		return -1;
+	snprintf(from, sizeof from, "%s:%d", (*cfg)->path, (*cfg)->ifindex_map_line);
 	if ((*cfg)->ifindex_map[0] &&
-	    ifmap_load((*cfg)->ifindex_map, map, err, errlen) < 0)
+	    ifmap_load((*cfg)->ifindex_map, from, map, err, errlen) < 0)
 		goto fail;
 	if (resolve && config_resolve(*cfg, err, errlen) < 0)
 		goto fail;

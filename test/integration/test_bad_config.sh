@@ -117,10 +117,10 @@ expect_fail "config below a file" "$WORK/plain/x.conf" \
 	"$WORK/plain/x.conf: cannot read: Not a directory"
 printf 'ifindex_map %s\n' "$WORK/none.map" >"$WORK/missing-map.conf"
 expect_fail "missing map" "$WORK/missing-map.conf" \
-	"$WORK/none.map: cannot read: No such file or directory"
+	"$WORK/missing-map.conf:1: ifindex_map: $WORK/none.map: cannot read: No such file or directory"
 printf '\nifindex_map %s\n' "$WORK" >"$WORK/dir-map.conf"
 expect_fail "map is a directory" "$WORK/dir-map.conf" \
-	"$WORK: cannot read: Is a directory"
+	"$WORK/dir-map.conf:2: ifindex_map: $WORK: cannot read: Is a directory"
 
 # A name that does not resolve; in an empty netns nothing is sent anywhere.
 c=$WORK/unresolvable.conf

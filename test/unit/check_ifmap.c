@@ -183,21 +183,22 @@ START_TEST(t_load)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/missing.map", dir);
-	ck_assert_int_eq(ifmap_load(path, &map, err, sizeof err), -1);
+	ck_assert_int_eq(ifmap_load(path, "h.conf:7", &map, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "h.conf:7: ifindex_map: ") == err, "%s", err);
 	ck_assert_msg(strstr(err, "missing.map: cannot read: No such file or directory"), "%s", err);
-	ck_assert_int_eq(ifmap_load(dir, &map, err, sizeof err), -1);
+	ck_assert_int_eq(ifmap_load(dir, NULL, &map, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, ": cannot read: Is a directory"), "%s", err);
 	snprintf(path, sizeof path, "%s/i.map", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("ifindex=3 ifname=eth0\nifindex=x ifname=b\n", f);
 	fclose(f);
-	ck_assert_int_eq(ifmap_load(path, &map, err, sizeof err), -1);
+	ck_assert_int_eq(ifmap_load(path, NULL, &map, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "i.map:2: ifindex 'x'"), "%s", err);
 	f = fopen(path, "w");
 	fputs("ifindex=3 ifname=eth0\n", f);
 	fclose(f);
-	ck_assert_int_eq(ifmap_load(path, &map, err, sizeof err), 0);
+	ck_assert_int_eq(ifmap_load(path, NULL, &map, err, sizeof err), 0);
 	ck_assert_uint_eq(ifmap_lookup(map, "eth0"), 3);
 	ifmap_free(map);
 	unlink(path);
