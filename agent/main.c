@@ -47,7 +47,7 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
-#define AGENTX_PING_S 5
+#define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 
