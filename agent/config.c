@@ -58,14 +58,10 @@ static int perr(struct parser *p, const char *fmt, ...)
 static int perr(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, p->line);
-	if (n >= 0 && (size_t)n < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	textfile_verr(p->err, p->errlen, p->name, p->line, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

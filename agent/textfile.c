@@ -68,6 +68,16 @@ int textfile_read(const char *path, char **text, size_t *len,
 	return r ? -1 : 0;
 }
 
+int textfile_verr(char *err, size_t errlen, const char *file, int line,
+		  const char *fmt, va_list ap)
+{
+	int n = snprintf(err, errlen, "%s:%d: ", file, line);
+
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(err + n, errlen - n, fmt, ap);
+	return -1;
+}
+
 int textfile_ifname_valid(const char *s, size_t len)
 {
 	size_t i;

@@ -3,6 +3,7 @@
 #ifndef HF_TEXTFILE_H
 #define HF_TEXTFILE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define TEXTFILE_MAX_BYTES (1024 * 1024)
@@ -13,6 +14,11 @@
  * and returns -1. */
 int textfile_read(const char *path, char **text, size_t *len,
 		  char *err, size_t errlen);
+
+/* Writes "FILE:LINE: " and the formatted message into err; returns -1, so
+ * that a parser can `return perr(...)`. */
+int textfile_verr(char *err, size_t errlen, const char *file, int line,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Linux's dev_valid_name() restricted to printable ASCII: 1..15 bytes, no
  * '/', ':' or space, not "." or "..". */
