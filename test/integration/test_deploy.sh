@@ -43,6 +43,11 @@ done
 t_check "the unit starts the installed binary" grep -qx "ExecStart=$BIN -f -c /etc/hostflow/hostflowd.conf" "$UNIT"
 t_check "systemd-analyze verify accepts the installed unit" \
 	env MANPATH="$ROOT/usr/local/share/man" systemd-analyze verify "$UNIT"
+exposure=$(systemd-analyze security --offline=yes "$UNIT" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+t_diag "systemd-analyze security exposure: ${exposure:-?} (docs/guide.md says 1.8)"
+t_check "exposure at most 2.0 (hardened as documented)" \
+	awk -v e="${exposure:-99}" 'BEGIN { exit !(e <= 2.0) }'
 echo "# operator's edit" >>"$conf"
 install_tree
 t_check "a second install keeps the operator's /etc file" grep -q "operator's edit" "$conf"
