@@ -55,9 +55,9 @@ hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd did not start (log above)"
 echo "hostflowd serves ifNumber = $(hf_snmp_val "$A" $OID_IFNUMBER) through snmpd"
 
 heading "4. A little traffic"
-hf_udp "$B" 10.9.0.1 3000 100 && echo "3000 UDP datagrams $B -> veth0"
-hf_udp "$A" 10.9.0.2 1000 400 && echo "1000 UDP datagrams veth0 -> $B"
-hf_udp "$B" 10.9.1.1 500 200 && echo "500 UDP datagrams $B -> br0"
+hf_udp "$B" 198.19.0.1 3000 100 && echo "3000 UDP datagrams $B -> veth0"
+hf_udp "$A" 198.19.0.2 1000 400 && echo "1000 UDP datagrams veth0 -> $B"
+hf_udp "$B" 198.19.1.1 500 200 && echo "500 UDP datagrams $B -> br0"
 hf_tun_inject "$A" tailscale0 v4 1000 200 && echo "1000 IPv4 UDP packets into tailscale0"
 hf_tun_inject "$A" tailscale0 v6 500 200 && echo "500 IPv6 UDP packets into tailscale0"
 

@@ -90,7 +90,7 @@ daemon() (
 	A=${HF_NS}a B=${HF_NS}b
 	hf_ns_quiet "$A"; hf_ns_quiet "$B"
 	hf_veth "$A" veth0 "$B" veth0p || hf_die "veth"
-	hf_neigh "$A" veth0 10.9.0.1 "$B" veth0p 10.9.0.2 || hf_die "addresses"
+	hf_neigh "$A" veth0 198.19.0.1 "$B" veth0p 198.19.0.2 || hf_die "addresses"
 	hf_snmpd_start "$A" || hf_die "snmpd"
 	hf_conf "$conf" 'interface veth0 alias "Transit: valgrind" speed 10G' \
 		'collector 127.0.0.1 6343' 'agent_address 127.0.0.1' \
@@ -140,8 +140,8 @@ while True:
 		"^$OID_IFXENTRY\.15\..* = Gauge32: 10000\$"
 	ts=$(hf_row "$A" veth0)
 	t_check "collector GET of 5 varbinds" hf_wait_for 30 get5 "$ts"
-	hf_udp "$B" 10.9.0.1 200 100
-	hf_udp "$A" 10.9.0.2 200 100
+	hf_udp "$B" 198.19.0.1 200 100
+	hf_udp "$A" 198.19.0.2 200 100
 	t_check "collector got flow samples" hf_wait_for 30 grep -q format1 "$HF_DIR/sink.out"
 	t_check "collector got counter samples" hf_wait_for 30 grep -q format2 "$HF_DIR/sink.out"
 	# Churn and reload: the paths where snapshots, captures and configs
@@ -155,7 +155,7 @@ while True:
 		'sample veth0 rate 2' 'polling_interval 1'
 	kill -HUP "$pid"
 	t_check "SIGHUP reloads the alias" hf_wait_for 30 has "$OID_IFXTABLE" walk "Transit: reloaded"
-	hf_udp "$B" 10.9.0.1 200 100
+	hf_udp "$B" 198.19.0.1 200 100
 	t_check "still alive after traffic and reload" kill -0 "$pid"
 
 	kill -TERM "$pid"

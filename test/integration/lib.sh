@@ -524,8 +524,8 @@ hf_neigh() {
 
 # hf_std_topology: namespaces $HF_A (served by hostflowd) and $HF_B (the far
 # ends), both quiet. In $HF_A:
-#   veth0  10.9.0.1  <-> veth0p 10.9.0.2 in $HF_B
-#   br0    10.9.1.1  bridge with port vport0 <-> vport0p 10.9.1.2 in $HF_B
+#   veth0  198.19.0.1  <-> veth0p 198.19.0.2 in $HF_B
+#   br0    198.19.1.1  bridge with port vport0 <-> vport0p 198.19.1.2 in $HF_B
 #   vdown0           admin down (peer vdown0p up in $HF_B)
 #   vlow0            up, no carrier (peer vlow0p down in $HF_B)
 #   tailscale0       tun held open, up, 100.64.0.1/32
@@ -544,8 +544,8 @@ hf_std_topology() {
 	ip -n "$HF_B" link set vlow0p down
 	hf_tun "$HF_A" tailscale0 || return 1
 	ip -n "$HF_A" addr add 100.64.0.1/32 dev tailscale0 || return 1
-	hf_neigh "$HF_A" veth0 10.9.0.1 "$HF_B" veth0p 10.9.0.2 || return 1
-	hf_neigh "$HF_A" br0 10.9.1.1 "$HF_B" vport0p 10.9.1.2
+	hf_neigh "$HF_A" veth0 198.19.0.1 "$HF_B" veth0p 198.19.0.2 || return 1
+	hf_neigh "$HF_A" br0 198.19.1.1 "$HF_B" vport0p 198.19.1.2
 }
 
 # hf_udp NS DST COUNT [PAYLOAD]: COUNT UDP datagrams to DST port 9 from NS.

@@ -26,9 +26,9 @@ fl_sampled_pair || hf_die "namespaces"
 A=$FL_A
 C=${HF_NS}c
 hf_ns_add "$C" && hf_ns_quiet "$C" || hf_die "namespace C"
-hf_veth "$A" hcA "$C" hcC && hf_neigh "$A" hcA 10.8.0.1 "$C" hcC 10.8.0.2 || hf_die "veth to C"
+hf_veth "$A" hcA "$C" hcC && hf_neigh "$A" hcA 198.19.8.1 "$C" hcC 198.19.8.2 || hf_die "veth to C"
 ip -n "$C" addr add $BH/32 dev hcC || hf_die "address $BH"
-ip -n "$A" route add 198.51.100.0/24 via 10.8.0.2 || hf_die "route to $BH"
+ip -n "$A" route add 198.51.100.0/24 via 198.19.8.2 || hf_die "route to $BH"
 t_check "no default route in hostflowd's namespace" \
 	eval '[[ -z $(ip -n "$A" route show default; ip -n "$A" -6 route show default) ]]'
 
@@ -81,7 +81,7 @@ t_check "SNMP during the window: slowest GET $worst ms (< 500 ms)" test "$worst"
 
 # Both come back.
 fl_receiver "$A" 127.0.0.1 $P2 "$HF_DIR/p2.after"
-ip -n "$A" route replace 198.51.100.0/24 via 10.8.0.2 || hf_die "route back"
+ip -n "$A" route replace 198.51.100.0/24 via 198.19.8.2 || hf_die "route back"
 ta0=$(fl_now)
 t_check "revived port $P2 receives datagrams again" hf_wait_for 10 received 3 "$HF_DIR/p2.after"
 t_check "$BH receives datagrams again (route restored)" \

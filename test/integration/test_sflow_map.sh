@@ -20,7 +20,7 @@ dec=$HF_DIR/lo.txt
 
 mkveth() {
 	hf_veth "$A" vethA "$B" vethB || return 1
-	ip -n "$A" addr add 10.0.0.1/24 dev vethA && ip -n "$B" addr add 10.0.0.2/24 dev vethB
+	ip -n "$A" addr add 198.18.0.1/24 dev vethA && ip -n "$B" addr add 198.18.0.2/24 dev vethB
 }
 
 hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
@@ -28,7 +28,7 @@ mkveth || hf_die "veth"
 k1=$(ip netns exec "$A" cat /sys/class/net/vethA/ifindex)
 printf '! written by %s\nifindex=%s ifname=vethA direction=in\n' "$HF_NAME" $MAPPED >"$HF_DIR/interfaces.map"
 hf_snmpd_start "$A" || hf_die "snmpd"
-sf_sink "$B" 10.0.0.2 5002
+sf_sink "$B" 198.18.0.2 5002
 sf_capture_start "$A" $P1 "$cap" || hf_die "tshark did not start"
 hf_conf "$conf" "ifindex_map $HF_DIR/interfaces.map" "sample vethA rate 10" \
 	"polling_interval 1" "agent_address 192.0.2.9" "collector 127.0.0.1 $P1"
@@ -36,7 +36,7 @@ hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd did not start"
 t_check "SNMP serves vethA as $MAPPED (kernel ifindex $k1)" \
 	test "$(sf_served "$A" vethA)" = $MAPPED
 
-sf_blast "$A" 10.0.0.1 10.0.0.2 4002 5002 $N
+sf_blast "$A" 198.18.0.1 198.18.0.2 4002 5002 $N
 # Re-create the link: a new kernel ifindex under the same name.
 ip -n "$A" link del vethA
 mkveth || hf_die "veth again"
@@ -44,7 +44,7 @@ k2=$(ip netns exec "$A" cat /sys/class/net/vethA/ifindex)
 t_diag "vethA re-created: kernel ifindex $k1 -> $k2"
 hf_wait_for 10 test "$(grep -c 'sampling vethA' "$HF_DIR/hostflowd.log")" -ge 2
 t_check "SNMP still serves vethA as $MAPPED" test "$(sf_served "$A" vethA)" = $MAPPED
-sf_blast "$A" 10.0.0.1 10.0.0.2 4003 5002 $N
+sf_blast "$A" 198.18.0.1 198.18.0.2 4003 5002 $N
 seen=$(sf_live_counters "$cap")
 hf_wait_for 10 sf_more_counters "$cap" $((seen + 2))
 sf_capture_stop

@@ -183,16 +183,16 @@ main() {
 	# The 1280-MTU path to a collector in namespace C.
 	hf_veth "$A" mtuA "$C" mtuC || hf_die "veth mtu"
 	ip -n "$A" link set mtuA mtu 1280 && ip -n "$C" link set mtuC mtu 1280
-	ip -n "$A" addr add 10.0.0.1/24 dev vethA && ip -n "$B" addr add 10.0.0.2/24 dev vethB
-	ip -n "$A" addr add 10.9.0.1/24 dev mtuA && ip -n "$C" addr add 10.9.0.2/24 dev mtuC
+	ip -n "$A" addr add 198.18.0.1/24 dev vethA && ip -n "$B" addr add 198.18.0.2/24 dev vethB
+	ip -n "$A" addr add 198.19.0.1/24 dev mtuA && ip -n "$C" addr add 198.19.0.2/24 dev mtuC
 	ip -n "$A" addr add fd09::1/64 dev mtuA nodad && ip -n "$C" addr add fd09::2/64 dev mtuC nodad
 	# No IPv6 chatter on the sampled link: counters settle once traffic stops.
 	ip netns exec "$A" sysctl -qw net.ipv6.conf.vethA.disable_ipv6=1
 	ip netns exec "$B" sysctl -qw net.ipv6.conf.vethB.disable_ipv6=1
 
 	hf_snmpd_start "$A" || hf_die "snmpd"
-	sf_sink "$A" 10.0.0.1 5001 5003 5004
-	sf_sink "$B" 10.0.0.2 5002
+	sf_sink "$A" 198.18.0.1 5001 5003 5004
+	sf_sink "$B" 198.18.0.2 5002
 	sf_capture_start "$A" $P1 "$cap" || hf_die "tshark did not start"
 	cat >"$HF_DIR/sfacctd.conf" <<-EOF
 		daemonize: false
@@ -218,8 +218,8 @@ main() {
 	t_check "SNMP serves vethA" test -n "$idx"
 	t_diag "vethA: served ifIndex $idx"
 
-	sf_blast "$B" 10.0.0.2 10.0.0.1 4001 5001 $N
-	sf_blast "$A" 10.0.0.1 10.0.0.2 4002 5002 $N
+	sf_blast "$B" 198.18.0.2 198.18.0.1 4001 5001 $N
+	sf_blast "$A" 198.18.0.1 198.18.0.2 4002 5002 $N
 	hf_wait_for 10 sf_counters_stable "$A" vethA
 	n1=$(sf_pkts "$A" vethA)
 	# Counters as SNMP serves them now that traffic stopped, then one more
@@ -235,12 +235,12 @@ main() {
 	# Phase 2: SIGHUP with rate 10 and a collector over the 1280-MTU path (IPv4).
 	local cap4=$HF_DIR/mtu4.pcap cap6=$HF_DIR/mtu6.pcap
 	sf_capture_start "$C" $P3 "$cap4" mtuC || hf_die "tshark (mtu v4)"
-	hf_conf "$conf" "${common[@]/rate 50/rate 10}" "collector 10.9.0.2 $P3"
+	hf_conf "$conf" "${common[@]/rate 50/rate 10}" "collector 198.19.0.2 $P3"
 	kill -HUP "$HF_HOSTFLOWD_PID"
 	# The new collector hears a counter sample: the reload is applied.
 	hf_wait_for 10 sf_more_counters "$cap4" 0
 	# 28 bytes of payload: 136-byte samples, 9 fill 1252 bytes exactly.
-	sf_blast "$B" 10.0.0.2 10.0.0.1 4003 5003 $N 28
+	sf_blast "$B" 198.18.0.2 198.18.0.1 4003 5003 $N 28
 	hf_wait_for 10 sf_more_counters "$cap4" 2
 	sf_capture_stop
 	# Phase 3: the same path over IPv6.
@@ -249,7 +249,7 @@ main() {
 	kill -HUP "$HF_HOSTFLOWD_PID"
 	hf_wait_for 10 sf_more_counters "$cap6" 0
 	# 14 bytes: 120-byte samples; 9 fit under 1232 (1120), 10 would not (1240).
-	sf_blast "$B" 10.0.0.2 10.0.0.1 4004 5004 $N 14
+	sf_blast "$B" 198.18.0.2 198.18.0.1 4004 5004 $N 14
 	hf_wait_for 10 sf_more_counters "$cap6" 2
 	sf_capture_stop
 	t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop

@@ -31,9 +31,9 @@ HF_CHECK_PREFIX="idle: " hf_ifmib_check "$HF_A" "${overrides[@]}" --deadline 3
 
 # Traffic both ways on veth0 and the bridge, IPv4 and IPv6 into the tun, then
 # enough into the tun to carry its 64-bit octet counter past 2^32.
-hf_udp "$HF_B" 10.9.0.1 3000 100
-hf_udp "$HF_A" 10.9.0.2 2000 200
-hf_udp "$HF_B" 10.9.1.1 1500 300
+hf_udp "$HF_B" 198.19.0.1 3000 100
+hf_udp "$HF_A" 198.19.0.2 2000 200
+hf_udp "$HF_B" 198.19.1.1 1500 300
 hf_tun_inject "$HF_A" tailscale0 v4 500 || t_fail "tun inject v4" "helper failed"
 hf_tun_inject "$HF_A" tailscale0 v6 300 100 || t_fail "tun inject v6" "helper failed"
 hf_tun_inject "$HF_A" tailscale0 v4 67000 65000 || t_fail "tun inject 4 GB" "helper failed"

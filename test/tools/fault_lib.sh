@@ -5,8 +5,8 @@
 # window; that is what this adds.
 #
 #   fl_sampled_pair           $FL_A (served: snmpd, hostflowd) and $FL_B, quiet;
-#                             vethA 10.0.0.1 <-> vethB 10.0.0.2 (no ARP), a sink
-#                             on 10.0.0.1:5001 so no ICMP is sampled.
+#                             vethA 198.18.0.1 <-> vethB 198.18.0.2 (no ARP), a sink
+#                             on 198.18.0.1:5001 so no ICMP is sampled.
 #   fl_traffic_start PPS MAX_S  steady UDP B -> A:5001 (test/tools/udp_pace.py)
 #                             until fl_traffic_stop or MAX_S seconds.
 #   fl_traffic_stop
@@ -32,14 +32,14 @@ fl_sampled_pair() {
 	hf_ns_add "$FL_A" && hf_ns_add "$FL_B" || return 1
 	hf_ns_quiet "$FL_A" && hf_ns_quiet "$FL_B" || return 1
 	hf_veth "$FL_A" vethA "$FL_B" vethB || return 1
-	hf_neigh "$FL_A" vethA 10.0.0.1 "$FL_B" vethB 10.0.0.2 || return 1
-	sf_sink "$FL_A" 10.0.0.1 5001
+	hf_neigh "$FL_A" vethA 198.18.0.1 "$FL_B" vethB 198.18.0.2 || return 1
+	sf_sink "$FL_A" 198.18.0.1 5001
 }
 
 fl_traffic_start() {
 	rm -f "$HF_DIR/traffic.stop"
 	hf_bg "$FL_B" "$HF_DIR/traffic.log" python3 "$HF_TOOLS/udp_pace.py" \
-		10.0.0.2 10.0.0.1 5001 "$1" "$2" "$HF_DIR/traffic.stop"
+		198.18.0.2 198.18.0.1 5001 "$1" "$2" "$HF_DIR/traffic.stop"
 	FL_TRAFFIC_PID=$HF_LAST_PID
 }
 

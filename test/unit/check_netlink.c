@@ -398,7 +398,7 @@ static void send_udp(int count)
 
 	ck_assert_int_ge(fd, 0);
 	memset(payload, 'x', sizeof payload);
-	inet_pton(AF_INET, "10.99.0.3", &to.sin_addr);
+	inet_pton(AF_INET, "198.19.99.3", &to.sin_addr);
 	for (int i = 0; i < count; i++)
 		ck_assert_int_eq(sendto(fd, payload, sizeof payload, 0,
 					(struct sockaddr *)&to, sizeof to),
@@ -419,9 +419,9 @@ START_TEST(test_counters)
 	if (enter_netns() < 0)
 		return;
 	sh("ip link add hfc0 type veth peer name hfc1 &&"
-	   "ip addr add 10.99.0.1/24 dev hfc0 && ip link set hfc0 up && ip link set hfc1 up");
+	   "ip addr add 198.19.99.1/24 dev hfc0 && ip link set hfc0 up && ip link set hfc1 up");
 	ck_assert_int_eq(sys_attr("hfc1", "address", mac, sizeof mac), 0);
-	snprintf(cmd, sizeof cmd, "ip neigh add 10.99.0.3 lladdr %s dev hfc0 nud permanent", mac);
+	snprintf(cmd, sizeof cmd, "ip neigh add 198.19.99.3 lladdr %s dev hfc0 nud permanent", mac);
 	sh(cmd);
 	ck_assert_int_eq(wait_operstate("hfc0", "up"), 0);
 	nl = open_nl();
