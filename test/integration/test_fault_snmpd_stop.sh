@@ -2,7 +2,9 @@
 # A hung AgentX master (snmpd SIGSTOPped for 30 s) must not stall the sFlow
 # face: datagrams and flow samples keep reaching the collector at every point
 # of the stop, and hostflowd lives. After SIGCONT, SNMP answers again within
-# 15 s from the same hostflowd process.
+# 15 s from the same hostflowd process. The agent thread is not stalled
+# either: a link created during the stop (named by a `sample` line) is
+# picked up from netlink and sampled within 5 s, while the master hangs.
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
@@ -21,7 +23,8 @@ A=$FL_A
 hf_snmpd_start "$A" || hf_die "snmpd"
 fl_capture_start "$A" lo "$cap" $P1 || hf_die "tshark"
 sf_sink "$A" 127.0.0.1 $P1
-hf_conf "$conf" "sample vethA rate 10" "polling_interval 2" "collector 127.0.0.1 $P1"
+hf_conf "$conf" "sample vethA rate 10" "sample late0 rate 1" "polling_interval 2" \
+	"collector 127.0.0.1 $P1"
 hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd"
 pid=$HF_HOSTFLOWD_PID
 idx=$(sf_served "$A" vethA)
@@ -34,6 +37,13 @@ hf_wait_for 10 eval '(($(fl_flows "$cap" 0 9e9) > 0))' || hf_die "no flow sample
 kill -STOP "$HF_SNMPD_PID"
 t_stop=$(fl_now)
 t0=$(_hf_now_us)
+# A new link while the master hangs: only the agent thread can publish it.
+hf_veth "$A" late0 "$FL_B" late1 && hf_neigh "$A" late0 198.18.7.1 "$FL_B" late1 198.18.7.2 ||
+	hf_die "late0"
+sf_sink "$A" 198.18.7.1 5002
+t_late=$(fl_now)
+hf_bg "$FL_B" "$HF_DIR/late.log" python3 "$HF_TOOLS/udp_pace.py" 198.18.7.2 198.18.7.1 5002 \
+	100 $STOP_S "$HF_DIR/late.stop"
 died=
 # Keep snmpd stopped for STOP_S seconds: the condition under test is time
 # itself. Checked every 0.5 s meanwhile: hostflowd is alive.
@@ -72,6 +82,12 @@ sf_capture_stop
 
 t_check "same hostflowd process (pid $pid)" kill -0 "$pid"
 t_check "hostflowd started once (one 'running' in its log)" fl_one_start
+
+first=$(awk -v t0="$t_late" -v t1="$t_cont" \
+	'$1 >= t0 && $1 < t1 && $2 ~ /198\.18\.7\.1/ { print $1; exit }' "$cap.live")
+t_diag "late0 created at $t_late, first sample of it at ${first:-never} (snmpd stopped)"
+t_check "a link created during the stop is sampled within 5 s (agent thread not stalled)" \
+	awk -v a="$t_late" -v b="${first:-0}" 'BEGIN { exit !(b > 0 && b - a <= 5) }'
 
 # Every 5 s slice of the stop window: several datagrams, some flow samples.
 bad=0
