@@ -4,7 +4,9 @@
 # detaching without -f (the parent returns only once the child is up; a bad
 # config fails in the foreground with nothing left running), -h and -V, and
 # the sFlow agent address following agent_interface: when its address
-# changes, datagrams carry the new one and their sequence and uptime restart.
+# changes, datagrams carry the new one and their sequence and uptime restart;
+# a reload moves sampling to another interface and the datagrams to another
+# collector without a restart, their sequence continuing.
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
@@ -78,6 +80,30 @@ old_up=$(awk '$1 == "D" && $3 == "198.18.0.1" { u = $6 } END { print u }' "$dec"
 new_up=$(awk '$1 == "D" && $3 == "198.18.0.9" { print $6; exit }' "$dec")
 t_diag "uptime: last with the old address $old_up ms, first with the new $new_up ms"
 t_check "uptime restarts with the new address" test "$new_up" -lt "$old_up"
+
+# --- a reload changes the collectors and the sampled interfaces ---------------
+# New collector port, up0 no longer sampled, lo sampled instead.
+got=$HF_DIR/p2.txt
+hf_bg "$A" "$HF_DIR/p2.log" python3 -u -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+with open(sys.argv[2], "a") as f:
+    while True:
+        d = s.recv(65536)
+        f.write("%d\n" % struct.unpack(">I", d[16:20])[0])  # datagram seq (IPv4 agent)
+        f.flush()' 6344 "$got"
+hf_conf "$conf" "agent_interface up0" "sample lo rate 1" "polling_interval 0" \
+	"collector 127.0.0.1 6344"
+before=$(wc -l <"$HF_DIR/notify.log")
+kill -HUP "$HF_HOSTFLOWD_PID"
+hf_wait_for 5 sh -c "[ \$(wc -l <'$notes') -ge $((before + 2)) ]"
+
+sf_blast "$A" 127.0.0.1 127.0.0.1 4000 9 10
+t_check "after the reload, datagrams reach the new collector" hf_wait_for 5 test -s "$got"
+t_check "and their sequence continues (not restarted at 1)" \
+	awk 'NR == 1 { ok = $1 > 1 } END { exit !ok }' "$got"
+t_check "hostflowd was not restarted" kill -0 "$HF_HOSTFLOWD_PID"
 t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
 t_check "STOPPING=1 on SIGTERM" grep -qx "STOPPING=1" "$notes"
 
