@@ -50,30 +50,30 @@ static int find_global(const struct ifaddrs *list, const char *ifname, struct hf
 	return 0;
 }
 
-int agentaddr_choose(const struct hf_addr *configured, const char *ifname,
-		     struct hf_addr *out)
+enum agentaddr_source agentaddr_choose(const struct hf_addr *configured,
+				       const char *ifname, struct hf_addr *out)
 {
+	enum agentaddr_source src = AGENTADDR_LOOPBACK;
 	struct ifaddrs *list = NULL;
-	int found = 0;
 
 	memset(out, 0, sizeof *out);
 	if (configured && configured->family) {
 		out->family = configured->family;
 		memcpy(out->a, configured->a, out->family == AF_INET6 ? 16 : 4);
-		return 1;
+		return AGENTADDR_CHOSEN;
 	}
 	if (getifaddrs(&list) == 0) {
-		if (ifname && ifname[0])
-			found = find_global(list, ifname, out);
-		if (!found)
-			found = find_global(list, NULL, out);
+		if (ifname && ifname[0] && find_global(list, ifname, out))
+			src = AGENTADDR_CHOSEN;
+		else if (find_global(list, NULL, out))
+			src = ifname && ifname[0] ? AGENTADDR_OTHER : AGENTADDR_CHOSEN;
 		freeifaddrs(list);
 	}
-	if (!found) {
+	if (src == AGENTADDR_LOOPBACK) {
 		memset(out, 0, sizeof *out);
 		out->family = AF_INET;
 		out->a[0] = 127;
 		out->a[3] = 1;
 	}
-	return found;
+	return src;
 }

@@ -36,9 +36,18 @@ void mapprint_akvorado(FILE *f, const struct config *cfg, const char *hostname,
 	char ip[INET6_ADDRSTRLEN] = "?";
 	struct hf_addr a;
 
-	if (!agentaddr_choose(&cfg->agent_address, cfg->agent_interface, &a))
+	switch (agentaddr_choose(&cfg->agent_address, cfg->agent_interface, &a)) {
+	case AGENTADDR_LOOPBACK:
 		log_warn("no global address: exportersubnet is 127.0.0.1/32; "
 			 "set agent_address or agent_interface");
+		break;
+	case AGENTADDR_OTHER:
+		log_warn("agent_interface %s has no global address: exportersubnet "
+			 "is another interface's", cfg->agent_interface);
+		break;
+	case AGENTADDR_CHOSEN:
+		break;
+	}
 	inet_ntop(a.family, a.a, ip, sizeof ip);
 	fprintf(f, "{\"exporters\":[{\"exportersubnet\":\"%s/%d\",\"name\":", ip,
 		a.family == AF_INET ? 32 : 128);

@@ -188,22 +188,28 @@ static void dg_add(struct sampler *s, int flow, const void *sample)
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
-	char buf[INET6_ADDRSTRLEN];
-	int found;
+	char buf[INET6_ADDRSTRLEN] = "?";
+	enum agentaddr_source src;
 
 	s->agent_check_ms = now + AGENT_RECHECK_MS;
-	found = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
+	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
 	dg_flush(s);
 	s->agent = a;
 	s->agent_since_ms = now;
 	s->dgram_seq = 0;
-	if (!found)
+	inet_ntop(a.family, a.a, buf, sizeof buf);
+	/* A collector takes the agent address as the exporter and polls SNMP
+	 * there: a stand-in address is worth a warning each time it is used. */
+	if (src == AGENTADDR_LOOPBACK)
 		log_warn("sampler: no global address found; agent address 127.0.0.1");
+	else if (src == AGENTADDR_OTHER)
+		log_warn("sampler: agent_interface %s has no global address; agent "
+			 "address %s (of another interface) until it has one",
+			 s->cfg->agent_interface, buf);
 	else
-		log_info("sampler: agent address %s",
-			 inet_ntop(a.family, a.a, buf, sizeof buf) ? buf : "?");
+		log_info("sampler: agent address %s", buf);
 }
 
 /* ---- samples ---- */
