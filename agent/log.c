@@ -19,11 +19,6 @@ void log_init(const char *ident, int to_stderr, int verbosity)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-int log_verbosity(void)
-{
-	return log_cfg.verbosity;
-}
-
 void log_msg(int prio, const char *fmt, ...)
 {
 	static const char *const names[] = { "emerg", "alert", "crit", "error",

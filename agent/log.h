@@ -9,7 +9,6 @@
 
 void log_init(const char *ident, int to_stderr, int verbosity);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int log_verbosity(void);
 
 #define log_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARNING, __VA_ARGS__)

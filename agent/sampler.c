@@ -723,5 +723,10 @@ void sampler_stop(struct sampler *s)
 	pthread_mutex_unlock(&s->lock);
 	wake(s);
 	pthread_join(s->thread, NULL);
+	/* Per-datagram errors are logged once; the totals say how it went. */
+	if (s->coll)
+		log_info("sampler: stopped; %llu datagrams sent, %llu send errors",
+			 (unsigned long long)collectors_sent(s->coll),
+			 (unsigned long long)collectors_errors(s->coll));
 	sampler_free(s);
 }
