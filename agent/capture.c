@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* A 512-byte frame holds the tpacket2 header, the sockaddr_ll, the kernel's
- * alignment padding and CAPTURE_MAX_SNAPLEN bytes of packet. */
+ * alignment padding and HF_MAX_HEADER bytes of packet. */
 #define RING_FRAME_SIZE 512u
 #define RING_FRAMES     512u
 
@@ -44,7 +44,7 @@ int capture_set_filter(struct capture *c, uint32_t rate, uint32_t snaplen)
 	struct sock_filter prog[5];
 	struct sock_fprog fp = { .len = 5, .filter = prog };
 
-	if (rate < 1 || snaplen < 1 || snaplen > CAPTURE_MAX_SNAPLEN) {
+	if (rate < 1 || snaplen < 1 || snaplen > HF_MAX_HEADER) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -8,8 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest snaplen a ring frame holds (the config's header_bytes maximum). */
-#define CAPTURE_MAX_SNAPLEN 256
+#include "hf_types.h"
 
 /* One sampled packet, valid only during the callback. */
 struct capture_frame {
@@ -25,7 +24,7 @@ struct capture;
 
 /* Opens, filters and binds a capture of kernel ifindex kindex, sampling
  * 1 in rate packets (rate >= 1) and keeping snaplen bytes of each
- * (1..CAPTURE_MAX_SNAPLEN). Returns NULL with a message in err. */
+ * (1..HF_MAX_HEADER). Returns NULL with a message in err. */
 struct capture *capture_open(int kindex, uint32_t rate, uint32_t snaplen,
 			     char *err, size_t errlen);
 void capture_close(struct capture *c);

@@ -493,7 +493,7 @@ static const struct directive directives[] = {
 	NUM("sampling_rate", S_RATE, "sampling_rate N (1..4294967295)", 1, U32_MAX, sampling_rate),
 	NUM("polling_interval", S_POLL, "polling_interval SECONDS (0..86400, 0 = off)",
 	    0, 86400, polling_interval),
-	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, CFG_MAX_HEADER, header_bytes),
+	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, HF_MAX_HEADER, header_bytes),
 	DIR("sample", 1, 3, -1, "sample NAME [rate N]", d_sample),
 	DIR("user", 1, 1, S_USER, "user NAME", d_user),
 };

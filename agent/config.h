@@ -11,19 +11,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "hf_types.h"
+
 #define CFG_DEFAULT_AGENTX     "/var/agentx/master"
 #define CFG_DEFAULT_RATE       400
 #define CFG_DEFAULT_POLLING    20
 #define CFG_DEFAULT_HEADER     128
-#define CFG_MAX_HEADER         256
 #define CFG_SFLOW_PORT         6343
 #define CFG_ALIAS_MAX          64   /* IF-MIB ifAlias is SIZE(0..64) */
-
-/* An IP address without port, IPv4 or IPv6. */
-struct hf_addr {
-	int family;          /* AF_INET or AF_INET6; 0 = unset */
-	uint8_t a[16];       /* 4 or 16 bytes used, network order */
-};
 
 /* `interface NAME [alias "TEXT"] [speed N[k|M|G]]` */
 struct cfg_iface {

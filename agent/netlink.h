@@ -7,12 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 64-bit interface counters as IF-MIB and sFlow want them, derived from
- * IFLA_STATS64 by one function (nl_counters_from_stats64) for every user. */
-struct if_counters {
-	uint64_t in_octets, in_ucast, in_mcast, in_bcast, in_discards, in_errors, in_unknown;
-	uint64_t out_octets, out_ucast, out_mcast, out_bcast, out_discards, out_errors;
-};
+#include "hf_types.h"
 
 /* One link as the kernel reports it. */
 struct nl_link {

@@ -128,7 +128,7 @@ static struct scfg *scfg_copy(const struct config *cfg)
 	c->sub_agent_id = cfg->sub_agent_id;
 	c->polling_interval = cfg->polling_interval;
 	c->header_bytes = cfg->header_bytes;
-	if (c->header_bytes < 1 || c->header_bytes > CAPTURE_MAX_SNAPLEN)
+	if (c->header_bytes < 1 || c->header_bytes > HF_MAX_HEADER)
 		c->header_bytes = CFG_DEFAULT_HEADER;
 	return c;
 }
@@ -276,7 +276,7 @@ static void on_frame(void *ctx, const struct capture_frame *f)
 		fs.stripped = 4;
 	}
 	fs.header = f->data;
-	fs.header_len = f->caplen < CFG_MAX_HEADER ? f->caplen : CFG_MAX_HEADER;
+	fs.header_len = f->caplen < HF_MAX_HEADER ? f->caplen : HF_MAX_HEADER;
 	dg_add(fc->s, 1, &fs);
 }
 

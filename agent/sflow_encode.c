@@ -157,7 +157,7 @@ int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sampl
 	int x = flow_is_expanded(s);
 	uint8_t *p;
 
-	if (s->header_len > CFG_MAX_HEADER || (s->header_len && !s->header))
+	if (s->header_len > HF_MAX_HEADER || (s->header_len && !s->header))
 		return -1;
 	p = dgram_reserve(d, size);
 	if (!p)

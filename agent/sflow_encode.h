@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"   /* struct hf_addr */
+#include "hf_types.h"
 
 #define SFLOW_IF_INTERNAL     0x3FFFFFFFu /* in/out: the host itself */
 #define SFLOW_HDR_ETHERNET    1
@@ -29,7 +29,7 @@ struct sflow_flow_sample {
 	uint32_t frame_length;
 	uint32_t stripped;
 	const uint8_t *header;
-	uint32_t header_len;      /* bytes of header, <= CFG_MAX_HEADER */
+	uint32_t header_len;      /* bytes of header, <= HF_MAX_HEADER */
 };
 
 /* counters_sample (format 2, expanded 4) with one generic interface counters

@@ -11,7 +11,7 @@ static void check_ranges(const struct config *cfg)
 {
 	FUZZ_CHECK(cfg->sampling_rate >= 1, "%u", cfg->sampling_rate);
 	FUZZ_CHECK(cfg->polling_interval <= 86400, "%u", cfg->polling_interval);
-	FUZZ_CHECK(cfg->header_bytes >= 1 && cfg->header_bytes <= CFG_MAX_HEADER,
+	FUZZ_CHECK(cfg->header_bytes >= 1 && cfg->header_bytes <= HF_MAX_HEADER,
 		   "%u", cfg->header_bytes);
 	FUZZ_CHECK(!strcmp(cfg->path, NAME), "%s", cfg->path);
 	FUZZ_CHECK(cfg->agent_address.family == 0 || !cfg->agent_interface[0],

@@ -15,7 +15,7 @@
 
 #define MAX_CAP   9216
 #define MAX_OPS   200
-#define MAX_HLEN  300     /* beyond CFG_MAX_HEADER: adds must refuse it */
+#define MAX_HLEN  300     /* beyond HF_MAX_HEADER: adds must refuse it */
 
 struct src {
 	const uint8_t *p;
@@ -130,7 +130,7 @@ static void add_flow(struct run *r, struct src *s, uint8_t op)
 			hdr[i] = u8(s);
 	}
 	f.header = hdr;
-	valid = f.header_len <= CFG_MAX_HEADER && (!f.header_len || hdr);
+	valid = f.header_len <= HF_MAX_HEADER && (!f.header_len || hdr);
 	x = f.source_index >= 1u << 24 || f.input >= 1u << 30 || f.output >= 1u << 30;
 	size = sflow_flow_sample_size(&f);
 	rc = sflow_dgram_add_flow(&r->d, &f);

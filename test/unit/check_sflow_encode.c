@@ -395,7 +395,7 @@ END_TEST
 
 START_TEST(oversized_header_refused)
 {
-	static uint8_t big[CFG_MAX_HEADER + 1];
+	static uint8_t big[HF_MAX_HEADER + 1];
 	uint8_t buf[1024];
 	struct sflow_datagram d;
 	struct sflow_flow_sample f = compact_flow();
@@ -405,7 +405,7 @@ START_TEST(oversized_header_refused)
 	begin_v4(&d, buf, sizeof(buf));
 	ck_assert_int_eq(sflow_dgram_add_flow(&d, &f), -1);
 	ck_assert_uint_eq(sflow_dgram_len(&d), 28);
-	f.header_len = CFG_MAX_HEADER;
+	f.header_len = HF_MAX_HEADER;
 	ck_assert_int_eq(sflow_dgram_add_flow(&d, &f), 0);
 	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
 }
@@ -427,7 +427,7 @@ START_TEST(sizes)
 	f.header_len = 128;
 	ck_assert_uint_eq(sflow_flow_sample_size(&f), 192);
 	f.source_index = 1u << 24;
-	f.header_len = CFG_MAX_HEADER;
+	f.header_len = HF_MAX_HEADER;
 	ck_assert_uint_eq(sflow_flow_sample_size(&f), 76 + 256);
 	ck_assert_uint_eq(sflow_counter_sample_size(&c), 116);
 	c.source_index = (1u << 24) - 1;
@@ -435,7 +435,7 @@ START_TEST(sizes)
 	c.source_index = 1u << 24;
 	ck_assert_uint_eq(sflow_counter_sample_size(&c), 120);
 	/* The header's promise: an IPv6 header plus the largest flow sample. */
-	ck_assert_uint_le(40 + 76 + CFG_MAX_HEADER, SFLOW_MIN_DATAGRAM);
+	ck_assert_uint_le(40 + 76 + HF_MAX_HEADER, SFLOW_MIN_DATAGRAM);
 }
 END_TEST
 
