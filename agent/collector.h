@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#define COLLECTOR_MAX_DATAGRAM 1400
+#define COLLECTOR_MAX_DATAGRAM HF_MAX_DATAGRAM
 
 struct collectors;
 

@@ -11,6 +11,10 @@
  * limit, the capture's snap length and the encoder's record bound are one. */
 #define HF_MAX_HEADER 256
 
+/* The largest sFlow datagram we send (hsflowd's default); smaller when the
+ * path to a collector says so. */
+#define HF_MAX_DATAGRAM 1400
+
 /* An IP address without port, IPv4 or IPv6. */
 struct hf_addr {
 	int family;          /* AF_INET or AF_INET6; 0 = unset */

@@ -239,6 +239,17 @@ int sflow_dgram_add_counters(struct sflow_datagram *d, const struct sflow_counte
 	return 0;
 }
 
+int sflow_dgram_add_raw(struct sflow_datagram *d, const uint8_t *sample, size_t len)
+{
+	uint8_t *p = dgram_reserve(d, len);
+
+	if (!p || len < 8)
+		return -1;
+	memcpy(p, sample, len);
+	dgram_commit(d, len);
+	return 0;
+}
+
 /* The validator: a cursor that never moves past its end. Every read checks
  * the remaining length first; a failed read poisons the cursor. */
 struct rd {

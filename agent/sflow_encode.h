@@ -15,6 +15,12 @@
 #define SFLOW_DIR_UNKNOWN     0
 #define SFLOW_DIR_FULL        1
 
+/* extended_router (flow record 1002): how the host forwarded the packet. */
+struct sflow_router {
+	struct hf_addr nexthop;
+	uint32_t src_len, dst_len;
+};
+
 /* flow_sample (format 1), or expanded (3) when source index >= 2^24 or an
  * in/out index does not fit 30 bits; one raw packet header record (format 1). */
 struct sflow_flow_sample {
@@ -30,6 +36,7 @@ struct sflow_flow_sample {
 	uint32_t stripped;
 	const uint8_t *header;
 	uint32_t header_len;      /* bytes of header, <= HF_MAX_HEADER */
+	const struct sflow_router *router; /* NULL: no extended_router record */
 };
 
 /* counters_sample (format 2, expanded 4) with one generic interface counters
@@ -66,6 +73,9 @@ void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
 /* Append a sample; 0 on success, -1 when it does not fit (d unchanged). */
 int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sample *s);
 int sflow_dgram_add_counters(struct sflow_datagram *d, const struct sflow_counter_sample *s);
+/* Append one sample already encoded (as the add functions write it: format,
+ * length, body); 0, or -1 when it does not fit (d unchanged). */
+int sflow_dgram_add_raw(struct sflow_datagram *d, const uint8_t *sample, size_t len);
 /* Bytes the sample would take. */
 size_t sflow_flow_sample_size(const struct sflow_flow_sample *s);
 size_t sflow_counter_sample_size(const struct sflow_counter_sample *s);

@@ -1,0 +1,568 @@
+/* sflow_agent: the pure sFlow agent core driven by fake time, fake counters
+ * and a fake kernel, every datagram it emits decoded and checked. No root. */
+#include <check.h>
+#include <arpa/inet.h>
+#include <net/if_arp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sflow_agent.h"
+#include "sflow_encode.h"
+
+#define MAX_DG   4096
+#define MAX_SMP  65536
+
+/* One decoded sample. */
+struct smp {
+	uint32_t dg;              /* index of its datagram */
+	uint32_t format, seq, source, rate, pool, drops, input, output, nrec;
+};
+
+struct fake {
+	/* what the core sent */
+	uint32_t n_dg;
+	uint32_t dg_seq[MAX_DG], dg_len[MAX_DG], dg_uptime[MAX_DG], dg_n[MAX_DG];
+	uint8_t dg_agent[MAX_DG][4];
+	struct smp *s;
+	uint32_t n_s;
+	/* the fake kernel */
+	uint64_t packets[64];     /* per kindex */
+	int refuse;
+	int n_install;
+	uint32_t rnd;
+};
+
+static uint32_t rd(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void on_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct fake *f = ctx;
+	uint32_t i = f->n_dg++, n;
+	const uint8_t *p = buf + 28, *end = buf + len;
+
+	ck_assert_uint_lt(i, MAX_DG);
+	ck_assert_int_ge(sflow_validate(buf, len), 1);
+	ck_assert_uint_eq(rd(buf + 4), 1);           /* IPv4 agent in these tests */
+	memcpy(f->dg_agent[i], buf + 8, 4);
+	f->dg_seq[i] = rd(buf + 16);
+	f->dg_uptime[i] = rd(buf + 20);
+	n = f->dg_n[i] = rd(buf + 24);
+	f->dg_len[i] = (uint32_t)len;
+	for (uint32_t k = 0; k < n; k++) {
+		struct smp *s = &f->s[f->n_s++];
+		uint32_t slen = rd(p + 4);
+
+		ck_assert_uint_lt(f->n_s, MAX_SMP);
+		memset(s, 0, sizeof *s);
+		s->dg = i;
+		s->format = rd(p);
+		s->seq = rd(p + 8);
+		s->source = rd(p + 12);
+		if (s->format == 1) {
+			s->rate = rd(p + 16);
+			s->pool = rd(p + 20);
+			s->drops = rd(p + 24);
+			s->input = rd(p + 28);
+			s->output = rd(p + 32);
+			s->nrec = rd(p + 36);
+		}
+		p += 8 + slen;
+	}
+	ck_assert_ptr_eq(p, end);
+}
+
+static int on_counters(void *ctx, int kindex, struct if_counters *out)
+{
+	struct fake *f = ctx;
+
+	if (kindex < 0 || kindex >= 64 || !f->packets[kindex])
+		return -1;
+	memset(out, 0, sizeof *out);
+	out->in_ucast = f->packets[kindex];
+	out->in_octets = f->packets[kindex] * 100;
+	return 0;
+}
+
+static int on_install(void *ctx, const struct sfa_port *p, size_t n, char *why, size_t len)
+{
+	struct fake *f = ctx;
+
+	(void)p; (void)n;
+	f->n_install++;
+	if (f->refuse) {
+		snprintf(why, len, "refused by the test");
+		return -1;
+	}
+	return 0;
+}
+
+static uint32_t on_random(void *ctx)
+{
+	struct fake *f = ctx;
+
+	/* xorshift: deterministic, well spread */
+	f->rnd ^= f->rnd << 13;
+	f->rnd ^= f->rnd >> 17;
+	f->rnd ^= f->rnd << 5;
+	return f->rnd;
+}
+
+static struct fake *fake_new(void)
+{
+	struct fake *f = calloc(1, sizeof *f);
+
+	f->s = calloc(MAX_SMP, sizeof *f->s);
+	f->rnd = 2463534242u;
+	for (int i = 1; i < 64; i++)
+		f->packets[i] = 1000;
+	return f;
+}
+
+static void fake_free(struct fake *f)
+{
+	free(f->s);
+	free(f);
+}
+
+static struct sfa_settings settings(size_t max_dg, int hold, size_t hold_bytes)
+{
+	struct sfa_settings s = { 0 };
+
+	s.agent.family = AF_INET;
+	inet_pton(AF_INET, "198.18.0.1", s.agent.a);
+	s.polling_interval = 0;
+	s.max_datagram = max_dg;
+	s.hold = hold;
+	s.hold_bytes = hold_bytes;
+	return s;
+}
+
+static struct sflow_agent *agent(struct fake *f, const struct sfa_settings *s)
+{
+	struct sfa_callbacks cb = { f, on_send, on_counters, on_install, on_random };
+	struct sflow_agent *a = sfa_new(s, &cb, 0);
+
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+static struct sfa_port port(int kindex, uint32_t ifindex, uint32_t rate)
+{
+	struct sfa_port p = { 0 };
+
+	p.kindex = kindex;
+	p.ifindex = ifindex;
+	snprintf(p.name, sizeof p.name, "veth%d", kindex);
+	p.arphrd = ARPHRD_ETHER;
+	p.iftype = 6;
+	p.admin = p.oper = 1;
+	p.promisc = 2;
+	p.rate = rate;
+	return p;
+}
+
+static void sync_ok(struct sflow_agent *a, const struct sfa_port *p, size_t n, int64_t now)
+{
+	char why[128] = "";
+
+	ck_assert_msg(sfa_sync(a, p, n, now, why, sizeof why) == 0, "sync: %s", why);
+}
+
+/* A 64-byte Ethernet frame on kindex (outgoing or not). */
+static void frame(struct sflow_agent *a, int kindex, int outgoing, const struct sfa_fwd *fwd,
+		  int64_t now)
+{
+	static uint8_t pkt[128] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00, 0x45 };
+	struct sfa_frame fr = { kindex, outgoing, pkt, 64, 64, fwd };
+
+	sfa_frame(a, &fr, now);
+}
+
+/* Flow samples of source ifIndex src, in arrival order, must be numbered
+ * first, first+1, ... without a gap; returns how many. */
+static uint32_t flow_seq_gapless(const struct fake *f, uint32_t src, uint32_t first)
+{
+	uint32_t want = first, n = 0;
+
+	for (uint32_t i = 0; i < f->n_s; i++) {
+		if (f->s[i].format != 1 || f->s[i].source != src)
+			continue;
+		ck_assert_uint_eq(f->s[i].seq, want);
+		want++;
+		n++;
+	}
+	return n;
+}
+
+START_TEST(flow_samples_basic)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p[] = { port(3, 3, 10), port(4, 4, 0) };
+
+	sync_ok(a, p, 2, 1000);
+	ck_assert_int_eq(f->n_install, 1);
+	ck_assert(sfa_is_sampled(a, 3));
+	ck_assert(!sfa_is_sampled(a, 4));
+	f->packets[3] += 50;
+	frame(a, 3, 0, NULL, 1001);
+	frame(a, 3, 1, NULL, 1002);
+	frame(a, 4, 0, NULL, 1003);      /* not sampled: ignored */
+	ck_assert_uint_eq(f->n_dg, 0);  /* queued */
+	sfa_tick(a, 2002);
+	ck_assert_uint_eq(f->n_dg, 1);
+	ck_assert_uint_eq(f->n_s, 2);
+	ck_assert_uint_eq(f->s[0].rate, 10);
+	ck_assert_uint_eq(f->s[0].pool, 50);
+	ck_assert_uint_eq(f->s[0].input, 3);
+	ck_assert_uint_eq(f->s[0].output, SFLOW_IF_INTERNAL);
+	ck_assert_uint_eq(f->s[1].input, SFLOW_IF_INTERNAL);
+	ck_assert_uint_eq(f->s[1].output, 3);
+	ck_assert_uint_eq(f->dg_seq[0], 1);
+	ck_assert_uint_eq(f->dg_uptime[0], 2002);  /* since sfa_new at 0 */
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* A reload (new settings, new rate) keeps sequence numbers going. */
+START_TEST(sequence_continues_across_reload)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 10);
+
+	sync_ok(a, &p, 1, 0);
+	for (int i = 0; i < 5; i++)
+		frame(a, 3, 0, NULL, 10 + i);
+	s.sub_agent_id = 1;
+	sfa_configure(a, &s, 100);
+	p.rate = 20;
+	sync_ok(a, &p, 1, 100);
+	for (int i = 0; i < 5; i++)
+		frame(a, 3, 0, NULL, 110 + i);
+	sfa_flush(a, 200);
+	ck_assert_uint_eq(flow_seq_gapless(f, 3, 1), 10);
+	ck_assert_uint_eq(f->s[9].rate, 20);
+	ck_assert_uint_eq(f->s[0].rate, 10);
+	/* the datagram sequence continues too (same agent address) */
+	ck_assert_uint_eq(f->n_dg, 2);
+	ck_assert_uint_eq(f->dg_seq[1], 2);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* Same ifIndex, another kernel ifindex: a re-created interface. */
+START_TEST(sequence_restarts_on_recreation)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 10);
+
+	sync_ok(a, &p, 1, 0);
+	f->packets[3] = 5000;
+	frame(a, 3, 0, NULL, 1);
+	frame(a, 3, 0, NULL, 2);
+	p.kindex = 7;            /* re-created: kindex 7 now serves ifIndex 3 */
+	f->packets[7] = 10;
+	sync_ok(a, &p, 1, 300);
+	f->packets[7] = 15;
+	frame(a, 3, 0, NULL, 301);       /* the old kindex: no source any more */
+	frame(a, 7, 0, NULL, 302);
+	sfa_flush(a, 400);
+	ck_assert_uint_eq(f->n_s, 3);
+	ck_assert_uint_eq(f->s[1].seq, 2);
+	ck_assert_uint_eq(f->s[2].seq, 1);
+	ck_assert_uint_eq(f->s[2].source, 3);
+	ck_assert_uint_eq(f->s[2].pool, 5);   /* from the new link's base */
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* Datagrams are filled to the bound and never past it. */
+static void packing_at(size_t max)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(max, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 1);
+	size_t one = 0;
+
+	sync_ok(a, &p, 1, 0);
+	for (int i = 0; i < 1000; i++)
+		frame(a, 3, 0, NULL, 1);
+	sfa_flush(a, 2);
+	ck_assert_uint_eq(flow_seq_gapless(f, 3, 1), 1000);
+	/* 28-byte header, flow samples of 8+32+8+16+64 = 128 bytes */
+	one = 128;
+	for (uint32_t i = 0; i < f->n_dg; i++) {
+		ck_assert_uint_le(f->dg_len[i], max);
+		if (i + 1 < f->n_dg)
+			ck_assert_uint_gt(f->dg_len[i] + one, max);  /* full */
+		ck_assert_uint_eq(f->dg_seq[i], i + 1);
+	}
+	ck_assert_uint_eq(f->dg_n[0], (max - 28) / one);
+	sfa_free(a);
+	fake_free(f);
+}
+
+START_TEST(packing_1232)
+{
+	packing_at(1232);
+}
+END_TEST
+
+START_TEST(packing_1400)
+{
+	packing_at(1400);
+}
+END_TEST
+
+/* 100 sources polled every 20 s: their first polls spread over the
+ * interval instead of landing in one second. */
+START_TEST(counter_polls_staggered)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a;
+	struct sfa_port p[60];
+	int seconds[20] = { 0 }, used = 0, most = 0;
+	int64_t t;
+
+	s.polling_interval = 20;
+	a = agent(f, &s);
+	for (int i = 0; i < 60; i++)
+		p[i] = port(i + 1, (uint32_t)(i + 1), 100);
+	sync_ok(a, p, 60, 0);
+	/* one sample each within the first interval, at a spread of times */
+	for (t = 0; t < 20000; t += 100) {
+		uint32_t before = f->n_s;
+
+		sfa_tick(a, t);
+		sfa_flush(a, t);
+		for (uint32_t i = before; i < f->n_s; i++)
+			seconds[t / 1000]++;
+	}
+	ck_assert_uint_eq(f->n_s, 60);
+	for (int i = 0; i < 20; i++) {
+		used += seconds[i] > 0;
+		if (seconds[i] > most)
+			most = seconds[i];
+	}
+	ck_assert_int_ge(used, 15);
+	ck_assert_int_le(most, 10);
+	/* and each source again 20 s after its first */
+	for (; t < 40000; t += 100)
+		sfa_tick(a, t);
+	sfa_flush(a, t);
+	ck_assert_uint_eq(f->n_s, 120);
+	for (uint32_t i = 0; i < f->n_s; i++)
+		ck_assert_uint_eq(f->s[i].format, 2);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* While SNMP cannot answer, nothing goes out; then everything does. */
+START_TEST(holding_until_answerable)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 1, 1 << 20);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 1);
+
+	sync_ok(a, &p, 1, 0);
+	for (int i = 0; i < 500; i++)
+		frame(a, 3, 0, NULL, i * 10);
+	sfa_tick(a, 6000);
+	ck_assert_uint_eq(f->n_dg, 0);
+	sfa_set_answerable(a, 1, 6001);
+	ck_assert_uint_gt(f->n_dg, 0);
+	ck_assert_uint_eq(flow_seq_gapless(f, 3, 1), 500);
+	for (uint32_t i = 0; i < f->n_s; i++)
+		ck_assert_uint_eq(f->s[i].drops, 0);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* hold off: sent whatever SNMP says. */
+START_TEST(holding_off_sends)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 1);
+
+	sync_ok(a, &p, 1, 0);
+	frame(a, 3, 0, NULL, 1);
+	sfa_tick(a, 1001);
+	ck_assert_uint_eq(f->n_dg, 1);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* A full hold drops samples before they get a number, and says how many in
+ * the drops of that source's next flow sample. */
+START_TEST(drops_when_hold_full)
+{
+	struct fake *f = fake_new();
+	/* below the queue's floor: the floor (64 KiB) decides */
+	struct sfa_settings s = settings(1400, 1, 1);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 1);
+	uint32_t fit = (64u << 10) / 128, dropped = 100;
+
+	sync_ok(a, &p, 1, 0);
+	for (uint32_t i = 0; i < fit + dropped; i++)
+		frame(a, 3, 0, NULL, 1);
+	sfa_set_answerable(a, 1, 2);
+	ck_assert_uint_eq(flow_seq_gapless(f, 3, 1), fit);
+	ck_assert_uint_eq(f->s[fit - 1].drops, 0);
+	frame(a, 3, 0, NULL, 3);
+	sfa_flush(a, 4);
+	ck_assert_uint_eq(f->s[fit].seq, fit + 1);
+	ck_assert_uint_eq(f->s[fit].drops, dropped);
+	/* ring drops join the next sample's drops, cumulatively */
+	sfa_ring_drops(a, 7);
+	frame(a, 3, 0, NULL, 5);
+	sfa_flush(a, 6);
+	ck_assert_uint_eq(f->s[fit + 1].drops, dropped + 7);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* A refused install keeps the rate in force in the samples. */
+START_TEST(refused_install_keeps_rate)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p[] = { port(3, 3, 10), port(4, 4, 0) };
+	char why[128] = "";
+
+	sync_ok(a, p, 2, 0);
+	f->refuse = 1;
+	p[0].rate = 20;          /* a reload asks for 1:20 on 3 and 1:5 on 4 */
+	p[1].rate = 5;
+	ck_assert_int_eq(sfa_sync(a, p, 2, 10, why, sizeof why), -1);
+	ck_assert_str_eq(why, "refused by the test");
+	frame(a, 3, 0, NULL, 11);
+	frame(a, 4, 0, NULL, 12);        /* the kernel does not sample 4 */
+	sfa_flush(a, 20);
+	ck_assert_uint_eq(f->n_s, 1);
+	ck_assert_uint_eq(f->s[0].rate, 10);
+	ck_assert(!sfa_is_sampled(a, 4));
+	/* accepted later: the new rates */
+	f->refuse = 0;
+	sync_ok(a, p, 2, 30);
+	frame(a, 3, 0, NULL, 31);
+	sfa_flush(a, 40);
+	ck_assert_uint_eq(f->s[1].rate, 20);
+	ck_assert_uint_eq(f->s[1].seq, 2);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* Forwarded: both interfaces at ingress, the egress copy not again. */
+START_TEST(forwarded_once_both_sides)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p[] = { port(3, 30, 1), port(4, 40, 1), port(5, 50, 0) };
+	struct sfa_fwd in = { 1, 3, 4, { 0 }, 24, 16 };
+	struct sfa_fwd in5 = { 1, 5, 3, { 0 }, 24, 16 };
+
+	sync_ok(a, p, 3, 0);
+	frame(a, 3, 0, &in, 1);   /* in on 3, routed out of 4 */
+	frame(a, 4, 1, &in, 2);   /* its copy leaving 4: counted already */
+	frame(a, 3, 1, &in5, 3);  /* from 5 (not sampled), leaving 3 */
+	sfa_flush(a, 4);
+	ck_assert_uint_eq(f->n_s, 2);
+	ck_assert_uint_eq(f->s[0].input, 30);
+	ck_assert_uint_eq(f->s[0].output, 40);
+	/* TODO(route merge): nrec 2, header + extended_router */
+	ck_assert_uint_eq(f->s[1].input, 50);
+	ck_assert_uint_eq(f->s[1].output, 30);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+/* A new agent address: a new epoch (sequence and uptime restart). */
+START_TEST(agent_address_epoch)
+{
+	struct fake *f = fake_new();
+	struct sfa_settings s = settings(1400, 0, 0);
+	struct sflow_agent *a = agent(f, &s);
+	struct sfa_port p = port(3, 3, 1);
+	struct hf_addr other = { AF_INET, { 198, 18, 0, 9 } };
+
+	sync_ok(a, &p, 1, 0);
+	frame(a, 3, 0, NULL, 1);
+	sfa_flush(a, 2);
+	frame(a, 3, 0, NULL, 3);
+	sfa_flush(a, 4);
+	frame(a, 3, 0, NULL, 5);
+	sfa_set_agent(a, &other, 5000);  /* the queued sample goes first */
+	frame(a, 3, 0, NULL, 5001);
+	sfa_flush(a, 5500);
+	ck_assert_uint_eq(f->n_dg, 4);
+	ck_assert_uint_eq(f->dg_seq[2], 3);
+	ck_assert_uint_eq(f->dg_agent[2][3], 1);
+	ck_assert_uint_eq(f->dg_seq[3], 1);
+	ck_assert_uint_eq(f->dg_agent[3][3], 9);
+	ck_assert_uint_eq(f->dg_uptime[3], 500);
+	/* sample sequence numbers are the source's: they go on */
+	ck_assert_uint_eq(flow_seq_gapless(f, 3, 1), 4);
+	sfa_free(a);
+	fake_free(f);
+}
+END_TEST
+
+static Suite *agent_suite(void)
+{
+	Suite *s = suite_create("sflow_agent");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, flow_samples_basic);
+	tcase_add_test(tc, sequence_continues_across_reload);
+	tcase_add_test(tc, sequence_restarts_on_recreation);
+	tcase_add_test(tc, packing_1232);
+	tcase_add_test(tc, packing_1400);
+	tcase_add_test(tc, counter_polls_staggered);
+	tcase_add_test(tc, holding_until_answerable);
+	tcase_add_test(tc, holding_off_sends);
+	tcase_add_test(tc, drops_when_hold_full);
+	tcase_add_test(tc, refused_install_keeps_rate);
+	tcase_add_test(tc, forwarded_once_both_sides);
+	tcase_add_test(tc, agent_address_epoch);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(agent_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
