@@ -42,6 +42,7 @@ struct collector {
 	socklen_t addrlen;
 	char name[INET6_ADDRSTRLEN + 16];  /* "1.2.3.4:6343" or "[::1]:6343" */
 	uint64_t sent, errors;
+	uint64_t lost;           /* datagrams never sent */
 };
 
 struct collectors {
@@ -195,17 +196,43 @@ size_t collectors_max_payload(struct collectors *cs)
 	return best < SFLOW_MIN_DATAGRAM ? SFLOW_MIN_DATAGRAM : best;
 }
 
+/* An error a connected UDP socket reports on send() may belong to an earlier
+ * datagram: the ICMP it provoked (nothing listening, no route to the host)
+ * is queued on the socket and handed to the next send, which then fails
+ * without sending. Such a send is tried again at once. */
+static int async_icmp_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	       e == EHOSTDOWN;
+}
+
+/* At most this many tries: one for the queued error, one in case another
+ * ICMP arrived in between; never a wait. */
+#define SEND_TRIES 3
+
 static void collector_send(struct collector *c, const void *buf, size_t len)
 {
+	int tries = 0, err = 0;
+
 	if (!c->connected && collector_connect(c) < 0) {
 		collector_fail(c, errno, "connect: ");
+		c->lost++;
 		return;
 	}
-	/* One attempt only: the sampler must never wait on a collector. A
-	 * failed send is a lost datagram, which sFlow's sequence numbers
-	 * already tell the collector about. */
-	if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-		collector_fail(c, errno, "");
+	while (tries++ < SEND_TRIES) {
+		if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+			err = 0;
+			break;
+		}
+		err = errno;
+		collector_fail(c, err, "");
+		if (!async_icmp_error(err))
+			break;
+	}
+	if (err) {
+		/* Never sent: the collector sees a gap in the datagram sequence,
+		 * and the log says how many (once per failing period). */
+		c->lost++;
 		return;
 	}
 	c->sent++;
@@ -214,8 +241,9 @@ static void collector_send(struct collector *c, const void *buf, size_t len)
 	if (++c->ok_run >= RECOVER_SENDS &&
 	    monotonic_ms() - c->last_err_ms >= RECOVER_QUIET_MS) {
 		c->failing = 0;
-		log_info("collector %s: sending works again (%llu errors so far)",
-			 c->name, (unsigned long long)c->errors);
+		log_info("collector %s: sending works again (%llu errors so far, "
+			 "%llu datagrams lost)", c->name, (unsigned long long)c->errors,
+			 (unsigned long long)c->lost);
 	}
 }
 
@@ -234,6 +262,93 @@ uint64_t collectors_sent(const struct collectors *cs)
 
 	for (i = 0; cs && i < cs->n; i++)
 		total += cs->c[i].sent;
+	return total;
+}
+
+/* The local port of a connected socket, 0 when it has none yet. */
+static unsigned local_port(const struct collector *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+void collectors_self_filter(const struct collectors *cs, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; cs && i < cs->n && used < len; i++) {
+		const struct collector *c = &cs->c[i];
+		char host[INET6_ADDRSTRLEN] = "";
+		unsigned port, lport = local_port(c);
+		int w;
+
+		if (c->family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
+
+			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+			port = ntohs(sin->sin_port);
+		} else {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
+
+			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+			port = ntohs(sin6->sin6_port);
+		}
+		if (lport)
+			w = snprintf(buf + used, len - used,
+				     "%s(udp and dst host %s and dst port %u and src port %u)",
+				     used ? " or " : "", host, port, lport);
+		else
+			w = snprintf(buf + used, len - used,
+				     "%s(udp and dst host %s and dst port %u)",
+				     used ? " or " : "", host, port);
+		if (w < 0 || (size_t)w >= len - used) {
+			/* Too many to say: better none than a cut expression. */
+			buf[0] = '\0';
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
+void collectors_describe(const struct collectors *cs, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (!cs || !cs->n) {
+		hf_strlcpy(buf, "no collector", len);
+		return;
+	}
+	for (size_t i = 0; i < cs->n && used < len; i++) {
+		const struct collector *c = &cs->c[i];
+		int w = snprintf(buf + used, len - used, "%s%s sent %llu lost %llu err %llu",
+				 i ? ", " : "", c->name, (unsigned long long)c->sent,
+				 (unsigned long long)c->lost, (unsigned long long)c->errors);
+
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+uint64_t collectors_lost(const struct collectors *cs)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; cs && i < cs->n; i++)
+		total += cs->c[i].lost;
 	return total;
 }
 

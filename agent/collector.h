@@ -25,6 +25,15 @@ size_t collectors_max_payload(struct collectors *cs);
 void collectors_send(struct collectors *cs, const void *buf, size_t len);
 /* Totals, for logs and tests. */
 uint64_t collectors_sent(const struct collectors *cs);
+/* Send errors, including ICMP errors of earlier datagrams (a datagram whose
+ * send failed that way is sent again at once, so it is not lost). */
 uint64_t collectors_errors(const struct collectors *cs);
+/* A pcap-filter(7) expression matching our own datagrams to the collectors
+ * (so the sampler never samples them); "" when there is no collector. */
+void collectors_self_filter(const struct collectors *cs, char *buf, size_t len);
+/* "ADDR:PORT sent N lost N err N" per collector, for status lines. */
+void collectors_describe(const struct collectors *cs, char *buf, size_t len);
+/* Datagrams that were not sent (a gap in the datagram sequence). */
+uint64_t collectors_lost(const struct collectors *cs);
 
 #endif

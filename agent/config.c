@@ -30,7 +30,7 @@ struct word {
 };
 
 enum single { S_AGENTX, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
-	      S_HEADER, S_USER, S_COUNT };
+	      S_HEADER, S_USER, S_HOLD, S_HOLD_BYTES, S_COUNT };
 
 struct parser {
 	const char *name;
@@ -477,6 +477,19 @@ static int d_user(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
+/* `hold_samples on|off`: off for collectors that never poll SNMP. */
+static int d_hold(struct parser *p, int argc, struct word *w)
+{
+	(void)argc;
+	if (!strcmp(w[1].s, "on"))
+		p->cfg->hold_samples = 1;
+	else if (!strcmp(w[1].s, "off"))
+		p->cfg->hold_samples = 0;
+	else
+		return perr(p, "hold_samples: '%s' is neither on nor off", w[1].s);
+	return 0;
+}
+
 #define DIR(name, lo, hi, single, usage, fn) \
 	{ name, lo, hi, single, usage, fn, 0, 0, 0 }
 #define NUM(name, single, usage, lo, hi, field) \
@@ -496,6 +509,9 @@ static const struct directive directives[] = {
 	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, HF_MAX_HEADER, header_bytes),
 	DIR("sample", 1, 3, -1, "sample NAME [rate N]", d_sample),
 	DIR("user", 1, 1, S_USER, "user NAME", d_user),
+	DIR("hold_samples", 1, 1, S_HOLD, "hold_samples on|off", d_hold),
+	NUM("hold_bytes", S_HOLD_BYTES, "hold_bytes N (65536..268435456)",
+	    CFG_MIN_HOLD_BYTES, CFG_MAX_HOLD_BYTES, hold_bytes),
 };
 
 static int run_directive(struct parser *p, int argc, struct word *w)
@@ -510,7 +526,8 @@ static int run_directive(struct parser *p, int argc, struct word *w)
 		return perr(p, "unknown directive '%s' (known: agentx_socket, "
 			    "ifindex_map, interface, collector, agent_address, "
 			    "agent_interface, sub_agent_id, sampling_rate, "
-			    "polling_interval, header_bytes, sample, user)", w[0].s);
+			    "polling_interval, header_bytes, sample, user, "
+			    "hold_samples, hold_bytes)", w[0].s);
 	if (argc - 1 < d->min_args)
 		return perr(p, "%s: missing argument (usage: %s)", d->name, d->usage);
 	if (argc - 1 > d->max_args)
@@ -681,7 +698,10 @@ static struct config *config_new(const char *name)
 		free(cfg);
 		return NULL;
 	}
+	cfg->refs = 1;
 	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
+	cfg->hold_samples = 1;
+	cfg->hold_bytes = CFG_DEFAULT_HOLD_BYTES;
 	cfg->sampling_rate = CFG_DEFAULT_RATE;
 	cfg->polling_interval = CFG_DEFAULT_POLLING;
 	cfg->header_bytes = CFG_DEFAULT_HEADER;
@@ -759,9 +779,18 @@ int config_resolve(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+struct config *config_ref(struct config *cfg)
+{
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
+		return;
+	/* The last holder frees: acquire so it sees every write before. */
+	if (__atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(cfg->path);
 	free(cfg->ifaces);

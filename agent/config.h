@@ -18,6 +18,9 @@
 #define CFG_DEFAULT_POLLING    20
 #define CFG_DEFAULT_HEADER     128
 #define CFG_SFLOW_PORT         6343
+#define CFG_DEFAULT_HOLD_BYTES (4u << 20)
+#define CFG_MIN_HOLD_BYTES     (64u << 10)
+#define CFG_MAX_HOLD_BYTES     (256u << 20)
 #define CFG_ALIAS_MAX          64   /* IF-MIB ifAlias is SIZE(0..64) */
 
 /* `interface NAME [alias "TEXT"] [speed N[k|M|G]]` */
@@ -64,6 +67,10 @@ struct config {
 	uint32_t sampling_rate;         /* 400, >= 1 */
 	uint32_t polling_interval;      /* 20 s, 0 = off */
 	uint32_t header_bytes;          /* 128, 1..256 */
+	int hold_samples;               /* `hold_samples on|off`: 1 */
+	uint32_t hold_bytes;            /* what holding keeps at most: 4 MiB */
+
+	int refs;                       /* config_ref()/config_free() */
 };
 
 /* Reads and parses PATH. On error returns -1 and writes "FILE:LINE: message"
@@ -75,6 +82,9 @@ int config_parse(const char *name, const char *text, size_t len,
 		 struct config **out, char *err, size_t errlen);
 /* Resolves every collector HOST that is not numeric (getaddrinfo). */
 int config_resolve(struct config *cfg, char *err, size_t errlen);
+/* A config is immutable once parsed and may be shared between threads:
+ * config_ref() takes a reference, config_free() drops one (the last frees). */
+struct config *config_ref(struct config *cfg);
 void config_free(struct config *cfg);
 
 const struct cfg_iface *config_iface(const struct config *cfg, const char *name);

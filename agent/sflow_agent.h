@@ -18,8 +18,6 @@
 #include "hf_types.h"
 
 #define SFA_FLUSH_AFTER_MS   1000  /* a queued sample waits at most this long */
-#define SFA_HOLD_MIN_MS      5000  /* holding keeps at least this much, byte bound permitting */
-#define SFA_DEFAULT_HOLD_BYTES (4u << 20)
 
 /* One interface of the table, as the shell hands it over. rate 0: served but
  * not sampled (the core still needs its ifIndex: the other side of a
