@@ -73,9 +73,9 @@ t_check "after the address change, datagrams carry 198.18.0.9 (within 10 s)" hf_
 sf_capture_stop
 sf_decode "$cap" $PORT >"$dec"
 t_check "the old address's datagrams counted up from 1" \
-	awk '$1 == "D" && $3 == "198.18.0.1" { if ($5 != ++n) exit 1 } END { exit !(n >= 2) }' "$dec"
+	awk '$1 == "D" && $3 == "198.18.0.1" { if ($5 != ++n) { bad = 1; exit } } END { exit bad || !(n >= 2) }' "$dec"
 t_check "with the new address, the sequence restarts at 1 and counts up" \
-	awk '$1 == "D" && $3 == "198.18.0.9" { if ($5 != ++n) exit 1 } END { exit !(n >= 2) }' "$dec"
+	awk '$1 == "D" && $3 == "198.18.0.9" { if ($5 != ++n) { bad = 1; exit } } END { exit bad || !(n >= 2) }' "$dec"
 old_up=$(awk '$1 == "D" && $3 == "198.18.0.1" { u = $6 } END { print u }' "$dec")
 new_up=$(awk '$1 == "D" && $3 == "198.18.0.9" { print $6; exit }' "$dec")
 t_diag "uptime: last with the old address $old_up ms, first with the new $new_up ms"
