@@ -504,6 +504,28 @@ START_TEST(t_resolve_localhost)
 }
 END_TEST
 
+/* The parser cannot see that localhost is 127.0.0.1; resolution can. Both
+ * orders, and a different port is not a twin. */
+START_TEST(t_resolve_twins)
+{
+	struct config *cfg = parse_ok("collector 127.0.0.1\n# x\ncollector localhost\n");
+	char err[512] = "";
+
+	ck_assert_int_eq(config_resolve(cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, "t.conf:3: collector localhost resolves to 127.0.0.1:6343, "
+			 "the same as line 1");
+	config_free(cfg);
+	cfg = parse_ok("collector localhost 7000\ncollector 127.0.0.1 7000\n");
+	ck_assert_int_eq(config_resolve(cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, "t.conf:2: collector 127.0.0.1 resolves to 127.0.0.1:7000, "
+			 "the same as line 1");
+	config_free(cfg);
+	cfg = parse_ok("collector 127.0.0.1\ncollector localhost 7000\n");
+	ck_assert_msg(config_resolve(cfg, err, sizeof err) == 0, "%s", err);
+	config_free(cfg);
+}
+END_TEST
+
 /* In a fresh network namespace no query leaves this machine and none answers. */
 START_TEST(t_resolve_fails)
 {
@@ -560,6 +582,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tf, t_load_errors);
 	tcase_add_test(tf, t_load_not_regular);
 	tcase_add_test(tf, t_resolve_localhost);
+	tcase_add_test(tf, t_resolve_twins);
 	tcase_add_test(tf, t_resolve_fails);
 	suite_add_tcase(s, tf);
 	return s;
