@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mapprint.h"
 #include "netlink.h"
+#include "resolver.h"
 #include "sampler.h"
 #include "snmpagent.h"
 #include "util.h"
@@ -55,6 +56,9 @@ struct daemon {
 	int sigfd;
 	int report_fd;          /* pipe to the waiting parent, -1 once reported */
 	int64_t last_dump_ms;
+	struct resolver *resolving;     /* a reload's names being resolved, or NULL */
+	struct hf_ifmap *pending_map;   /* that reload's map */
+	int reload_again;               /* SIGHUP while resolving */
 };
 
 static void usage(FILE *f)
@@ -223,14 +227,59 @@ static int print_map(struct daemon *d)
 
 /* ---- the agent loop ----------------------------------------------------- */
 
-static void reload(struct daemon *d)
+/* Reload, in two halves on the agent thread with the collector names
+ * resolved between them in a worker (resolver.c), so SNMP is answered
+ * while a resolver takes its time. Reading and parsing the files stays
+ * here: they are bounded regular files (textfile.c refuses anything else). */
+static void reload_begin(struct daemon *d)
 {
-	struct config *cfg, *old_cfg = d->cfg;
-	struct hf_ifmap *map, *old_map = d->map;
+	struct config *cfg;
+	struct hf_ifmap *map;
 	char err[1024];
 
+	if (d->resolving) {
+		/* Queued, not restarted: one worker at a time. The newest files win. */
+		d->reload_again = 1;
+		log_info("config: SIGHUP while resolving collector names; reading the "
+			 "files again once that ends");
+		return;
+	}
 	daemon_notify("RELOADING=1");
-	if (load_all(d->o.conf, 1, &cfg, &map, err, sizeof err) < 0) {
+	if (load_all(d->o.conf, 0, &cfg, &map, err, sizeof err) < 0) {
+		log_err("%s; keeping the running configuration", err);
+		daemon_notify("READY=1");
+		return;
+	}
+	d->resolving = resolver_start(cfg, err, sizeof err);
+	if (!d->resolving) {
+		ifmap_free(map);
+		log_err("%s; keeping the running configuration", err);
+		daemon_notify("READY=1");
+		return;
+	}
+	d->pending_map = map;
+}
+
+/* The second half: the worker is done. */
+static void reload_finish(struct daemon *d)
+{
+	struct config *cfg = NULL, *old_cfg = d->cfg;
+	struct hf_ifmap *map = d->pending_map, *old_map = d->map;
+	char err[1024];
+	int rc = resolver_finish(d->resolving, &cfg, err, sizeof err);
+
+	d->resolving = NULL;
+	d->pending_map = NULL;
+	if (d->reload_again) {
+		d->reload_again = 0;
+		if (rc == 0)
+			config_free(cfg);
+		ifmap_free(map);
+		reload_begin(d);
+		return;
+	}
+	if (rc < 0) {
+		ifmap_free(map);
 		log_err("%s; keeping the running configuration", err);
 		daemon_notify("READY=1");
 		return;
@@ -259,7 +308,7 @@ static int take_signals(struct daemon *d)
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(d);
+			reload_begin(d);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("signal %u: stopping", si.ssi_signo);
 			return 0;
@@ -297,16 +346,19 @@ static struct timeval our_timeout(const struct daemon *d)
  * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
 {
-	enum { W_SIG, W_NL, W_COUNT };
+	enum { W_SIG, W_NL, W_RESOLVED, W_COUNT };
 	int fds[W_COUNT], ready[W_COUNT], go = 1;
 
 	fds[W_SIG] = d->sigfd;
 	fds[W_NL] = netlink_event_fd(d->nl);
+	fds[W_RESOLVED] = d->resolving ? resolver_fd(d->resolving) : -1;
 	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
 		if (ready[W_SIG])
 			go = take_signals(d);
 		if (ready[W_NL])
 			on_netlink(d);
+		if (go && ready[W_RESOLVED])
+			reload_finish(d);
 	}
 	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
 		refresh(d);
@@ -351,6 +403,9 @@ static void teardown(struct daemon *d)
 	if (d->sampler)
 		sampler_stop(d->sampler);
 	snmpagent_stop(d->agent);
+	/* A worker still waiting on a resolver is not waited for. */
+	resolver_abandon(d->resolving);
+	ifmap_free(d->pending_map);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->nl)
