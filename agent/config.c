@@ -750,6 +750,68 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	return r;
 }
 
+/* "ADDR:PORT", IPv6 as "[ADDR]:PORT". */
+static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
+		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
+	}
+}
+
+/* Same family, address and port (padding and flow labels aside). */
+static int same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	return 0;
+}
+
+/* The parser catches the same literal twice; only resolution shows that
+ * "localhost" is 127.0.0.1, and two entries for one socket address would
+ * send every datagram twice. */
+static int check_resolved_twins(const struct config *cfg, char *err, size_t errlen)
+{
+	size_t i, j;
+	char where[INET6_ADDRSTRLEN + 16];
+
+	for (i = 1; i < cfg->n_collectors; i++) {
+		const struct cfg_collector *c = &cfg->collectors[i];
+
+		for (j = 0; j < i; j++) {
+			const struct cfg_collector *o = &cfg->collectors[j];
+
+			if (!c->addrlen || !o->addrlen || !same_sockaddr(&c->addr, &o->addr))
+				continue;
+			format_sockaddr(&c->addr, where, sizeof where);
+			snprintf(err, errlen, "%s:%d: collector %s resolves to %s, the same "
+				 "as line %d", cfg->path, c->line, c->host, where, o->line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int config_resolve(struct config *cfg, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
@@ -776,7 +838,7 @@ int config_resolve(struct config *cfg, char *err, size_t errlen)
 		c->addrlen = res->ai_addrlen;
 		freeaddrinfo(res);
 	}
-	return 0;
+	return check_resolved_twins(cfg, err, errlen);
 }
 
 struct config *config_ref(struct config *cfg)

@@ -1,44 +1,32 @@
-/* hostflowd: options, startup, the agent thread's loop, signals and reload.
+/* hostflowd: options, wiring, the startup order, reload, and the agent
+ * thread's loop turn (which fd is served how). The daemon's life is in
+ * daemon.c, net-snmp in snmpagent.c.
  *
  * Startup leaves nothing half-started: everything that can fail on a bad
  * configuration or a missing kernel facility happens before we daemonize,
  * and the parent exits only once the child says it is up. */
-#include <net-snmp/net-snmp-config.h>
-#include <net-snmp/net-snmp-includes.h>
-#include <net-snmp/agent/net-snmp-agent-includes.h>
-#include <net-snmp/agent/agent_callbacks.h>
-#include <net-snmp/library/large_fd_set.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
-#include <grp.h>
-#include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
-#include <sys/prctl.h>
-#include <sys/select.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "ifmap.h"
 #include "ifmib.h"
 #include "iftable.h"
 #include "log.h"
 #include "mapprint.h"
 #include "netlink.h"
+#include "resolver.h"
 #include "sampler.h"
+#include "snmpagent.h"
 #include "util.h"
 
 #ifndef HOSTFLOW_VERSION
@@ -47,7 +35,6 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
-#define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 
@@ -65,12 +52,13 @@ struct daemon {
 	struct iftable *table;
 	struct sampler *sampler;
 	struct ifmib_source src;
+	struct snmpagent *agent;
 	int sigfd;
 	int report_fd;          /* pipe to the waiting parent, -1 once reported */
 	int64_t last_dump_ms;
-	int connected;          /* AgentX session up (net-snmp callbacks) */
-	int announced;          /* what we last logged about it: -1 none */
-	int snmp_up;            /* init_agent() was called: snmp_shutdown() due */
+	struct resolver *resolving;     /* a reload's names being resolved, or NULL */
+	struct hf_ifmap *pending_map;   /* that reload's map */
+	int reload_again;               /* SIGHUP while resolving */
 };
 
 static void usage(FILE *f)
@@ -141,6 +129,23 @@ fail:
 	return -1;
 }
 
+/* ---- the table-refresh path ---------------------------------------------
+ * Every snapshot is built here, on the agent thread: at start, on link
+ * events, every SAFETY_DUMP_MS, after a reload, and for an SNMP request that
+ * needs fresher counters (refresh_stale_counters). */
+
+/* What follows every dump: hand the pages of the dump back, and tell the
+ * sampler the table changed (it re-checks its captures). A dump of a
+ * thousand links allocates and frees a few MB (libnl's objects, the old
+ * snapshot): without malloc_trim the daemon's RSS stays at its high-water
+ * mark between polls. */
+static void after_refresh(struct daemon *d, int published)
+{
+	malloc_trim(0);
+	if (published && d->sampler)
+		sampler_table_changed(d->sampler);
+}
+
 /* Dumps the kernel's links into a new table snapshot. */
 static int refresh(struct daemon *d)
 {
@@ -155,28 +160,34 @@ static int refresh(struct daemon *d)
 	}
 	rc = iftable_update(d->table, links, n, d->cfg, d->map, now);
 	free(links);
-	/* A dump of a thousand links allocates and frees a few MB (libnl's
-	 * objects, the old snapshot): hand those pages back, or the daemon's RSS
-	 * stays at its high-water mark between polls. */
-	malloc_trim(0);
 	d->last_dump_ms = now;
-	if (rc == 0 && d->sampler)
-		sampler_table_changed(d->sampler);
+	after_refresh(d, rc == 0);
 	return rc;
 }
 
+/* Counters ride in the snapshot. A request that reads a counter column and
+ * finds them older than IFTABLE_COUNTER_MAX_AGE_MS costs a full dump (and
+ * what follows it: malloc_trim, a sampler wake-up), inside the request on
+ * the agent thread; a request without counters never reaches the kernel. */
+static void refresh_stale_counters(struct daemon *d)
+{
+	struct if_snapshot *s = iftable_acquire(d->table);
+	int stale = s && monotonic_ms() - s->built_ms > IFTABLE_COUNTER_MAX_AGE_MS;
+
+	if (s)
+		iftable_release(d->table, s);
+	if (stale)
+		refresh(d);
+}
+
+/* ifmib.c's view of the table. */
 static struct if_snapshot *src_acquire(void *ctx, int need_counters)
 {
 	struct daemon *d = ctx;
-	struct if_snapshot *s = iftable_acquire(d->table);
 
-	if (need_counters && s &&
-	    monotonic_ms() - s->built_ms > IFTABLE_COUNTER_MAX_AGE_MS) {
-		iftable_release(d->table, s);
-		refresh(d);
-		s = iftable_acquire(d->table);
-	}
-	return s;
+	if (need_counters)
+		refresh_stale_counters(d);
+	return iftable_acquire(d->table);
 }
 
 static void src_release(void *ctx, struct if_snapshot *s)
@@ -214,209 +225,63 @@ static int print_map(struct daemon *d)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-/* ---- systemd notification, without libsystemd --------------------------- */
-
-static void sd_notify_msg(const char *msg)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@'))
-		return;
-	len = strlen(path);
-	if (len >= sizeof sa.sun_path)
-		return;
-	memcpy(sa.sun_path, path, len);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';  /* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		log_debug("sd_notify %s: %s", msg, strerror(errno));
-	close(fd);
-}
-
-/* ---- daemonizing ---------------------------------------------------------- */
-
-/* The parent waits for the child's first word: "OK", or the reason it failed. */
-static void parent_wait(int fd)
-{
-	char buf[1024];
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < sizeof buf - 1 &&
-	       ((r = read(fd, buf + got, sizeof buf - 1 - got)) > 0 ||
-		(r < 0 && errno == EINTR)))
-		got += r > 0 ? (size_t)r : 0;
-	buf[got] = '\0';
-	if (got >= 2 && !strncmp(buf, "OK", 2))
-		_exit(EXIT_OK);
-	fprintf(stderr, APP ": %s\n", got ? buf : "daemon exited during startup");
-	_exit(EXIT_RUNTIME);
-}
-
-static int daemonize(struct daemon *d)
-{
-	int p[2], null;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid > 0) {
-		close(p[1]);
-		parent_wait(p[0]);
-	}
-	close(p[0]);
-	d->report_fd = p[1];
-	if (setsid() < 0 || chdir("/") < 0)
-		return -1;
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0)
-		return -1;
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(null, 2);
-	if (null > 2)
-		close(null);
-	return 0;
-}
-
-static void report(struct daemon *d, const char *msg)
-{
-	if (d->report_fd < 0)
-		return;
-	if (write(d->report_fd, msg, strlen(msg)) < 0)
-		log_debug("cannot report to the parent: %s", strerror(errno));
-	close(d->report_fd);
-	d->report_fd = -1;
-}
-
-/* ---- net-snmp --------------------------------------------------------------- */
-
-/* net-snmp's log goes through ours (stderr with -f, else syslog), minus the
- * version banner it prints on every AgentX connect. */
-static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
-{
-	const struct snmp_log_message *m = serverarg;
-	char line[512];
-	size_t n;
-
-	(void)major; (void)minor; (void)clientarg;
-	if (!m || !m->msg || strstr(m->msg, "NET-SNMP version"))
-		return 0;
-	n = hf_strlcpy(line, m->msg, sizeof line);
-	if (n >= sizeof line)
-		n = sizeof line - 1;
-	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (n)
-		log_msg(m->priority & 7, "net-snmp: %s", line);
-	return 0;
-}
-
-/* A hung master must not stall the agent thread for long: AgentX calls are
- * synchronous, so bound every session at 1 s with no retry. The subagent's
- * session ignores NETSNMP_DS_AGENT_AGENTX_TIMEOUT/RETRIES (those configure
- * the master side), hence this hook, as keepalived does. */
-static int session_init_cb(int major, int minor, void *serverarg, void *clientarg)
-{
-	netsnmp_session *sess = serverarg;
-
-	(void)major; (void)minor; (void)clientarg;
-	if (sess) {
-		sess->timeout = ONE_SEC;
-		sess->retries = 0;
-	}
-	return 0;
-}
-
-static int index_cb(int major, int minor, void *serverarg, void *clientarg)
-{
-	struct daemon *d = clientarg;
-
-	(void)major; (void)serverarg;
-	d->connected = minor == SNMPD_CALLBACK_INDEX_START;
-	return 0;
-}
-
-/* Logs connection changes once each, from the loop (not from inside
- * net-snmp's callbacks). */
-static void announce(struct daemon *d)
-{
-	const char *path = d->cfg->agentx_socket;
-
-	if (d->announced == d->connected)
-		return;
-	if (d->connected)
-		log_info("registered with AgentX master at %s", path);
-	else if (d->announced < 0)
-		log_warn("AgentX master at %s not reachable; retrying every %d s",
-			 path, AGENTX_PING_S);
-	else
-		log_warn("lost the AgentX master at %s; retrying every %d s",
-			 path, AGENTX_PING_S);
-	d->announced = d->connected;
-}
-
-static int snmp_start(struct daemon *d)
-{
-	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
-	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
-			      d->cfg->agentx_socket);
-	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
-			       NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
-			       NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
-			       NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-	/* We serve numeric OIDs and print none: parse no MIB files. */
-	setenv("MIBS", "", 1);
-	setenv("MIBDIRS", "", 1);
-	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
-	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
-			       snmp_log_cb, NULL);
-	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_SESSION_INIT,
-			       session_init_cb, NULL);
-	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
-			       index_cb, d);
-	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_STOP,
-			       index_cb, d);
-	d->snmp_up = 1;
-	if (init_agent(APP) != 0)
-		return -1;
-	/* init_agent() resets it; 0 would mean never reconnecting. */
-	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
-			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, AGENTX_PING_S);
-	d->src.acquire = src_acquire;
-	d->src.release = src_release;
-	d->src.ctx = d;
-	if (ifmib_register(&d->src) < 0)
-		return -1;
-	init_snmp(APP);  /* first connection attempt happens here */
-	return 0;
-}
-
 /* ---- the agent loop ----------------------------------------------------- */
 
-static void reload(struct daemon *d)
+/* Reload, in two halves on the agent thread with the collector names
+ * resolved between them in a worker (resolver.c), so SNMP is answered
+ * while a resolver takes its time. Reading and parsing the files stays
+ * here: they are bounded regular files (textfile.c refuses anything else). */
+static void reload_begin(struct daemon *d)
 {
-	struct config *cfg, *old_cfg = d->cfg;
-	struct hf_ifmap *map, *old_map = d->map;
+	struct config *cfg;
+	struct hf_ifmap *map;
 	char err[1024];
 
-	sd_notify_msg("RELOADING=1");
-	if (load_all(d->o.conf, 1, &cfg, &map, err, sizeof err) < 0) {
+	if (d->resolving) {
+		/* Queued, not restarted: one worker at a time. The newest files win. */
+		d->reload_again = 1;
+		log_info("config: SIGHUP while resolving collector names; reading the "
+			 "files again once that ends");
+		return;
+	}
+	daemon_notify("RELOADING=1");
+	if (load_all(d->o.conf, 0, &cfg, &map, err, sizeof err) < 0) {
 		log_err("%s; keeping the running configuration", err);
-		sd_notify_msg("READY=1");
+		daemon_notify("READY=1");
+		return;
+	}
+	d->resolving = resolver_start(cfg, err, sizeof err);
+	if (!d->resolving) {
+		ifmap_free(map);
+		log_err("%s; keeping the running configuration", err);
+		daemon_notify("READY=1");
+		return;
+	}
+	d->pending_map = map;
+}
+
+/* The second half: the worker is done. */
+static void reload_finish(struct daemon *d)
+{
+	struct config *cfg = NULL, *old_cfg = d->cfg;
+	struct hf_ifmap *map = d->pending_map, *old_map = d->map;
+	char err[1024];
+	int rc = resolver_finish(d->resolving, &cfg, err, sizeof err);
+
+	d->resolving = NULL;
+	d->pending_map = NULL;
+	if (d->reload_again) {
+		d->reload_again = 0;
+		if (rc == 0)
+			config_free(cfg);
+		ifmap_free(map);
+		reload_begin(d);
+		return;
+	}
+	if (rc < 0) {
+		ifmap_free(map);
+		log_err("%s; keeping the running configuration", err);
+		daemon_notify("READY=1");
 		return;
 	}
 	if (strcmp(cfg->agentx_socket, old_cfg->agentx_socket)) {
@@ -433,7 +298,7 @@ static void reload(struct daemon *d)
 	ifmap_free(old_map);
 	config_free(old_cfg);
 	log_info("configuration reloaded from %s", d->o.conf);
-	sd_notify_msg("READY=1");
+	daemon_notify("READY=1");
 }
 
 /* Returns 1 to go on, 0 on a stop signal. */
@@ -443,10 +308,12 @@ static int take_signals(struct daemon *d)
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(d);
+			reload_begin(d);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("signal %u: stopping", si.ssi_signo);
 			return 0;
+		} else {
+			log_debug("signal %u: ignored", si.ssi_signo);
 		}
 	}
 	return 1;
@@ -475,119 +342,59 @@ static struct timeval our_timeout(const struct daemon *d)
 	return tv;
 }
 
+/* One turn of the agent loop: wait for any of our fds or net-snmp's, serve
+ * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
 {
-	netsnmp_large_fd_set fds;
-	struct timeval ours = our_timeout(d), tv = ours;
-	int numfds = 0, block = 0, count, nlfd = netlink_event_fd(d->nl), go = 1;
+	enum { W_SIG, W_NL, W_RESOLVED, W_COUNT };
+	int fds[W_COUNT], ready[W_COUNT], go = 1;
 
-	netsnmp_large_fd_set_init(&fds, FD_SETSIZE);
-	NETSNMP_LARGE_FD_ZERO(&fds);
-	/* Re-read net-snmp's fds every time: a reconnected AgentX socket may
-	 * have a new number, or the same number for a new socket. */
-	snmp_select_info2(&numfds, &fds, &tv, &block);
-	if (block || timercmp(&ours, &tv, <))
-		tv = ours;
-	NETSNMP_LARGE_FD_SET(nlfd, &fds);
-	NETSNMP_LARGE_FD_SET(d->sigfd, &fds);
-	if (nlfd >= numfds)
-		numfds = nlfd + 1;
-	if (d->sigfd >= numfds)
-		numfds = d->sigfd + 1;
-	count = netsnmp_large_fd_set_select(numfds, &fds, NULL, NULL, &tv);
-	if (count > 0) {
-		if (NETSNMP_LARGE_FD_ISSET(d->sigfd, &fds))
+	fds[W_SIG] = d->sigfd;
+	fds[W_NL] = netlink_event_fd(d->nl);
+	fds[W_RESOLVED] = d->resolving ? resolver_fd(d->resolving) : -1;
+	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
+		if (ready[W_SIG])
 			go = take_signals(d);
-		if (NETSNMP_LARGE_FD_ISSET(nlfd, &fds))
+		if (ready[W_NL])
 			on_netlink(d);
-		snmp_read2(&fds);
-	} else if (count == 0) {
-		snmp_timeout();
-	} else if (errno != EINTR) {
-		log_err("select: %s", strerror(errno));
+		if (go && ready[W_RESOLVED])
+			reload_finish(d);
 	}
 	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
 		refresh(d);
-	run_alarms();
-	netsnmp_check_outstanding_agent_requests();
-	announce(d);
-	netsnmp_large_fd_set_cleanup(&fds);
+	snmpagent_process(d->agent);
 	return go;
 }
 
 /* ---- startup and shutdown ------------------------------------------------ */
-
-static int block_signals(struct daemon *d)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGPIPE);
-	/* Before any thread starts, so every thread inherits the mask. */
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	sigdelset(&set, SIGPIPE);
-	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return d->sigfd < 0 ? -1 : 0;
-}
-
-/* `user NAME` when started as root: become NAME keeping only CAP_NET_RAW
- * (the sampler's packet sockets). Raw capset(2): no libcap. Netlink and
- * syslog are already open; the AgentX socket must be reachable by NAME. */
-static int drop_privileges(const char *user, char *err, size_t len)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	struct passwd *pw;
-
-	if (!user[0] || geteuid() != 0)
-		return 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		snprintf(err, len, "user %s: no such user", user);
-		return -1;
-	}
-	memset(caps, 0, sizeof caps);
-	caps[0].effective = caps[0].permitted = 1u << CAP_NET_RAW;
-	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgid(pw->pw_gid) < 0 ||
-	    initgroups(user, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
-	    syscall(SYS_capset, &hdr, caps) < 0 ||
-	    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
-		snprintf(err, len, "user %s: %s", user, strerror(errno));
-		return -1;
-	}
-	log_info("running as %s with CAP_NET_RAW only", user);
-	return 0;
-}
 
 /* Everything after the fork: the parent hears "OK" or the reason. */
 static int start_running(struct daemon *d)
 {
 	char err[512] = "";
 
-	if (drop_privileges(d->cfg->user, err, sizeof err) < 0)
+	if (daemon_drop_privileges(d->cfg->user, err, sizeof err) < 0)
 		goto fail;
-	if (block_signals(d) < 0) {
+	d->sigfd = daemon_signalfd();
+	if (d->sigfd < 0) {
 		snprintf(err, sizeof err, "signals: %s", strerror(errno));
 		goto fail;
 	}
 	d->sampler = sampler_start(d->table, d->cfg, err, sizeof err);
 	if (!d->sampler)
 		goto fail;
-	if (snmp_start(d) < 0) {
-		snprintf(err, sizeof err, "cannot register the IF-MIB handlers");
+	d->src.acquire = src_acquire;
+	d->src.release = src_release;
+	d->src.ctx = d;
+	d->agent = snmpagent_start(APP, d->cfg->agentx_socket, &d->src, err, sizeof err);
+	if (!d->agent)
 		goto fail;
-	}
-	announce(d);
-	sd_notify_msg("READY=1");
-	report(d, "OK");
+	daemon_notify("READY=1");
+	daemon_report(&d->report_fd, "OK");
 	return 0;
 fail:
 	log_err("%s", err);
-	report(d, err);
+	daemon_report(&d->report_fd, err);
 	return -1;
 }
 
@@ -595,16 +402,10 @@ static void teardown(struct daemon *d)
 {
 	if (d->sampler)
 		sampler_stop(d->sampler);
-	if (d->snmp_up) {
-		/* net-snmp frees every callback's clientarg at shutdown: take
-		 * back the two that point at us first. */
-		snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
-					 SNMPD_CALLBACK_INDEX_START, index_cb, d, 1);
-		snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
-					 SNMPD_CALLBACK_INDEX_STOP, index_cb, d, 1);
-		snmp_shutdown(APP);
-		shutdown_agent();
-	}
+	snmpagent_stop(d->agent);
+	/* A worker still waiting on a resolver is not waited for. */
+	resolver_abandon(d->resolving);
+	ifmap_free(d->pending_map);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->nl)
@@ -628,19 +429,27 @@ static int run_daemon(struct daemon *d)
 		log_err("cannot read the kernel's interfaces");
 		return EXIT_RUNTIME;
 	}
-	if (!d->o.foreground && daemonize(d) < 0) {
-		log_err("daemonize: %s", strerror(errno));
-		report(d, "cannot daemonize");
-		return EXIT_RUNTIME;
+	/* Nothing started yet that needs stopping; a SIGHUP stays pending and
+	 * is taken as a reload by the loop. */
+	if (daemon_stop_pending()) {
+		log_info("stop signal during start: stopping");
+		return EXIT_OK;
+	}
+	if (!d->o.foreground) {
+		d->report_fd = daemon_detach(APP);
+		if (d->report_fd < 0) {
+			log_err("daemonize: %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
 	}
 	if (start_running(d) < 0) {
-		sd_notify_msg("STOPPING=1");
+		daemon_notify("STOPPING=1");
 		return EXIT_RUNTIME;
 	}
 	log_info(APP " " HOSTFLOW_VERSION " running");
 	while (loop_once(d))
 		;
-	sd_notify_msg("STOPPING=1");
+	daemon_notify("STOPPING=1");
 	return EXIT_OK;
 }
 
@@ -650,16 +459,20 @@ int main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	/* Before anything else, so that no thread or library starts with them
+	 * unblocked: a signal during start waits for the loop's signalfd. */
+	daemon_block_signals();
 	/* One malloc arena: the sampler thread allocates little, and a second
 	 * arena would keep its own megabytes of slack. */
 	mallopt(M_ARENA_MAX, 1);
 	memset(&d, 0, sizeof d);
 	d.sigfd = -1;
 	d.report_fd = -1;
-	d.announced = -1;
 	rc = parse_opts(argc, argv, &d.o);
 	if (rc >= 0)
 		return rc;
+	if (d.o.check || d.o.map)
+		daemon_unblock_signals();
 	log_init(APP, d.o.foreground || d.o.check || d.o.map, d.o.verbose);
 	if (load_all(d.o.conf, !d.o.map, &d.cfg, &d.map, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);

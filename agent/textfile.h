@@ -10,8 +10,10 @@
 #define TEXTFILE_LINE_MAX  4095
 
 /* Reads PATH whole into a malloc'd *text (not NUL-terminated) of *len bytes.
- * On error writes "PATH: cannot read: reason" (or the size limit) into err
- * and returns -1. */
+ * Anything but a regular file (FIFO, directory, device, socket) is refused
+ * with "PATH: not a regular file" without blocking. On error writes
+ * "PATH: cannot read: reason" (or that, or the size limit) into err and
+ * returns -1. */
 int textfile_read(const char *path, char **text, size_t *len,
 		  char *err, size_t errlen);
 

@@ -111,7 +111,12 @@ expect_fail "missing config" "$WORK/none.conf" \
 	"$WORK/none.conf: cannot read: No such file or directory"
 mkdir "$WORK/dir.conf"
 expect_fail "config is a directory" "$WORK/dir.conf" \
-	"$WORK/dir.conf: cannot read: Is a directory"
+	"$WORK/dir.conf: not a regular file"
+# A FIFO with no writer would block open() forever: refused at once
+# (expect_fail's timeout turns a hang into exit 124, a failure).
+mkfifo "$WORK/fifo.conf"
+expect_fail "config is a FIFO" "$WORK/fifo.conf" "$WORK/fifo.conf: not a regular file"
+expect_fail "config is a device" /dev/null "/dev/null: not a regular file"
 : >"$WORK/plain"
 expect_fail "config below a file" "$WORK/plain/x.conf" \
 	"$WORK/plain/x.conf: cannot read: Not a directory"
@@ -120,7 +125,11 @@ expect_fail "missing map" "$WORK/missing-map.conf" \
 	"$WORK/missing-map.conf:1: ifindex_map: $WORK/none.map: cannot read: No such file or directory"
 printf '\nifindex_map %s\n' "$WORK" >"$WORK/dir-map.conf"
 expect_fail "map is a directory" "$WORK/dir-map.conf" \
-	"$WORK/dir-map.conf:2: ifindex_map: $WORK: cannot read: Is a directory"
+	"$WORK/dir-map.conf:2: ifindex_map: $WORK: not a regular file"
+mkfifo "$WORK/fifo.map"
+printf 'ifindex_map %s\n' "$WORK/fifo.map" >"$WORK/fifo-map.conf"
+expect_fail "map is a FIFO" "$WORK/fifo-map.conf" \
+	"$WORK/fifo-map.conf:1: ifindex_map: $WORK/fifo.map: not a regular file"
 
 # A name that does not resolve; in an empty netns nothing is sent anywhere.
 c=$WORK/unresolvable.conf

@@ -187,7 +187,16 @@ START_TEST(t_load)
 	ck_assert_msg(strstr(err, "h.conf:7: ifindex_map: ") == err, "%s", err);
 	ck_assert_msg(strstr(err, "missing.map: cannot read: No such file or directory"), "%s", err);
 	ck_assert_int_eq(ifmap_load(dir, NULL, &map, err, sizeof err), -1);
-	ck_assert_msg(strstr(err, ": cannot read: Is a directory"), "%s", err);
+	ck_assert_msg(strstr(err, ": not a regular file"), "%s", err);
+	/* A FIFO must not block open() waiting for a writer. */
+	snprintf(path, sizeof path, "%s/fifo.map", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(ifmap_load(path, "h.conf:3", &map, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "h.conf:3: ifindex_map: ") == err, "%s", err);
+	ck_assert_msg(strstr(err, "fifo.map: not a regular file"), "%s", err);
+	unlink(path);
+	ck_assert_int_eq(ifmap_load("/dev/null", NULL, &map, err, sizeof err), -1);
+	ck_assert_str_eq(err, "/dev/null: not a regular file");
 	snprintf(path, sizeof path, "%s/i.map", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);

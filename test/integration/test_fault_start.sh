@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The daemon's life under faults at its edges:
+#  - signals in the first milliseconds: a SIGHUP 0-50 ms after exec (to the
+#    foreground daemon, and to the waiting parent of a detaching one) is a
+#    reload, never a death; a SIGTERM then stops it cleanly with status 0;
+#  - a FIFO named as ifindex_map on SIGHUP is refused ("not a regular file")
+#    while SNMP keeps answering and SIGTERM still works;
+#  - a resolver that never answers: during a SIGHUP that names collectors by
+#    host name SNMP answers every probe within 1 s, the failure is logged with
+#    FILE:LINE and the running configuration kept; SIGTERM during the
+#    resolution stops at once.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+hf_init fault_start
+A=${HF_NS}a
+conf=$HF_DIR/hostflowd.conf
+log=$HF_DIR/hostflowd.log
+dns=$HF_DIR/dns.log
+
+# A resolver of our own for namespace A: ip netns exec bind-mounts
+# /etc/netns/A/resolv.conf over /etc/resolv.conf. Names answer after 300 ms
+# (127.0.0.1); names starting with "never" are never answered.
+netns_etc=/etc/netns/$A
+cleanup() { hf_cleanup; rm -rf "$netns_etc"; }
+trap 'cleanup' EXIT
+trap 'cleanup; trap - INT; kill -INT $$' INT
+trap 'cleanup; exit 143' TERM
+mkdir -p "$netns_etc" || hf_die "mkdir $netns_etc"
+printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$netns_etc/resolv.conf"
+
+hf_ns_add "$A" || hf_die "namespace"
+hf_bg "$A" "$dns" python3 -u "$HF_TOOLS/slowdns.py" 127.0.0.1 53 300 127.0.0.1
+hf_wait_for 5 grep -q '^ready' "$dns" || hf_die "slowdns did not start"
+hf_snmpd_start "$A" || hf_die "snmpd"
+# Start resolves this name (300 ms): a window in which signals used to kill.
+hf_conf "$conf" "polling_interval 0" "collector slow.hf.test 6343"
+
+# The pid runs hostflowd itself (ip netns exec has exec'd it).
+_is_hostflowd() { [[ /proc/$1/exe -ef $HF_BIN ]]; }
+_blocks_hup() {
+	local k v
+	while read -r k v; do
+		[[ $k == SigBlk: ]] && { ((16#$v & 1)); return; }
+	done <"/proc/$1/status"
+	return 1
+}
+# exited_with PID STATUS: PID (our child) is gone with that exit status.
+exited_with() {
+	hf_wait_for 5 _hf_gone "$1" || return 1
+	wait "$1"
+	(($? == $2))
+}
+# start_then SIG OFFSET_S: starts hostflowd -f, spins (no fork) until its
+# main() can have run: SIGHUP blocked, or 30 ms after the exec at most (the
+# dynamic loader's ~10 ms before main are out of any program's reach); then
+# sleeps OFFSET_S and sends SIG.
+start_then() {
+	local sig=$1 off=$2 t pid
+	hf_bg "$A" "$log" "$HF_BIN" -f -d -c "$conf"
+	pid=$HF_LAST_PID
+	HF_HOSTFLOWD_PID=$pid
+	t=$(($(_hf_now_us) + 2000000))
+	until _is_hostflowd "$pid" || (($(_hf_now_us) > t)); do :; done
+	t=$(($(_hf_now_us) + 30000))
+	until _blocks_hup "$pid" 2>/dev/null || (($(_hf_now_us) > t)); do :; done
+	[[ $off == 0 ]] || sleep "$off"
+	kill "-$sig" "$pid"
+}
+
+# --- SIGHUP during start: a reload, not a death ----------------------------------
+for off in 0 0.005 0.010 0.020 0.035 0.050; do
+	: >"$log"
+	start_then HUP "$off"
+	if hf_wait_for 10 _hf_hostflowd_serving; then
+		t_ok "SIGHUP ${off}s after exec: alive and serving ifNumber.0"
+	else
+		t_fail "SIGHUP ${off}s after exec: alive and serving ifNumber.0" \
+			"$(kill -0 "$HF_HOSTFLOWD_PID" 2>/dev/null && echo "not serving" ||
+				{ wait "$HF_HOSTFLOWD_PID"; echo "exited with status $?"; })"
+		HF_HOSTFLOWD_PID=
+		continue
+	fi
+	t_check "SIGHUP ${off}s after exec: taken as a reload" \
+		hf_wait_for 5 grep -q "configuration reloaded from" "$log"
+	t_check "SIGHUP ${off}s after exec: SIGTERM then exits 0" hf_hostflowd_stop
+done
+
+# --- SIGTERM during start: a clean, quick stop -------------------------------------
+for off in 0 0.005 0.010 0.025; do
+	start_then TERM "$off"
+	pid=$HF_HOSTFLOWD_PID
+	HF_HOSTFLOWD_PID=
+	t_check "SIGTERM ${off}s after exec: exits 0 within 5 s" exited_with "$pid" 0
+done
+
+# --- the detaching parent passes a SIGHUP on -----------------------------------------
+pid_of() { pgrep -f -x "$HF_BIN -c $conf"; }
+ip netns exec "$A" "$HF_BIN" -c "$conf" >"$HF_DIR/daemon.out" 2>&1 &
+parent=$!
+t=$(($(_hf_now_us) + 2000000))
+until _is_hostflowd "$parent" || (($(_hf_now_us) > t)); do :; done
+t=$(($(_hf_now_us) + 30000))
+until _blocks_hup "$parent" 2>/dev/null || (($(_hf_now_us) > t)); do :; done
+sleep 0.02
+kill -HUP "$parent" 2>/dev/null
+t_check "SIGHUP to the detaching parent during start: it exits 0" exited_with "$parent" 0
+child=$(pid_of)
+t_check "the detached daemon runs" sh -c "[ -n '$child' ] && kill -0 '$child'"
+t_check "the detached daemon serves ifNumber.0" hf_wait_for 5 hf_snmp_val "$A" $OID_IFNUMBER
+if [[ -n $child ]]; then
+	kill -TERM "$child"
+	t_check "the detached daemon stops on SIGTERM" hf_wait_for 10 sh -c "! kill -0 $child 2>/dev/null"
+fi
+
+t_done
