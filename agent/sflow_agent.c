@@ -297,8 +297,8 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 		return;
 	if (f->fwd && f->fwd->forwarded) {
 		rt.nexthop = f->fwd->nexthop;
-		rt.src_len = f->fwd->src_len;
-		rt.dst_len = f->fwd->dst_len;
+		rt.src_mask_len = f->fwd->src_len;
+		rt.dst_mask_len = f->fwd->dst_len;
 		fs.router = &rt;
 	}
 	s->drops += a->ring_drops;

@@ -17,6 +17,7 @@
 #define FMT_FLOW_EXPANDED      3
 #define FMT_COUNTERS_EXPANDED  4
 #define REC_RAW_HEADER         1   /* flow record, enterprise 0 */
+#define REC_ROUTER             1002 /* extended_router, flow record, enterprise 0 */
 #define REC_GENERIC_IF         1   /* counter record, enterprise 0 */
 #define GENERIC_IF_LEN         88
 #define COMPACT_SOURCE_LIMIT   (1u << 24)
@@ -28,6 +29,8 @@
 #define CTR_BODY_LEN           12
 #define CTR_X_BODY_LEN         16
 #define RAW_HDR_FIXED          16  /* protocol, frame length, stripped, header length */
+#define ROUTER_V4_LEN          16  /* address type, 4 bytes, two mask lengths */
+#define ROUTER_V6_LEN          28
 
 static size_t pad4(size_t n)
 {
@@ -69,11 +72,17 @@ static int counters_are_expanded(const struct sflow_counter_sample *s)
 	return s->source_index >= COMPACT_SOURCE_LIMIT;
 }
 
+static size_t router_len(const struct sflow_router *r)
+{
+	return r->nexthop.family == AF_INET6 ? ROUTER_V6_LEN : ROUTER_V4_LEN;
+}
+
 size_t sflow_flow_sample_size(const struct sflow_flow_sample *s)
 {
 	size_t body = flow_is_expanded(s) ? FLOW_X_BODY_LEN : FLOW_BODY_LEN;
+	size_t router = s->router ? 8 + router_len(s->router) : 0;
 
-	return 8 + body + 8 + RAW_HDR_FIXED + pad4(s->header_len);
+	return 8 + body + 8 + RAW_HDR_FIXED + pad4(s->header_len) + router;
 }
 
 size_t sflow_counter_sample_size(const struct sflow_counter_sample *s)
@@ -151,6 +160,34 @@ static uint8_t *put_raw_header(uint8_t *p, const struct sflow_flow_sample *s)
 	return p + padded;
 }
 
+/* Mask lengths must fit the next hop's address (IPv4 when unknown). */
+static int router_ok(const struct sflow_router *r)
+{
+	uint32_t max = r->nexthop.family == AF_INET6 ? 128 : 32;
+
+	return r->src_mask_len <= max && r->dst_mask_len <= max;
+}
+
+static uint8_t *put_router(uint8_t *p, const struct sflow_router *r)
+{
+	int v6 = r->nexthop.family == AF_INET6;
+
+	p = put32(p, REC_ROUTER);
+	p = put32(p, (uint32_t)router_len(r));
+	p = put32(p, v6 ? ADDR_IP_V6 : ADDR_IP_V4);
+	if (v6) {
+		memcpy(p, r->nexthop.a, 16);
+		p += 16;
+	} else if (r->nexthop.family == AF_INET) {
+		memcpy(p, r->nexthop.a, 4);
+		p += 4;
+	} else {
+		p = put32(p, 0);		/* unknown: 0.0.0.0, see the header */
+	}
+	p = put32(p, r->src_mask_len);
+	return put32(p, r->dst_mask_len);
+}
+
 int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sample *s)
 {
 	size_t size = sflow_flow_sample_size(s);
@@ -158,6 +195,8 @@ int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sampl
 	uint8_t *p;
 
 	if (s->header_len > HF_MAX_HEADER || (s->header_len && !s->header))
+		return -1;
+	if (s->router && !router_ok(s->router))
 		return -1;
 	p = dgram_reserve(d, size);
 	if (!p)
@@ -188,8 +227,10 @@ int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sampl
 		p = put32(p, s->input);
 		p = put32(p, s->output);
 	}
-	p = put32(p, 1);			/* one flow record */
-	put_raw_header(p, s);
+	p = put32(p, s->router ? 2 : 1);	/* flow records */
+	p = put_raw_header(p, s);
+	if (s->router)
+		put_router(p, s->router);
 	dgram_commit(d, size);
 	return 0;
 }
@@ -320,8 +361,57 @@ static int check_raw_header(struct rd *r)
 	return 0;
 }
 
+/* extended_router: an IPv4 or IPv6 next hop (never UNKNOWN, see the header)
+ * and mask lengths that fit the address. */
+static int check_router(struct rd *r)
+{
+	uint32_t type = rd32(r), max;
+
+	if (type == ADDR_IP_V4)
+		max = 32;
+	else if (type == ADDR_IP_V6)
+		max = 128;
+	else
+		return -1;
+	rd_skip(r, max / 8);
+	if (rd32(r) > max || rd32(r) > max)
+		return -1;
+	return r->bad || r->left ? -1 : 0;
+}
+
+/* A flow sample's records: one raw packet header, optionally one
+ * extended_router, each filling its opaque exactly. */
+static int check_flow_records(struct rd *r)
+{
+	uint32_t n = rd32(r), i, seen = 0;
+
+	for (i = 0; i < n && !r->bad; i++) {
+		uint32_t tag = rd32(r), len = rd32(r);
+		struct rd rec;
+		uint32_t bit;
+
+		if (r->bad)
+			return -1;
+		if (tag == REC_RAW_HEADER)
+			bit = 1;
+		else if (tag == REC_ROUTER)
+			bit = 2;
+		else
+			return -1;
+		if (seen & bit)
+			return -1;
+		seen |= bit;
+		rec = rd_sub(r, len);
+		if (rec.bad)
+			return -1;
+		if (bit == 1 ? check_raw_header(&rec) < 0 : check_router(&rec) < 0)
+			return -1;
+	}
+	return r->bad || r->left || !(seen & 1) ? -1 : 0;
+}
+
 /* n records of one enterprise-0 format, each of which must fill its opaque
- * exactly; fixed_len 0 means "a raw packet header record". */
+ * exactly and be fixed_len long. */
 static int check_records(struct rd *r, uint32_t format, size_t fixed_len)
 {
 	uint32_t n = rd32(r), i;
@@ -335,7 +425,7 @@ static int check_records(struct rd *r, uint32_t format, size_t fixed_len)
 		rec = rd_sub(r, len);
 		if (rec.bad)
 			return -1;
-		if (fixed_len ? len != fixed_len : check_raw_header(&rec) < 0)
+		if (len != fixed_len)
 			return -1;
 	}
 	return r->bad || r->left ? -1 : 0;
@@ -363,7 +453,7 @@ static int check_flow(struct rd *r, int expanded)
 	if (expanded ? (in_fmt > 2 || out_fmt > 2) :
 	    (!compact_if_ok(in) || !compact_if_ok(out)))
 		return -1;
-	return check_records(r, REC_RAW_HEADER, 0);
+	return check_flow_records(r);
 }
 
 static int check_counters(struct rd *r, int expanded)

@@ -15,14 +15,18 @@
 #define SFLOW_DIR_UNKNOWN     0
 #define SFLOW_DIR_FULL        1
 
-/* extended_router (flow record 1002): how the host forwarded the packet. */
+/* The extended_router flow record (enterprise 0, format 1002): how the host
+ * routed a forwarded packet. A next hop of family 0 is sent as IPv4 0.0.0.0:
+ * goflow2 (Akvorado) rejects the whole datagram on address type UNKNOWN. */
 struct sflow_router {
 	struct hf_addr nexthop;
-	uint32_t src_len, dst_len;
+	uint32_t src_mask_len;    /* prefix length of the route matching the source */
+	uint32_t dst_mask_len;    /* ... and the destination; <= 32 (IPv4) or 128 */
 };
 
 /* flow_sample (format 1), or expanded (3) when source index >= 2^24 or an
- * in/out index does not fit 30 bits; one raw packet header record (format 1). */
+ * in/out index does not fit 30 bits; one raw packet header record (format 1),
+ * followed by an extended_router record (1002) when router is set. */
 struct sflow_flow_sample {
 	uint32_t seq;
 	uint32_t source_index;    /* served ifIndex; source type is 0 (ifIndex) */
@@ -64,13 +68,16 @@ struct sflow_datagram {
 	size_t nsamples_off;
 };
 
-/* Smallest useful cap: header with an IPv6 agent plus one full flow sample. */
+/* Smallest useful cap: header with an IPv6 agent plus one full flow sample
+ * (expanded, HF_MAX_HEADER bytes, an IPv6 extended_router: 40 + 76 + 256 + 36). */
 #define SFLOW_MIN_DATAGRAM 512
 
 void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
 		       const struct hf_addr *agent, uint32_t sub_agent_id,
 		       uint32_t seq, uint32_t uptime_ms);
-/* Append a sample; 0 on success, -1 when it does not fit (d unchanged). */
+/* Append a sample; 0 on success, -1 when it does not fit or is not valid
+ * (a header over HF_MAX_HEADER or without bytes, a mask length longer than
+ * the next hop's address): d unchanged. */
 int sflow_dgram_add_flow(struct sflow_datagram *d, const struct sflow_flow_sample *s);
 int sflow_dgram_add_counters(struct sflow_datagram *d, const struct sflow_counter_sample *s);
 /* Append one sample already encoded (as the add functions write it: format,

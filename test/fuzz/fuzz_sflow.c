@@ -7,7 +7,8 @@
  * buffer and every sampled header are allocated at their exact size, so ASan
  * sees any write or read past them. Invariants: an add succeeds exactly when
  * the sample fits, grows the datagram by the size function's answer, and
- * sflow_validate() counts every added sample and rejects a truncated copy. */
+ * sflow_validate() counts every added sample and rejects a truncated copy.
+ * Some flow samples carry an extended_router record (op bit 2). */
 #include "sflow_encode.h"
 #include "fuzz_check.h"
 
@@ -107,6 +108,7 @@ static void check_add(struct run *r, int rc, int valid, size_t before, size_t si
 static void add_flow(struct run *r, struct src *s, uint8_t op)
 {
 	struct sflow_flow_sample f = { 0 };
+	struct sflow_router router = { 0 };
 	uint8_t *hdr = NULL;
 	size_t before = r->d.len, size, i;
 	int rc, valid, x;
@@ -131,13 +133,29 @@ static void add_flow(struct run *r, struct src *s, uint8_t op)
 	}
 	f.header = hdr;
 	valid = f.header_len <= HF_MAX_HEADER && (!f.header_len || hdr);
+	/* Sometimes an extended_router record; masks near the limits. */
+	if (op & 4) {
+		uint8_t fam = u8(s) % 3;
+		uint32_t max = fam == 2 ? 128 : 32;
+
+		router.nexthop.family = fam == 1 ? AF_INET : fam == 2 ? AF_INET6 : 0;
+		for (i = 0; i < sizeof router.nexthop.a; i++)
+			router.nexthop.a[i] = u8(s);
+		router.src_mask_len = u8(s) % 130;
+		router.dst_mask_len = u8(s) % 130;
+		f.router = &router;
+		valid = valid && router.src_mask_len <= max && router.dst_mask_len <= max;
+	}
 	x = f.source_index >= 1u << 24 || f.input >= 1u << 30 || f.output >= 1u << 30;
 	size = sflow_flow_sample_size(&f);
 	rc = sflow_dgram_add_flow(&r->d, &f);
 	check_add(r, rc, valid, before, size, x ? 3 : 1);
-	if (!rc && f.header_len)
-		FUZZ_CHECK(!memcmp(r->buf + before + size - pad4(f.header_len), hdr,
+	if (!rc && f.header_len) {
+		size_t rlen = f.router ? (router.nexthop.family == AF_INET6 ? 36 : 24) : 0;
+
+		FUZZ_CHECK(!memcmp(r->buf + before + size - rlen - pad4(f.header_len), hdr,
 				   f.header_len), "header bytes");
+	}
 	free(hdr);
 }
 

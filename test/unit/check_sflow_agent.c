@@ -496,7 +496,7 @@ START_TEST(forwarded_once_both_sides)
 	ck_assert_uint_eq(f->n_s, 2);
 	ck_assert_uint_eq(f->s[0].input, 30);
 	ck_assert_uint_eq(f->s[0].output, 40);
-	/* TODO(route merge): nrec 2, header + extended_router */
+	ck_assert_uint_eq(f->s[0].nrec, 2);   /* header + extended_router */
 	ck_assert_uint_eq(f->s[1].input, 50);
 	ck_assert_uint_eq(f->s[1].output, 30);
 	sfa_free(a);

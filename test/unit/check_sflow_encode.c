@@ -127,6 +127,56 @@ static const uint8_t flow_expanded[] = {
 	0xab, 0xcd, 0x00, 0x00,	/* 2 more, 2 of padding */
 };
 
+/* The compact flow sample above with an extended_router record after the
+ * raw packet header (sflow_version_5.txt, "Extended Router Data"):
+ * next_hop as an address, then src_mask_len and dst_mask_len. */
+#define FLOW_ROUTER_HEAD(len) \
+	0x00, 0x00, 0x00, 0x01,	/* enterprise 0, format 1: flow_sample */ \
+	0x00, 0x00, 0x00, (len),	/* sample length */ \
+	0x00, 0x00, 0x00, 0x01,	/* sequence_number 1 */ \
+	0x00, 0x00, 0x00, 0x03,	/* source_id: type 0, index 3 */ \
+	0x00, 0x00, 0x01, 0x90,	/* sampling_rate 400 */ \
+	0x00, 0x00, 0x03, 0x20,	/* sample_pool 800 */ \
+	0x00, 0x00, 0x00, 0x02,	/* drops 2 */ \
+	0x00, 0x00, 0x00, 0x02,	/* input 2 */ \
+	0x00, 0x00, 0x00, 0x03,	/* output 3 */ \
+	0x00, 0x00, 0x00, 0x02,	/* two flow records */ \
+	0x00, 0x00, 0x00, 0x01,	/* enterprise 0, format 1: raw packet header */ \
+	0x00, 0x00, 0x00, 0x20,	/* record length 32 */ \
+	0x00, 0x00, 0x00, 0x01,	/* header_protocol 1: Ethernet */ \
+	0x00, 0x00, 0x00, 0x3c,	/* frame_length 60 */ \
+	0x00, 0x00, 0x00, 0x04,	/* stripped 4 */ \
+	0x00, 0x00, 0x00, 0x0e,	/* header length 14 */ \
+	0x02, 0x00, 0x00, 0x00,	/* header bytes */ \
+	0x00, 0x01, 0x02, 0x00, \
+	0x00, 0x00, 0x00, 0x02, \
+	0x08, 0x00, 0x00, 0x00	/* last 2 header bytes, 2 bytes of padding */
+
+static const uint8_t flow_router_v4[] = {
+	HDR_V4(1),
+	FLOW_ROUTER_HEAD(0x60),	/* 72 + 8 + 16 */
+	0x00, 0x00, 0x03, 0xea,	/* enterprise 0, format 1002: extended_router */
+	0x00, 0x00, 0x00, 0x10,	/* record length 16 */
+	0x00, 0x00, 0x00, 0x01,	/* next_hop address type 1: IPv4 */
+	0xc6, 0x12, 0x02, 0x02,	/* 198.18.2.2 */
+	0x00, 0x00, 0x00, 0x18,	/* src_mask_len 24 */
+	0x00, 0x00, 0x00, 0x10,	/* dst_mask_len 16 */
+};
+
+static const uint8_t flow_router_v6[] = {
+	HDR_V4(1),
+	FLOW_ROUTER_HEAD(0x6c),	/* 72 + 8 + 28 */
+	0x00, 0x00, 0x03, 0xea,	/* enterprise 0, format 1002: extended_router */
+	0x00, 0x00, 0x00, 0x1c,	/* record length 28 */
+	0x00, 0x00, 0x00, 0x02,	/* next_hop address type 2: IPv6 */
+	0xfd, 0x7a, 0x11, 0x5c,	/* fd7a:115c:a1e0:2::2 */
+	0xa1, 0xe0, 0x00, 0x02,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x02,
+	0x00, 0x00, 0x00, 0x40,	/* src_mask_len 64 */
+	0x00, 0x00, 0x00, 0x30,	/* dst_mask_len 48 */
+};
+
 static const uint8_t counters_expanded_prefix[] = {
 	0x00, 0x00, 0x00, 0x04,	/* enterprise 0, format 4: expanded counters_sample */
 	0x00, 0x00, 0x00, 0x70,	/* sample length 112 */
@@ -434,8 +484,20 @@ START_TEST(sizes)
 	ck_assert_uint_eq(sflow_counter_sample_size(&c), 116);
 	c.source_index = 1u << 24;
 	ck_assert_uint_eq(sflow_counter_sample_size(&c), 120);
+	{
+		struct sflow_router r4 = { { AF_INET, { 0 } }, 0, 0 }, r6 = r4, r0 = r4;
+
+		r6.nexthop.family = AF_INET6;
+		r0.nexthop.family = 0;
+		f.router = &r4;
+		ck_assert_uint_eq(sflow_flow_sample_size(&f), 76 + 256 + 24);
+		f.router = &r0;
+		ck_assert_uint_eq(sflow_flow_sample_size(&f), 76 + 256 + 24);
+		f.router = &r6;
+		ck_assert_uint_eq(sflow_flow_sample_size(&f), 76 + 256 + 36);
+	}
 	/* The header's promise: an IPv6 header plus the largest flow sample. */
-	ck_assert_uint_le(40 + 76 + HF_MAX_HEADER, SFLOW_MIN_DATAGRAM);
+	ck_assert_uint_le(40 + 76 + HF_MAX_HEADER + 36, SFLOW_MIN_DATAGRAM);
 }
 END_TEST
 
@@ -493,6 +555,161 @@ START_TEST(validate_rejects_bad_fields)
 	memcpy(longer, flow_then_counters, sizeof(flow_then_counters));
 	ck_assert_int_eq(sflow_validate(longer, sizeof(longer)), -1);	/* trailing zeros */
 	ck_assert_int_eq(sflow_validate(NULL, 0), -1);
+}
+END_TEST
+
+START_TEST(router_record_v4)
+{
+	uint8_t buf[256];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = compact_flow();
+	struct sflow_router r = { { AF_INET, { 198, 18, 2, 2 } }, 24, 16 };
+
+	s.input = 2;
+	s.router = &r;
+	ck_assert_uint_eq(sflow_flow_sample_size(&s), 8 + 0x60);
+	begin_v4(&d, buf, sizeof(buf));
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	expect_bytes(buf, sflow_dgram_len(&d), flow_router_v4, sizeof(flow_router_v4));
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
+	expect_truncations_rejected(flow_router_v4, sizeof(flow_router_v4));
+}
+END_TEST
+
+START_TEST(router_record_v6)
+{
+	uint8_t buf[256];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = compact_flow();
+	struct sflow_router r = {
+		{ AF_INET6, { 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2 } },
+		64, 48,
+	};
+
+	s.input = 2;
+	s.router = &r;
+	ck_assert_uint_eq(sflow_flow_sample_size(&s), 8 + 0x6c);
+	begin_v4(&d, buf, sizeof(buf));
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	expect_bytes(buf, sflow_dgram_len(&d), flow_router_v6, sizeof(flow_router_v6));
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
+	expect_truncations_rejected(flow_router_v6, sizeof(flow_router_v6));
+}
+END_TEST
+
+/* An unknown next hop is sent as IPv4 0.0.0.0, never as address type 0,
+ * which goflow2 refuses along with the whole datagram. */
+START_TEST(router_unknown_nexthop)
+{
+	uint8_t buf[256];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = compact_flow();
+	struct sflow_router r = { { 0 }, 0, 0 };
+	static const uint8_t want[] = {
+		0x00, 0x00, 0x03, 0xea, 0x00, 0x00, 0x00, 0x10,
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+
+	s.router = &r;
+	begin_v4(&d, buf, sizeof(buf));
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	ck_assert_uint_eq(sflow_dgram_len(&d), sizeof(flow_router_v4));
+	expect_bytes(buf + sizeof(flow_router_v4) - sizeof(want), sizeof(want), want, sizeof(want));
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
+}
+END_TEST
+
+/* Expanded samples carry the record the same way, after the raw header. */
+START_TEST(router_record_expanded)
+{
+	uint8_t buf[256];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = expanded_flow();
+	struct sflow_router r = { { AF_INET, { 198, 18, 2, 2 } }, 24, 16 };
+	size_t n = sizeof(flow_expanded);
+
+	s.router = &r;
+	begin_v4(&d, buf, sizeof(buf));
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	ck_assert_uint_eq(sflow_dgram_len(&d), n + 24);
+	/* sample length 76 + 24, two records, then the expanded bytes as before */
+	ck_assert_uint_eq(buf[28 + 7], 100);
+	ck_assert_uint_eq(buf[28 + 8 + 44 - 1], 2);
+	expect_bytes(buf + 28 + 8 + 44, n - 28 - 8 - 44, flow_expanded + 28 + 8 + 44,
+		     n - 28 - 8 - 44);
+	expect_bytes(buf + n, 24, flow_router_v4 + sizeof(flow_router_v4) - 24, 24);
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
+	expect_truncations_rejected(buf, sflow_dgram_len(&d));
+}
+END_TEST
+
+START_TEST(router_masks_refused)
+{
+	uint8_t buf[256];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = compact_flow();
+	struct sflow_router r = { { AF_INET, { 198, 18, 2, 2 } }, 33, 16 };
+
+	s.router = &r;
+	begin_v4(&d, buf, sizeof(buf));
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), -1);
+	r.src_mask_len = 32;
+	r.dst_mask_len = 33;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), -1);
+	r.nexthop.family = 0;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), -1);
+	ck_assert_uint_eq(sflow_dgram_len(&d), 28);
+	r.nexthop.family = AF_INET6;
+	r.dst_mask_len = 128;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	r.dst_mask_len = 129;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), -1);
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 1);
+}
+END_TEST
+
+START_TEST(router_validate_rejects)
+{
+	const uint8_t *f4 = flow_router_v4, *f6 = flow_router_v6;
+	size_t n4 = sizeof(flow_router_v4), n6 = sizeof(flow_router_v6);
+	size_t r4 = n4 - 24, r6 = n6 - 36;	/* where the router records start */
+	uint8_t dup[sizeof(flow_router_v4) + 24];
+
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 8, 0), -1);	/* address UNKNOWN */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 8, 2), -1);	/* IPv6 in 16 bytes */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 8, 3), -1);
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 4, 0x14), -1);	/* length +4 */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 4, 0x0c), -1);	/* length -4 */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 16, 33), -1);	/* src mask > 32 */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 20, 33), -1);	/* dst mask > 32 */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4 + 20, 32), 1);
+	ck_assert_int_eq(validate_with_word(f4, n4, r4, 1003), -1);	/* another format */
+	ck_assert_int_eq(validate_with_word(f4, n4, r4, 1), -1);	/* a second raw header */
+	ck_assert_int_eq(validate_with_word(f4, n4, 64, 1), -1);	/* count 1, record left */
+	ck_assert_int_eq(validate_with_word(f4, n4, 64, 3), -1);
+	ck_assert_int_eq(validate_with_word(f6, n6, r6 + 8, 1), -1);	/* IPv4 in 28 bytes */
+	ck_assert_int_eq(validate_with_word(f6, n6, r6 + 28, 129), -1);
+	ck_assert_int_eq(validate_with_word(f6, n6, r6 + 32, 128), 1);
+	/* Two router records (the sample and count grown to match). */
+	memcpy(dup, f4, n4);
+	memcpy(dup + n4, f4 + r4, 24);
+	ck_assert_int_eq(validate_with_word(dup, sizeof(dup), 32, 0x60 + 24), -1);
+	dup[32 + 3] = 0x60 + 24;
+	dup[64 + 3] = 3;
+	ck_assert_int_eq(sflow_validate(dup, sizeof(dup)), -1);
+	/* A router record alone, without the raw header, is not ours either. */
+	{
+		uint8_t alone[28 + 8 + 32 + 24];
+
+		memcpy(alone, f4, 28 + 8 + 32);
+		memcpy(alone + 28 + 8 + 32, f4 + r4, 24);
+		alone[32 + 3] = 32 + 24;	/* sample length */
+		alone[64 + 3] = 1;		/* one record */
+		ck_assert_int_eq(sflow_validate(alone, sizeof(alone)), -1);
+		/* the same bytes with the raw header's tag would be a bad header */
+		ck_assert_int_eq(sflow_validate(f4, n4), 1);
+	}
 }
 END_TEST
 
@@ -567,38 +784,83 @@ static void write_pcap(FILE *f, const uint8_t *dg, size_t len)
 	fwrite(pkt, 1, plen, f);
 }
 
-START_TEST(tshark_decodes)
+/* tshark's fields (-T fields, ';' between fields, '+' between repeats) for
+ * one datagram; 0, or -1 when tshark is not installed. */
+static int tshark_fields(const uint8_t *dg, size_t len, const char *fields,
+			 char *out, size_t outlen)
 {
-	char dir[] = "/tmp/check_sflow_XXXXXX", path[64], cmd[512], out[4096];
+	char dir[] = "/tmp/check_sflow_XXXXXX", path[64], cmd[768];
 	FILE *f, *p;
 	size_t n;
 
-	if (system("command -v tshark >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "tshark_decodes: tshark not installed, skipped\n");
-		return;
-	}
+	if (system("command -v tshark >/dev/null 2>&1") != 0)
+		return -1;
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/dg.pcap", dir);
 	f = fopen(path, "wb");
 	ck_assert_ptr_nonnull(f);
-	write_pcap(f, flow_then_counters, sizeof(flow_then_counters));
+	write_pcap(f, dg, len);
 	ck_assert_int_eq(fclose(f), 0);
 	snprintf(cmd, sizeof(cmd),
 		 "tshark -r %s -d udp.port==6343,sflow -T fields -E separator=';' -E aggregator=+ "
-		 "-e sflow_245.version -e sflow_245.numsamples -e sflow_245.sampletype "
-		 "-e sflow_245.header_protocol -e sflow_245.ifindex "
-		 "-e sflow_245.ifinoct -e sflow_245.ifoutoct -e _ws.malformed "
-		 "2>/dev/null", path);
+		 "%s 2>/dev/null", path, fields);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
-	n = fread(out, 1, sizeof(out) - 1, p);
+	n = fread(out, 1, outlen - 1, p);
 	out[n] = '\0';
 	pclose(p);
 	unlink(path);
 	rmdir(dir);
+	return 0;
+}
+
+START_TEST(tshark_decodes)
+{
+	char out[4096];
+
+	if (tshark_fields(flow_then_counters, sizeof(flow_then_counters),
+			  "-e sflow_245.version -e sflow_245.numsamples -e sflow_245.sampletype "
+			  "-e sflow_245.header_protocol -e sflow_245.ifindex "
+			  "-e sflow_245.ifinoct -e sflow_245.ifoutoct -e _ws.malformed",
+			  out, sizeof(out)) < 0) {
+		fprintf(stderr, "tshark_decodes: tshark not installed, skipped\n");
+		return;
+	}
 	/* version; samples; sample formats; Ethernet; ifIndex; the two 64-bit
 	 * octet counters; and an empty "malformed" field. */
 	ck_assert_str_eq(out, "5;2;1+2;1;4;4886718345;40926266145;\n");
+}
+END_TEST
+
+/* The extended_router records as Wireshark reads them (Akvorado's goflow2
+ * reads the same three fields into NextHop, SrcNetMask and DstNetMask). */
+START_TEST(tshark_decodes_router)
+{
+	uint8_t buf[512];
+	char out[4096];
+	struct sflow_datagram d;
+	struct sflow_flow_sample s = compact_flow();
+	struct sflow_router r4 = { { AF_INET, { 198, 18, 2, 2 } }, 24, 16 };
+	struct sflow_router r6 = {
+		{ AF_INET6, { 0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2 } },
+		64, 48,
+	};
+
+	begin_v4(&d, buf, sizeof(buf));
+	s.router = &r4;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	s.router = &r6;
+	ck_assert_int_eq(sflow_dgram_add_flow(&d, &s), 0);
+	ck_assert_int_eq(sflow_validate(buf, sflow_dgram_len(&d)), 2);
+	if (tshark_fields(buf, sflow_dgram_len(&d),
+			  "-e sflow_245.numsamples -e sflow_245.flow_record_format "
+			  "-e sflow_245.nexthop -e sflow_245.nexthop.v6 "
+			  "-e sflow_245.nexthop.src_mask -e sflow_245.nexthop.dst_mask "
+			  "-e _ws.malformed", out, sizeof(out)) < 0) {
+		fprintf(stderr, "tshark_decodes_router: tshark not installed, skipped\n");
+		return;
+	}
+	ck_assert_str_eq(out, "2;1+1002+1+1002;198.18.2.2;fd7a:115c:a1e0:2::2;24+64;16+48;\n");
 }
 END_TEST
 
@@ -621,12 +883,19 @@ static Suite *sflow_suite(void)
 	tcase_add_test(tc, oversized_header_refused);
 	tcase_add_test(tc, sizes);
 	tcase_add_test(tc, validate_rejects_bad_fields);
+	tcase_add_test(tc, router_record_v4);
+	tcase_add_test(tc, router_record_v6);
+	tcase_add_test(tc, router_unknown_nexthop);
+	tcase_add_test(tc, router_record_expanded);
+	tcase_add_test(tc, router_masks_refused);
+	tcase_add_test(tc, router_validate_rejects);
 	tcase_add_test(tc, validate_survives_mutations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tshark");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, tshark_decodes);
+	tcase_add_test(tc, tshark_decodes_router);
 	suite_add_tcase(s, tc);
 	return s;
 }
