@@ -16,12 +16,14 @@ WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-proto
 NL_CFLAGS  := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 NL_LIBS    := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
 SNMP_LIBS  := -lnetsnmpagent -lnetsnmp
+PCAP_LIBS  := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) -lpthread $(EXTRA_LDLIBS)
+LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) -lpthread $(EXTRA_LDLIBS)
 
 # Pure rooms (no net-snmp, no kernel) go into the library the unit tests link.
-PURE_SRC := agent/log.c agent/util.c agent/textfile.c agent/config.c agent/ifmap.c agent/sflow_encode.c agent/sflow_agent.c agent/fwd.c
+PURE_SRC := agent/log.c agent/util.c agent/textfile.c agent/config.c agent/ifmap.c \
+	agent/sflow_encode.c agent/sflow_agent.c agent/fwd.c agent/pfilter.c agent/bpfprog.c
 DAEMON_SRC := $(filter-out $(PURE_SRC),$(wildcard agent/*.c))
 PURE_OBJ := $(PURE_SRC:.c=.o)
 DAEMON_OBJ := $(DAEMON_SRC:.c=.o)

@@ -1,7 +1,16 @@
-/* One AF_PACKET capture of one interface for the sampler: an in-kernel random
- * 1-in-N classic BPF filter (unsampled packets never reach user space) and a
- * TPACKET_V2 receive ring holding only the first snaplen bytes of each
- * sampled packet. Owned and used by the sampler thread only. */
+/* AF_PACKET captures for the sampler: an in-kernel classic BPF program
+ * (unsampled packets never reach user space) and a TPACKET_V2 receive ring
+ * holding only the first snaplen bytes of each sampled packet. Owned and used
+ * by the sampler thread only.
+ *
+ * Two kinds, one object type (fd, drain, drops and errors work on both):
+ *   capture_open_all() + capture_set_rules(): ONE unbound socket and ONE ring
+ *     for every sampled interface; which interfaces, their rates and pcap
+ *     filters are decided by one program (see bpfprog.h). fds and memory do
+ *     not grow with the number of interfaces.
+ *   capture_open(kindex, ...) + capture_set_filter(): the older socket per
+ *     interface, kept until the sampler moves to the shared one; then both
+ *     can go. */
 #ifndef HF_CAPTURE_H
 #define HF_CAPTURE_H
 
@@ -12,6 +21,7 @@
 
 /* One sampled packet, valid only during the callback. */
 struct capture_frame {
+	int kindex;              /* sll_ifindex: the interface the packet was seen on */
 	const uint8_t *data;     /* the snapped bytes, from the link header on */
 	uint32_t caplen;         /* bytes at data, <= snaplen */
 	uint32_t len;            /* length of the whole packet as the kernel saw it */
@@ -21,6 +31,36 @@ struct capture_frame {
 typedef void (*capture_fn)(void *ctx, const struct capture_frame *f);
 
 struct capture;
+
+/* One interface to sample on the shared socket. */
+struct capture_rule {
+	int kindex;               /* kernel ifindex to sample */
+	unsigned arphrd;          /* its ARPHRD_*: the link type the filter is compiled for
+				     (ETHER, LOOPBACK: Ethernet; anything else, tun and
+				     wireguard included: bare IP) */
+	uint32_t rate;            /* 1 in rate, >= 1 */
+	const char *filter;       /* pcap-filter(7) expression; NULL or "" = every packet */
+};
+
+/* Opens one unbound AF_PACKET socket (every interface of the namespace) with
+ * one ring of fixed size, starting with a drop-everything program: nothing
+ * is sampled until capture_set_rules(). snaplen is checked by
+ * capture_set_rules(), which sets it. Returns NULL with a message in err. */
+struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen);
+/* Builds one program from the rules and swaps it in atomically: packets of
+ * unlisted interfaces are dropped at once; on a listed one a packet is a
+ * candidate when the rule's filter matches and `exclude` (a pcap expression
+ * of packets never sampled on any interface: the daemon's own datagrams to
+ * its collectors; NULL = none) does not, and then sampled 1 in rate, keeping
+ * snaplen (1..HF_MAX_HEADER) bytes. Filters are compiled per (expression,
+ * link type) and cached across calls. On failure returns -1 with a message
+ * (libpcap's for a bad expression, naming the kindex and the expression;
+ * "program too large ..." when the rules do not fit the kernel's 4096
+ * instructions) and the program in force stays. */
+int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_t n,
+		      const char *exclude, uint32_t snaplen, char *err, size_t errlen);
+/* Bytes of the mmap'ed ring (the capture's memory). */
+size_t capture_ring_bytes(const struct capture *c);
 
 /* Opens, filters and binds a capture of kernel ifindex kindex, sampling
  * 1 in rate packets (rate >= 1) and keeping snaplen bytes of each
@@ -38,7 +78,8 @@ unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx
 /* Clears a pending socket error (ENETDOWN after the link went down) so that
  * poll() stops reporting POLLERR; returns the error, 0 when none. */
 int capture_clear_error(struct capture *c);
-/* Packets the ring had no room for since the last call. */
+/* Packets the ring had no room for since the last call (on the shared
+ * socket: of all interfaces together; the kernel does not say which). */
 uint32_t capture_take_drops(struct capture *c);
 
 #endif

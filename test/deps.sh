@@ -10,7 +10,7 @@
 set -euo pipefail
 
 CHECK_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
-	    check snmpd snmp iproute2 tshark pmacct nfdump-sflow python3 jq
+	    libpcap0.8-dev check snmpd snmp iproute2 tshark pmacct nfdump-sflow python3 jq
 	    procps psmisc clang libclang-rt-14-dev)
 ALL_PKGS=(iperf3 valgrind)
 

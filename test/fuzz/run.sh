@@ -18,6 +18,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 ALL_TARGETS=(config ifmap sflow)
 # The pure rooms as the Makefile lists them, so a new helper file of theirs
 # (textfile.c) is linked without editing this script.
+# pfilter.c (config's filter check) links libpcap.
 read -r -a PURE <<<"$(sed -n 's/^PURE_SRC *:= *//p' "$ROOT/Makefile")"
 [ ${#PURE[@]} -gt 0 ] || PURE=(agent/log.c agent/util.c agent/config.c agent/ifmap.c
 			       agent/sflow_encode.c)
@@ -54,7 +55,7 @@ build() {
 		[ -z "$f" ] && return 0
 	fi
 	(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -o "$bin.tmp" "$FUZZ/fuzz_$t.c" \
-		"${PURE[@]}") >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
+		"${PURE[@]}" -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
 	cat "$OUT/build_$t.log"
 	return 1
 }

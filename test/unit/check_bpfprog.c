@@ -1,0 +1,479 @@
+/* The shared packet socket's BPF program, run through a small classic-BPF
+ * interpreter: SKF_AD_IFINDEX and SKF_AD_RANDOM are injected, the packet
+ * loads, ALU and jumps are those libpcap emits. No root needed. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfprog.h"
+#include "pfilter.h"
+
+#define SNAP 128
+
+struct pkt {
+	const uint8_t *d;
+	uint32_t len;
+	uint32_t ifindex, rnd;
+};
+
+/* The kernel's static checks: every jump lands inside, forward; the last
+ * instruction returns. */
+static void verify(const struct sock_filter *p, size_t n)
+{
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, BPF_MAXINSNS);
+	ck_assert_uint_eq(BPF_CLASS(p[n - 1].code), BPF_RET);
+	for (size_t pc = 0; pc < n; pc++) {
+		if (BPF_CLASS(p[pc].code) != BPF_JMP)
+			continue;
+		if (BPF_OP(p[pc].code) == BPF_JA) {
+			ck_assert_msg(p[pc].k < n - pc - 1, "ja out of range at %zu", pc);
+			continue;
+		}
+		ck_assert_msg(p[pc].jt < n - pc - 1 && p[pc].jf < n - pc - 1,
+			      "jump out of range at %zu", pc);
+	}
+}
+
+static int load(const struct pkt *k, uint32_t off, unsigned size, uint32_t *v)
+{
+	if (off > k->len || size > k->len - off)
+		return -1;
+	*v = 0;
+	for (unsigned i = 0; i < size; i++)
+		*v = *v << 8 | k->d[off + i];
+	return 0;
+}
+
+static uint32_t alu(uint16_t op, uint32_t a, uint32_t b, int *bad)
+{
+	switch (op) {
+	case BPF_ADD: return a + b;
+	case BPF_SUB: return a - b;
+	case BPF_MUL: return a * b;
+	case BPF_DIV: if (!b) { *bad = 1; return 0; } return a / b;
+	case BPF_MOD: if (!b) { *bad = 1; return 0; } return a % b;
+	case BPF_OR: return a | b;
+	case BPF_AND: return a & b;
+	case BPF_XOR: return a ^ b;
+	case BPF_LSH: return b < 32 ? a << b : 0;
+	case BPF_RSH: return b < 32 ? a >> b : 0;
+	case BPF_NEG: return -a;
+	}
+	ck_abort_msg("alu op 0x%x", op);
+	return 0;
+}
+
+static size_t max_steps;   /* the most instructions one run executed */
+
+static uint32_t run(const struct sock_filter *p, size_t n, const struct pkt *k)
+{
+	size_t steps = 0;
+
+	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 }, v;
+	static const unsigned sz[] = { [BPF_W] = 4, [BPF_H] = 2, [BPF_B] = 1 };
+	size_t pc = 0;
+	int bad = 0;
+
+	for (;;) {
+		struct sock_filter in;
+		uint16_t c;
+
+		if (pc >= n)
+			ck_abort_msg("ran off the end at %zu", pc);
+		in = p[pc];
+		c = in.code;
+		if (++steps > max_steps)
+			max_steps = steps;
+		switch (BPF_CLASS(c)) {
+		case BPF_LD:
+			if (BPF_MODE(c) == BPF_ABS && in.k >= (uint32_t)SKF_AD_OFF) {
+				ck_assert_uint_eq(BPF_SIZE(c), BPF_W);
+				if (in.k == (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX))
+					A = k->ifindex;
+				else if (in.k == (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM))
+					A = k->rnd;
+				else
+					ck_abort_msg("ancillary load %u", in.k - (uint32_t)SKF_AD_OFF);
+			} else if (BPF_MODE(c) == BPF_ABS || BPF_MODE(c) == BPF_IND) {
+				uint32_t off = in.k + (BPF_MODE(c) == BPF_IND ? X : 0);
+
+				if (load(k, off, sz[BPF_SIZE(c)], &v))
+					return 0;   /* the kernel drops on a short packet */
+				A = v;
+			} else if (BPF_MODE(c) == BPF_IMM) {
+				A = in.k;
+			} else if (BPF_MODE(c) == BPF_MEM) {
+				A = M[in.k];
+			} else if (BPF_MODE(c) == BPF_LEN) {
+				A = k->len;
+			} else {
+				ck_abort_msg("ld mode 0x%x", BPF_MODE(c));
+			}
+			break;
+		case BPF_LDX:
+			if (BPF_MODE(c) == BPF_IMM)
+				X = in.k;
+			else if (BPF_MODE(c) == BPF_MEM)
+				X = M[in.k];
+			else if (BPF_MODE(c) == BPF_LEN)
+				X = k->len;
+			else if (BPF_MODE(c) == BPF_MSH) {
+				if (load(k, in.k, 1, &v))
+					return 0;
+				X = 4 * (v & 0xf);
+			} else
+				ck_abort_msg("ldx mode 0x%x", BPF_MODE(c));
+			break;
+		case BPF_ST:
+			M[in.k] = A;
+			break;
+		case BPF_STX:
+			M[in.k] = X;
+			break;
+		case BPF_ALU:
+			A = alu(BPF_OP(c), A, BPF_SRC(c) == BPF_X ? X : in.k, &bad);
+			if (bad)
+				return 0;
+			break;
+		case BPF_JMP: {
+			uint32_t b = BPF_SRC(c) == BPF_X ? X : in.k;
+			int t;
+
+			if (BPF_OP(c) == BPF_JA) {
+				pc += in.k;
+				break;
+			}
+			switch (BPF_OP(c)) {
+			case BPF_JEQ: t = A == b; break;
+			case BPF_JGT: t = A > b; break;
+			case BPF_JGE: t = A >= b; break;
+			case BPF_JSET: t = (A & b) != 0; break;
+			default: ck_abort_msg("jmp op 0x%x", BPF_OP(c)); t = 0;
+			}
+			pc += t ? in.jt : in.jf;
+			break;
+		}
+		case BPF_RET:
+			return BPF_RVAL(c) == BPF_A ? A : in.k;
+		case BPF_MISC:
+			if (BPF_MISCOP(c) == BPF_TAX)
+				X = A;
+			else
+				A = X;
+			break;
+		}
+		pc++;
+	}
+}
+
+/* An IPv4 UDP packet, with an Ethernet header when eth. */
+static size_t udp_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
+{
+	size_t o = 0;
+
+	memset(b, 0, 64);
+	if (eth) {
+		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
+		o = 14;
+	}
+	b[o] = 0x45;
+	b[o + 3] = 28 + 4;      /* total length */
+	b[o + 8] = 64;
+	b[o + 9] = 17;
+	memcpy(b + o + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8);  /* 198.18.0.1 -> .2 */
+	b[o + 20] = sport >> 8;
+	b[o + 21] = sport & 0xff;
+	b[o + 22] = dport >> 8;
+	b[o + 23] = dport & 0xff;
+	b[o + 25] = 12;
+	return o + 32;
+}
+
+static struct sock_filter *compile(const char *expr, int dlt, size_t *len)
+{
+	struct sock_filter *p = NULL;
+	char err[256];
+
+	ck_assert_msg(pfilter_compile(expr, dlt, &p, len, err, sizeof err) == 0,
+		      "%s: %s", expr, err);
+	return p;
+}
+
+static struct sock_filter *build(const struct bpfprog_rule *r, size_t n, size_t *len)
+{
+	struct sock_filter *p = NULL;
+	char err[256] = "";
+
+	ck_assert_msg(bpfprog_build(r, n, SNAP, &p, len, err, sizeof err) == 0, "%s", err);
+	verify(p, *len);
+	return p;
+}
+
+#define RND(r) ((uint32_t)(r) * 2654435761u)
+
+/* How many of tries random values pass on ifindex. */
+static unsigned passes(const struct sock_filter *p, size_t n, const uint8_t *d, size_t len,
+		       uint32_t ifindex, unsigned tries)
+{
+	unsigned got = 0;
+
+	for (unsigned r = 0; r < tries; r++) {
+		struct pkt k = { d, (uint32_t)len, ifindex, RND(r) };
+		uint32_t v = run(p, n, &k);
+
+		if (v != 0 && v != SNAP)
+			ck_abort_msg("returned %u", v);
+		got += v == SNAP;
+	}
+	return got;
+}
+
+/* Exactly the random values that are 0 mod rate are sampled. */
+static unsigned want_passes(uint32_t rate, unsigned tries)
+{
+	unsigned w = 0;
+
+	for (unsigned r = 0; r < tries; r++)
+		w += RND(r) % rate == 0;
+	return w;
+}
+
+START_TEST(t_empty)
+{
+	uint8_t b[64];
+	size_t n, len = udp_packet(b, 1, 1, 2);
+	struct sock_filter *p = build(NULL, 0, &n);
+
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(passes(p, n, b, len, 1, 10), 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(t_one)
+{
+	struct bpfprog_rule r = { .kindex = 5, .rate = 1 };
+	uint8_t b[64];
+	size_t n, len = udp_packet(b, 1, 1, 2);
+	struct sock_filter *p = build(&r, 1, &n);
+
+	ck_assert_uint_eq(passes(p, n, b, len, 5, 100), 100);
+	ck_assert_uint_eq(passes(p, n, b, len, 4, 100), 0);
+	ck_assert_uint_eq(passes(p, n, b, len, 6, 100), 0);
+	ck_assert_uint_eq(passes(p, n, b, len, 0, 100), 0);
+	free(p);
+	r.rate = 10;
+	p = build(&r, 1, &n);
+	ck_assert_uint_eq(passes(p, n, b, len, 5, 1000), want_passes(10, 1000));
+	ck_assert_uint_ge(want_passes(10, 1000), 90);
+	ck_assert_uint_eq(passes(p, n, b, len, 3, 1000), 0);
+	free(p);
+}
+END_TEST
+
+/* Interfaces 3, 5, 7, ... in a shuffled order; rates by groups. */
+static void many(size_t cnt, size_t ngroups, int with_filter)
+{
+	struct bpfprog_rule *r = calloc(cnt, sizeof *r);
+	size_t flen = 0, xlen = 0, n, len;
+	struct sock_filter *f = compile("not udp port 41641", PFILTER_DLT_EN10MB, &flen);
+	struct sock_filter *x = compile("udp dst port 6343", PFILTER_DLT_EN10MB, &xlen);
+	struct sock_filter *p;
+	uint8_t b[64], wg[64], own[64];
+	size_t wlen = udp_packet(wg, 1, 5000, 41641), olen = udp_packet(own, 1, 5000, 6343);
+
+	len = udp_packet(b, 1, 5000, 9);
+	ck_assert_ptr_nonnull(r);
+	for (size_t i = 0; i < cnt; i++) {
+		size_t j = (i * 7919) % cnt;   /* a permutation: 7919 is prime */
+
+		r[j].kindex = (int)(3 + 2 * i);
+		r[j].rate = (uint32_t)(1 + (i % ngroups) * 4);
+		if (with_filter) {
+			r[j].filter = f, r[j].filter_len = flen;
+			r[j].exclude = x, r[j].exclude_len = xlen;
+		}
+	}
+	p = build(r, cnt, &n);
+	max_steps = 0;
+	for (size_t j = 0; j < cnt; j++) {
+		unsigned want = want_passes(r[j].rate, 400);
+
+		ck_assert_msg(passes(p, n, b, len, (uint32_t)r[j].kindex, 400) == want,
+			      "kindex %d rate %u", r[j].kindex, r[j].rate);
+		ck_assert_uint_eq(passes(p, n, b, len, (uint32_t)r[j].kindex + 1, 4), 0);
+		if (with_filter) {
+			ck_assert_uint_eq(passes(p, n, wg, wlen, (uint32_t)r[j].kindex, 40), 0);
+			ck_assert_uint_eq(passes(p, n, own, olen, (uint32_t)r[j].kindex, 40), 0);
+		}
+	}
+	ck_assert_uint_eq(passes(p, n, b, len, 1, 4), 0);
+	ck_assert_uint_eq(passes(p, n, b, len, 0x7fffffff, 4), 0);
+	fprintf(stderr, "check_bpfprog: %zu interfaces, %zu groups%s: %zu instructions, "
+		"at most %zu run\n", cnt, ngroups, with_filter ? ", filter and exclude" : "",
+		n, max_steps);
+	/* A search, not a chain: 2 per level of ~log2(cnt/8), a leaf of 8 jeq's,
+	 * its trampoline, then the group block. */
+	if (!with_filter)
+		ck_assert_uint_le(max_steps, 2 * 10 + 8 + 2 + 1 + 5 + 1);
+	free(p);
+	free(f);
+	free(x);
+	free(r);
+}
+
+START_TEST(t_1)
+{
+	many(1, 1, 0);
+	many(1, 1, 1);
+}
+END_TEST
+
+START_TEST(t_100)
+{
+	many(100, 1, 0);
+	many(100, 5, 1);
+}
+END_TEST
+
+START_TEST(t_1000)
+{
+	many(1000, 1, 0);
+	many(1000, 2, 1);
+	many(1000, 8, 1);
+}
+END_TEST
+
+/* Filters of two link types, and a filter that is not on every rule. */
+START_TEST(t_filter_linktypes)
+{
+	size_t elen, rlen, n, len;
+	struct sock_filter *fe = compile("not udp port 41641", PFILTER_DLT_EN10MB, &elen);
+	struct sock_filter *fr = compile("not udp port 41641", PFILTER_DLT_RAW, &rlen);
+	struct bpfprog_rule r[3] = {
+		{ .kindex = 10, .rate = 1, .filter = fe, .filter_len = elen },
+		{ .kindex = 11, .rate = 1, .filter = fr, .filter_len = rlen },
+		{ .kindex = 12, .rate = 1 },
+	};
+	struct sock_filter *p = build(r, 3, &n);
+	uint8_t e1[64], e2[64], r1[64], r2[64];
+	size_t e1l = udp_packet(e1, 1, 1, 41641), e2l = udp_packet(e2, 1, 1, 53);
+	size_t r1l = udp_packet(r1, 0, 41641, 7), r2l = udp_packet(r2, 0, 7, 53);
+
+	ck_assert_uint_eq(passes(p, n, e1, e1l, 10, 5), 0);
+	ck_assert_uint_eq(passes(p, n, e2, e2l, 10, 5), 5);
+	ck_assert_uint_eq(passes(p, n, r1, r1l, 11, 5), 0);
+	ck_assert_uint_eq(passes(p, n, r2, r2l, 11, 5), 5);
+	ck_assert_uint_eq(passes(p, n, e1, e1l, 12, 5), 5);
+	ck_assert_uint_eq(passes(p, n, r1, r1l, 12, 5), 5);
+	free(p);
+	free(fe);
+	free(fr);
+	(void)len;
+}
+END_TEST
+
+START_TEST(t_too_large)
+{
+	struct bpfprog_rule *r = calloc(1000, sizeof *r);
+	struct sock_filter *p = NULL;
+	size_t n = 0, flen;
+	struct sock_filter *f = compile("udp or tcp or icmp", PFILTER_DLT_EN10MB, &flen);
+	char err[256] = "";
+
+	for (int i = 0; i < 1000; i++) {
+		r[i].kindex = i + 1;
+		r[i].rate = (uint32_t)(i + 2);   /* 1000 distinct groups */
+		r[i].filter = f, r[i].filter_len = flen;
+	}
+	ck_assert_int_eq(bpfprog_build(r, 1000, SNAP, &p, &n, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "program too large"), "%s", err);
+	ck_assert_ptr_null(p);
+	free(f);
+	free(r);
+}
+END_TEST
+
+START_TEST(t_bad_rules)
+{
+	struct bpfprog_rule r[2] = { { .kindex = 4, .rate = 1 }, { .kindex = 4, .rate = 2 } };
+	struct sock_filter *p = NULL;
+	size_t n = 0;
+	char err[256] = "";
+
+	ck_assert_int_eq(bpfprog_build(r, 2, SNAP, &p, &n, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "kindex 4 listed twice"), "%s", err);
+	r[1].kindex = 0;
+	ck_assert_int_eq(bpfprog_build(r, 2, SNAP, &p, &n, err, sizeof err), -1);
+	r[1].kindex = 5;
+	r[1].rate = 0;
+	ck_assert_int_eq(bpfprog_build(r, 2, SNAP, &p, &n, err, sizeof err), -1);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(t_pfilter)
+{
+	struct sock_filter *p = NULL;
+	struct pfilter_cache *pc = pfilter_cache_new();
+	const struct sock_filter *a, *b, *c;
+	char err[256] = "", big[PFILTER_EXPR_MAX + 2];
+	size_t n = 0, na, nb, nc;
+
+	ck_assert_int_eq(pfilter_compile("udp port", PFILTER_DLT_EN10MB, &p, &n, err,
+					 sizeof err), -1);
+	ck_assert_msg(strstr(err, "syntax error"), "libpcap's message: %s", err);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(pfilter_compile(big, PFILTER_DLT_RAW, &p, &n, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "longer than"), "%s", err);
+	ck_assert_int_eq(pfilter_dlt_for_arphrd(1), PFILTER_DLT_EN10MB);     /* ETHER */
+	ck_assert_int_eq(pfilter_dlt_for_arphrd(772), PFILTER_DLT_EN10MB);   /* LOOPBACK */
+	ck_assert_int_eq(pfilter_dlt_for_arphrd(65534), PFILTER_DLT_RAW);    /* NONE: tun */
+	ck_assert_ptr_nonnull(pc);
+	a = pfilter_cache_get(pc, "tcp", PFILTER_DLT_EN10MB, &na, err, sizeof err);
+	b = pfilter_cache_get(pc, "tcp", PFILTER_DLT_RAW, &nb, err, sizeof err);
+	c = pfilter_cache_get(pc, "tcp", PFILTER_DLT_EN10MB, &nc, err, sizeof err);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_eq(a, c);
+	ck_assert_ptr_ne(a, b);
+	ck_assert_ptr_null(pfilter_cache_get(pc, "tcp port x y", 1, &nc, err, sizeof err));
+	pfilter_cache_prune(pc);   /* all used: all kept */
+	ck_assert_ptr_eq(pfilter_cache_get(pc, "tcp", PFILTER_DLT_RAW, &nb, err, sizeof err), b);
+	pfilter_cache_prune(pc);   /* only (tcp, RAW) was used */
+	pfilter_cache_free(pc);
+}
+END_TEST
+
+static Suite *bpfprog_suite(void)
+{
+	Suite *s = suite_create("bpfprog");
+	TCase *tc = tcase_create("build");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_empty);
+	tcase_add_test(tc, t_one);
+	tcase_add_test(tc, t_1);
+	tcase_add_test(tc, t_100);
+	tcase_add_test(tc, t_1000);
+	tcase_add_test(tc, t_filter_linktypes);
+	tcase_add_test(tc, t_too_large);
+	tcase_add_test(tc, t_bad_rules);
+	tcase_add_test(tc, t_pfilter);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(bpfprog_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
