@@ -5,11 +5,13 @@
  * hosts are plain ASCII and no UTF-8 validation is needed; comments may hold
  * any byte but NUL. A trailing CR is ignored so CRLF files load. */
 #include "config.h"
+#include "pfilter.h"
 #include "textfile.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stddef.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -429,31 +431,110 @@ static int d_number(struct parser *p, const struct directive *d, struct word *w)
 	return 0;
 }
 
+/* An fnmatch(3) pattern over interface names: the bytes of a name plus
+ * `*`, `?`, `[...]` (closed) and `\` escapes; 1..CFG_PATTERN_MAX bytes. */
+static int check_pattern(struct parser *p, const char *s)
+{
+	size_t len = strlen(s), i;
+	const char *why = NULL;
+
+	if (len > CFG_PATTERN_MAX)
+		return perr(p, "sample: pattern '%s' is longer than %d bytes", s,
+			    CFG_PATTERN_MAX);
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		why = "'.' and '..' are not interface names";
+	for (i = 0; !why && i < len; i++) {
+		if (s[i] == '/' || s[i] == ':') {
+			why = "'/' and ':' never occur in interface names";
+		} else if (s[i] == '\\') {
+			if (++i == len)
+				why = "it ends in a lone '\\'";
+		} else if (s[i] == '[') {
+			size_t j = i + 1;
+
+			if (j < len && (s[j] == '!' || s[j] == '^'))
+				j++;
+			if (j < len && s[j] == ']')
+				j++;
+			while (j < len && s[j] != ']' && s[j] != '/' && s[j] != ':')
+				j++;
+			if (j >= len || s[j] != ']')
+				why = "a '[' is not closed by ']'";
+			i = j;
+		}
+	}
+	if (!why)
+		return 0;
+	return perr(p, "sample: '%s' is not a valid pattern (%s; a shell pattern of "
+		    "interface names: *, ?, [...])", s, why);
+}
+
+static int sample_filter(struct parser *p, struct cfg_sample *s, const struct word *w)
+{
+	struct sock_filter *prog = NULL;
+	char msg[512];
+	size_t len;
+
+	if (!w->quoted)
+		return perr(p, "sample %s: filter must be double-quoted, e.g. "
+			    "filter \"not udp port 41641\"", s->name);
+	if (strlen(w->s) > CFG_FILTER_MAX)
+		return perr(p, "sample %s: filter is longer than %d bytes", s->name,
+			    CFG_FILTER_MAX);
+	/* Compiled for Ethernet here; the sampler compiles it again for the link
+	 * type of each interface it applies to. */
+	if (w->s[0] && pfilter_compile(w->s, PFILTER_DLT_EN10MB, &prog, &len, msg,
+				       sizeof msg) < 0)
+		return perr(p, "filter \"%s\": %s", w->s, msg);
+	free(prog);
+	hf_strlcpy(s->filter, w->s, sizeof s->filter);
+	return 0;
+}
+
 static int d_sample(struct parser *p, int argc, struct word *w)
 {
 	struct config *cfg = p->cfg;
-	struct cfg_sample *s;
+	struct cfg_sample *s, tmp = { .line = p->line };
+	int has_rate = 0, has_filter = 0;
 	uint64_t rate = 0;
 
-	if (check_ifname(p, "sample", w[1].s))
+	if (check_pattern(p, w[1].s))
 		return -1;
-	if (argc >= 3 && strcmp(w[2].s, "rate"))
-		return perr(p, "sample %s: unknown option '%s' (allowed: rate N)",
-			    w[1].s, w[2].s);
-	if (argc == 3)
-		return perr(p, "sample %s: rate needs a value (usage: sample NAME "
-			    "[rate N])", w[1].s);
-	if (argc == 4 && parse_num(p, "sample rate", w[3].s, 1, U32_MAX, &rate))
-		return -1;
+	hf_strlcpy(tmp.name, w[1].s, sizeof tmp.name);
+	if (argc >= 3 && !strcmp(w[2].s, "off") && !w[2].quoted) {
+		if (argc > 3)
+			return perr(p, "sample %s: 'off' takes no other option (usage: "
+				    "sample PATTERN off)", tmp.name);
+		tmp.off = 1;
+	}
+	for (int i = 2; !tmp.off && i < argc; i += 2) {
+		const char *opt = w[i].s;
+		int is_rate = !strcmp(opt, "rate");
+
+		if ((!is_rate && strcmp(opt, "filter")) || w[i].quoted)
+			return perr(p, "sample %s: unknown option '%s' (allowed: rate N, "
+				    "filter \"EXPR\", or off alone)", tmp.name, opt);
+		if (is_rate ? has_rate : has_filter)
+			return perr(p, "sample %s: option '%s' given twice", tmp.name, opt);
+		if (i + 1 >= argc)
+			return perr(p, "sample %s: %s needs a value (usage: sample PATTERN "
+				    "[rate N] [filter \"EXPR\"])", tmp.name, opt);
+		if (is_rate) {
+			if (parse_num(p, "sample rate", w[i + 1].s, 1, U32_MAX, &rate))
+				return -1;
+			has_rate = 1;
+		} else {
+			if (sample_filter(p, &tmp, &w[i + 1]))
+				return -1;
+			has_filter = 1;
+		}
+	}
+	tmp.rate = (uint32_t)rate;
 	s = grow(cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *s);
 	if (!s)
 		return perr(p, "out of memory");
 	cfg->samples = s;
-	s = &cfg->samples[cfg->n_samples++];
-	memset(s, 0, sizeof *s);
-	hf_strlcpy(s->name, w[1].s, sizeof s->name);
-	s->rate = (uint32_t)rate;
-	s->line = p->line;
+	cfg->samples[cfg->n_samples++] = tmp;
 	return 0;
 }
 
@@ -507,7 +588,8 @@ static const struct directive directives[] = {
 	NUM("polling_interval", S_POLL, "polling_interval SECONDS (0..86400, 0 = off)",
 	    0, 86400, polling_interval),
 	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, HF_MAX_HEADER, header_bytes),
-	DIR("sample", 1, 3, -1, "sample NAME [rate N]", d_sample),
+	DIR("sample", 1, 5, -1, "sample PATTERN [rate N] [filter \"EXPR\"] | sample PATTERN off",
+	    d_sample),
 	DIR("user", 1, 1, S_USER, "user NAME", d_user),
 	DIR("hold_samples", 1, 1, S_HOLD, "hold_samples on|off", d_hold),
 	NUM("hold_bytes", S_HOLD_BYTES, "hold_bytes N (65536..268435456)",
@@ -535,9 +617,10 @@ static int run_directive(struct parser *p, int argc, struct word *w)
 			    w[d->max_args + 1].s, d->usage);
 	for (i = 1; i < (size_t)argc; i++)
 		if (w[i].quoted && !(d->fn == d_interface && i >= 3 &&
-				     !strcmp(w[i - 1].s, "alias")))
-			return perr(p, "%s: quotes are only allowed around an alias",
-				    d->name);
+				     !strcmp(w[i - 1].s, "alias")) &&
+		    !(d->fn == d_sample && i >= 3 && !strcmp(w[i - 1].s, "filter")))
+			return perr(p, "%s: quotes are only allowed around an alias or a "
+				    "filter", d->name);
 	if (d->single >= 0 && p->seen[d->single])
 		return perr(p, "%s: already set on line %d", d->name, p->seen[d->single]);
 	if (d->fn ? d->fn(p, argc, w) : d_number(p, d, w))
@@ -644,27 +727,36 @@ static int cmp_iface(const void *a, const void *b)
 	return c ? c : x->line - y->line;
 }
 
-static int cmp_sample(const void *a, const void *b)
+static int cmp_sample_ptr(const void *a, const void *b)
 {
-	const struct cfg_sample *x = a, *y = b;
+	const struct cfg_sample *x = *(const struct cfg_sample *const *)a;
+	const struct cfg_sample *y = *(const struct cfg_sample *const *)b;
 	int c = strcmp(x->name, y->name);
 
 	return c ? c : x->line - y->line;
 }
 
-/* Sorts ifaces and samples by name (config_iface() searches them) and finds
- * the earliest line repeating a name: -1 with the error, else 0. */
+/* Sorts ifaces by name (config_iface() searches them; samples stay in file
+ * order, which decides) and finds the earliest line repeating a name or a
+ * pattern: -1 with the error, else 0. */
 static int check_names(struct parser *p)
 {
 	struct config *cfg = p->cfg;
 	const char *kind = NULL, *name = NULL;
+	const struct cfg_sample **sorted = NULL;
 	int bad = 0, first = 0;
 	size_t i;
 
 	if (cfg->n_ifaces > 1)
 		qsort(cfg->ifaces, cfg->n_ifaces, sizeof *cfg->ifaces, cmp_iface);
-	if (cfg->n_samples > 1)
-		qsort(cfg->samples, cfg->n_samples, sizeof *cfg->samples, cmp_sample);
+	if (cfg->n_samples > 1) {
+		sorted = malloc(cfg->n_samples * sizeof *sorted);
+		if (!sorted)
+			return perr(p, "out of memory");
+		for (i = 0; i < cfg->n_samples; i++)
+			sorted[i] = &cfg->samples[i];
+		qsort(sorted, cfg->n_samples, sizeof *sorted, cmp_sample_ptr);
+	}
 	for (i = 1; i < cfg->n_ifaces; i++) {
 		const struct cfg_iface *a = &cfg->ifaces[i - 1], *b = a + 1;
 
@@ -674,13 +766,14 @@ static int check_names(struct parser *p)
 		}
 	}
 	for (i = 1; i < cfg->n_samples; i++) {
-		const struct cfg_sample *a = &cfg->samples[i - 1], *b = a + 1;
+		const struct cfg_sample *a = sorted[i - 1], *b = sorted[i];
 
 		if (!strcmp(a->name, b->name) && (!bad || b->line < bad) &&
-		    (i < 2 || strcmp(a[-1].name, a->name))) {
+		    (i < 2 || strcmp(sorted[i - 2]->name, a->name))) {
 			bad = b->line, first = a->line, kind = "sample", name = a->name;
 		}
 	}
+	free(sorted);
 	if (!bad)
 		return 0;
 	p->line = bad;
@@ -877,4 +970,38 @@ const struct cfg_iface *config_iface(const struct config *cfg, const char *name)
 uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s)
 {
 	return s->rate ? s->rate : cfg->sampling_rate;
+}
+
+const struct cfg_sample *config_sample_match(const struct config *cfg, const char *ifname)
+{
+	for (size_t i = 0; cfg && i < cfg->n_samples; i++)
+		if (fnmatch(cfg->samples[i].name, ifname, 0) == 0)
+			return cfg->samples[i].off ? NULL : &cfg->samples[i];
+	return NULL;
+}
+
+size_t config_sample_notes(const struct config *cfg, const char *const *names, size_t n,
+			   char *buf, size_t buflen)
+{
+	size_t notes = 0, used = 0;
+
+	if (buflen)
+		buf[0] = '\0';
+	for (size_t i = 0; i < cfg->n_samples; i++) {
+		const struct cfg_sample *s = &cfg->samples[i];
+		size_t j;
+		int w;
+
+		for (j = 0; j < n && fnmatch(s->name, names[j], 0) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		notes++;
+		if (used >= buflen)
+			continue;
+		w = snprintf(buf + used, buflen - used, "%s:%d: note: sample %s matches no "
+			     "interface now\n", cfg->path, s->line, s->name);
+		used = w < 0 ? buflen : used + (size_t)w;
+	}
+	return notes;
 }

@@ -22,6 +22,8 @@
 #define CFG_MIN_HOLD_BYTES     (64u << 10)
 #define CFG_MAX_HOLD_BYTES     (256u << 20)
 #define CFG_ALIAS_MAX          64   /* IF-MIB ifAlias is SIZE(0..64) */
+#define CFG_PATTERN_MAX        63   /* bytes of a `sample` pattern */
+#define CFG_FILTER_MAX         1024 /* bytes of a `filter` expression (PFILTER_EXPR_MAX) */
 
 /* `interface NAME [alias "TEXT"] [speed N[k|M|G]]` */
 struct cfg_iface {
@@ -43,10 +45,14 @@ struct cfg_collector {
 	int line;
 };
 
-/* `sample NAME [rate N]`; rate 0 = the global sampling_rate. */
+/* `sample PATTERN [rate N] [filter "EXPR"]` or `sample PATTERN off`.
+ * Kept in file order: the first line whose pattern matches an interface
+ * decides for it (config_sample_match). */
 struct cfg_sample {
-	char name[IFNAMSIZ];
-	uint32_t rate;
+	char name[CFG_PATTERN_MAX + 1]; /* fnmatch(3) pattern; a plain name matches itself */
+	int off;                        /* `off`: matching interfaces are not sampled */
+	uint32_t rate;                  /* 0 = the global sampling_rate */
+	char filter[CFG_FILTER_MAX + 1];/* pcap-filter(7) expression; "" = every packet */
 	int line;
 };
 
@@ -90,5 +96,13 @@ void config_free(struct config *cfg);
 const struct cfg_iface *config_iface(const struct config *cfg, const char *name);
 /* Effective rate of a sample line. */
 uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s);
+/* The sample line deciding for interface ifname: the first in file order
+ * whose pattern matches it; NULL when none matches or that line is `off`. */
+const struct cfg_sample *config_sample_match(const struct config *cfg, const char *ifname);
+/* For -t: one "FILE:LINE: note: sample PATTERN matches no interface now\n"
+ * in buf (truncated to buflen) per sample line matching none of names[0..n).
+ * Returns the number of such lines. */
+size_t config_sample_notes(const struct config *cfg, const char *const *names, size_t n,
+			   char *buf, size_t buflen);
 
 #endif

@@ -197,6 +197,39 @@ static void src_release(void *ctx, struct if_snapshot *s)
 	iftable_release(d->table, s);
 }
 
+/* ---- -t: sample patterns against the interfaces present ---------------- */
+
+/* A pattern matching nothing now is a note, not an error: its interfaces
+ * may appear later (containers). No kernel answer: no notes. */
+static void note_unmatched_samples(struct daemon *d)
+{
+	struct nl_link *links = NULL;
+	const char **names = NULL;
+	size_t n = 0, len;
+	char err[512], *buf;
+
+	if (!d->cfg->n_samples)
+		return;
+	d->nl = netlink_open(err, sizeof err);
+	if (!d->nl || netlink_dump(d->nl, &links, &n) < 0) {
+		fprintf(stderr, APP ": cannot read the kernel's interfaces; sample "
+			"patterns not checked against them\n");
+		return;
+	}
+	len = d->cfg->n_samples * (CFG_PATTERN_MAX + 4200) + 1;
+	names = calloc(n ? n : 1, sizeof *names);
+	buf = malloc(len);
+	if (names && buf) {
+		for (size_t i = 0; i < n; i++)
+			names[i] = links[i].name;
+		if (config_sample_notes(d->cfg, names, n, buf, len))
+			fputs(buf, stdout);
+	}
+	free(buf);
+	free(names);
+	free(links);
+}
+
 /* ---- -m: the map that would be served ------------------------------- */
 
 static int print_map(struct daemon *d)
@@ -481,6 +514,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if (d.o.check) {
+		note_unmatched_samples(&d);
 		printf("%s: configuration OK\n", d.o.conf);
 		rc = EXIT_OK;
 	} else {

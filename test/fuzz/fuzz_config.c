@@ -51,6 +51,22 @@ static void check_samples(const struct config *cfg)
 		FUZZ_CHECK(r == (s->rate ? s->rate : cfg->sampling_rate),
 			   "sample %s rate %u", s->name, r);
 		FUZZ_CHECK(s->line >= 1, "sample %s line %d", s->name, s->line);
+		FUZZ_CHECK(s->name[0] && strlen(s->name) <= CFG_PATTERN_MAX, "pattern");
+		FUZZ_CHECK(strlen(s->filter) <= CFG_FILTER_MAX, "filter length");
+		FUZZ_CHECK(!s->off || (!s->rate && !s->filter[0]), "off with options");
+		FUZZ_CHECK(i == 0 || s->line > cfg->samples[i - 1].line, "not in file order");
+	}
+	/* The deciding line of a name is the first matching one: never a later
+	 * line than one whose pattern is that very name. */
+	for (i = 0; i < cfg->n_samples; i++) {
+		const struct cfg_sample *s = &cfg->samples[i], *m;
+
+		if (strpbrk(s->name, "*?[\\"))
+			continue;
+		m = config_sample_match(cfg, s->name);
+		FUZZ_CHECK(m ? m->line <= s->line : 1, "sample %s decided by line %d", s->name,
+			   m->line);
+		FUZZ_CHECK(m || s->off || i > 0, "sample %s matches nothing", s->name);
 	}
 }
 

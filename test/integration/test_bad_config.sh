@@ -165,11 +165,25 @@ sub_agent_id 4294967295
 sampling_rate 4294967295
 polling_interval 0
 header_bytes 256
-sample eth0 rate 100
+sample lo off
+sample eth0 rate 100 filter "not udp port 41641"
 sample tailscale0
+sample veth* rate 20
 user nobody
 EOF
 expect_ok "good: every directive" "$c"
+
+# A pattern matching no interface now is a note on stdout, not an error.
+c=$WORK/note.conf
+printf 'sample lo\nsample nosuch-hf* rate 5\n' >"$c"
+expect_ok "good: pattern matching nothing" "$c"
+if grep -qxF "$c:2: note: sample nosuch-hf* matches no interface now" "$WORK/out" &&
+	! grep -q "$c:1:" "$WORK/out"; then
+	result 1 "note names the pattern matching nothing, and only it"
+else
+	result 0 "note names the pattern matching nothing, and only it" \
+		"stdout: $(cat "$WORK/out")"
+fi
 printf 'sampling_rate 10\r\ncollector 127.0.0.1\r\n' >"$WORK/crlf.conf"
 expect_ok "good: CRLF line ends" "$WORK/crlf.conf"
 : >"$WORK/empty.conf"

@@ -212,20 +212,84 @@ END_TEST
 
 START_TEST(t_samples)
 {
-	struct config *cfg = parse_ok("sampling_rate 1000\nsample eth0 rate 10\n"
-				      "sample tailscale0\n");
+	struct config *cfg = parse_ok("sampling_rate 1000\nsample tailscale0\n"
+				      "sample eth0 rate 10\n");
 	const struct cfg_sample *s = &cfg->samples[0];
 
+	/* File order, not sorted: the first match decides. */
 	ck_assert_uint_eq(cfg->n_samples, 2);
-	if (strcmp(s->name, "eth0"))
-		s++;
+	ck_assert_str_eq(s->name, "tailscale0");
+	ck_assert_int_eq(s->line, 2);
+	ck_assert_uint_eq(s->rate, 0);
+	ck_assert_int_eq(s->off, 0);
+	ck_assert_str_eq(s->filter, "");
+	ck_assert_uint_eq(config_sample_rate(cfg, s), 1000);
+	s++;
 	ck_assert_str_eq(s->name, "eth0");
 	ck_assert_uint_eq(config_sample_rate(cfg, s), 10);
-	s = s == cfg->samples ? s + 1 : cfg->samples;
-	ck_assert_str_eq(s->name, "tailscale0");
-	ck_assert_int_eq(s->line, 3);
-	ck_assert_uint_eq(s->rate, 0);
-	ck_assert_uint_eq(config_sample_rate(cfg, s), 1000);
+	ck_assert_ptr_eq(config_sample_match(cfg, "eth0"), s);
+	ck_assert_ptr_eq(config_sample_match(cfg, "tailscale0"), &cfg->samples[0]);
+	ck_assert_ptr_null(config_sample_match(cfg, "eth1"));
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_sample_patterns)
+{
+	struct config *cfg = parse_ok(
+		"sample lo off\n"
+		"sample tailscale0 rate 50\n"
+		"sample eth0 filter \"not udp port 41641\" rate 100\n"
+		"sample veth[0-9]* rate 20\n"
+		"sample veth*\n"
+		"sample * rate 400 filter \"\"\n");
+	const struct cfg_sample *s;
+
+	ck_assert_uint_eq(cfg->n_samples, 6);
+	ck_assert_int_eq(cfg->samples[0].off, 1);
+	ck_assert_ptr_null(config_sample_match(cfg, "lo"));     /* off decides */
+	s = config_sample_match(cfg, "eth0");
+	ck_assert_ptr_eq(s, &cfg->samples[2]);
+	ck_assert_str_eq(s->filter, "not udp port 41641");
+	ck_assert_uint_eq(s->rate, 100);
+	ck_assert_ptr_eq(config_sample_match(cfg, "veth12ab"), &cfg->samples[3]);
+	ck_assert_ptr_eq(config_sample_match(cfg, "vethx"), &cfg->samples[4]);
+	s = config_sample_match(cfg, "ens3");
+	ck_assert_ptr_eq(s, &cfg->samples[5]);
+	ck_assert_str_eq(s->filter, "");
+	ck_assert_ptr_eq(config_sample_match(cfg, "eth0.100"), s);
+	config_free(cfg);
+	/* `off` first excludes; an `off` that never comes first does nothing. */
+	cfg = parse_ok("sample * rate 7\nsample lo off\n");
+	ck_assert_ptr_eq(config_sample_match(cfg, "lo"), &cfg->samples[0]);
+	config_free(cfg);
+	/* Escapes and brackets: a literal '*' in a class, a ']' first in one. */
+	cfg = parse_ok("sample a\\*b\nsample [*]x\nsample []]y\nsample [!a]z\n");
+	ck_assert_ptr_eq(config_sample_match(cfg, "a*b"), &cfg->samples[0]);
+	ck_assert_ptr_null(config_sample_match(cfg, "aqb"));
+	ck_assert_ptr_eq(config_sample_match(cfg, "*x"), &cfg->samples[1]);
+	ck_assert_ptr_eq(config_sample_match(cfg, "]y"), &cfg->samples[2]);
+	ck_assert_ptr_eq(config_sample_match(cfg, "bz"), &cfg->samples[3]);
+	ck_assert_ptr_null(config_sample_match(cfg, "az"));
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_sample_notes)
+{
+	struct config *cfg = parse_ok("sample lo off\nsample veth*\nsample eth0\n"
+				      "sample * rate 9\n");
+	const char *names[] = { "lo", "eth0", "tailscale0" };
+	char buf[512];
+
+	ck_assert_uint_eq(config_sample_notes(cfg, names, 3, buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "t.conf:2: note: sample veth* matches no interface now\n");
+	ck_assert_uint_eq(config_sample_notes(cfg, names, 0, buf, sizeof buf), 4);
+	ck_assert_msg(strstr(buf, "t.conf:1: note: sample lo matches") &&
+		      strstr(buf, "t.conf:4: note: sample * matches"), "%s", buf);
+	/* Truncated, never overrun; the count stays right. */
+	ck_assert_uint_eq(config_sample_notes(cfg, names, 0, buf, 10), 4);
+	ck_assert_uint_eq(strlen(buf), 9);
 	config_free(cfg);
 }
 END_TEST
@@ -355,8 +419,30 @@ static const struct {
 	{ "sample eth0 rate 0\n", "t.conf:1: sample rate: '0' is out of range; allowed 1..4294967295" },
 	{ "sample eth0 rate\n", "t.conf:1: sample eth0: rate needs a value" },
 	{ "sample eth0 speed 5\n", "t.conf:1: sample eth0: unknown option 'speed'" },
-	{ "sample eth0 rate 1 2\n", "t.conf:1: sample: extra argument '2'" },
+	{ "sample eth0 rate 1 2\n", "t.conf:1: sample eth0: unknown option '2'" },
+	{ "sample eth0 rate 1 filter \"tcp\" 3\n", "t.conf:1: sample: extra argument '3'" },
 	{ "sample e\nsample e rate 5\n", "t.conf:2: sample e: already defined on line 1" },
+	/* Patterns are compared as written: the same pattern twice is an error. */
+	{ "sample veth*\nsample lo off\nsample veth* rate 5\n", "t.conf:3: sample veth*: already defined on line 1" },
+	{ "sample e\nsample f\nsample e off\nsample f\n", "t.conf:3: sample e: already defined on line 1" },
+	{ "sample eth0 off rate 5\n", "t.conf:1: sample eth0: 'off' takes no other option" },
+	{ "sample eth0 rate 5 off\n", "t.conf:1: sample eth0: unknown option 'off'" },
+	{ "sample eth0 rate 5 rate 6\n", "t.conf:1: sample eth0: option 'rate' given twice" },
+	{ "sample eth0 filter \"tcp\" filter \"udp\"\n", "sample eth0: option 'filter' given twice" },
+	{ "sample eth0 filter\n", "t.conf:1: sample eth0: filter needs a value" },
+	{ "sample eth0 filter tcp\n", "t.conf:1: sample eth0: filter must be double-quoted" },
+	{ "sample eth0 filter \"udp port\"\n", "t.conf:1: filter \"udp port\": can't parse filter expression: syntax error" },
+	{ "sample eth0 filter \"not udp port 99999\"\n", "t.conf:1: filter \"not udp port 99999\": illegal port number 99999 > 65535" },
+	{ "sample eth0 filter \"tcp and\"\n", "t.conf:1: filter \"tcp and\": " },
+	{ "sample \"eth0\"\n", "t.conf:1: sample: quotes are only allowed around an alias or a filter" },
+	{ "sample eth0 \"rate\" 5\n", "t.conf:1: sample: quotes are only allowed" },
+	{ "sample veth[0-9\n", "t.conf:1: sample: 'veth[0-9' is not a valid pattern (a '[' is not closed by ']'" },
+	{ "sample veth[a/b]\n", "t.conf:1: sample: 'veth[a/b]' is not a valid pattern" },
+	{ "sample eth*:1\n", "sample: 'eth*:1' is not a valid pattern ('/' and ':' never occur" },
+	{ "sample a/*\n", "sample: 'a/*' is not a valid pattern" },
+	{ "sample ..\n", "sample: '..' is not a valid pattern" },
+	{ "sample eth\\\n", "sample: 'eth\\' is not a valid pattern (it ends in a lone '\\'" },
+	{ "sample 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: sample: pattern '0123456789012345678901234567890123456789012345678901234567890123' is longer than 63 bytes" },
 	{ "user\n", "t.conf:1: user: missing argument" },
 	{ "user 1abc\n", "t.conf:1: user: '1abc' is not a valid user name" },
 	{ "user a b\n", "t.conf:1: user: extra argument 'b'" },
@@ -369,6 +455,32 @@ static const struct {
 START_TEST(t_bad)
 {
 	parse_bad(bad_cases[_i].text, bad_cases[_i].err);
+}
+END_TEST
+
+/* A filter of exactly CFG_FILTER_MAX bytes is accepted; one more is not. */
+START_TEST(t_filter_long)
+{
+	char expr[CFG_FILTER_MAX + 2], text[CFG_FILTER_MAX + 64];
+	struct config *cfg;
+	size_t n = 0;
+
+	/* "tcp or tcp or ... tcp" padded with spaces to the length. */
+	while (n + 7 < CFG_FILTER_MAX - 3) {
+		memcpy(expr + n, "tcp or ", 7);
+		n += 7;
+	}
+	memcpy(expr + n, "tcp", 3);
+	n += 3;
+	memset(expr + n, ' ', CFG_FILTER_MAX - n);
+	expr[CFG_FILTER_MAX] = '\0';
+	snprintf(text, sizeof text, "sample eth0 filter \"%s\"\n", expr);
+	cfg = parse_ok(text);
+	ck_assert_uint_eq(strlen(cfg->samples[0].filter), CFG_FILTER_MAX);
+	config_free(cfg);
+	strcat(expr, " ");
+	snprintf(text, sizeof text, "sample eth0 filter \"%s\"\n", expr);
+	parse_bad(text, "t.conf:1: sample eth0: filter is longer than 1024 bytes");
 }
 END_TEST
 
@@ -571,6 +683,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_collectors);
 	tcase_add_test(tc, t_collector_max);
 	tcase_add_test(tc, t_samples);
+	tcase_add_test(tc, t_sample_patterns);
+	tcase_add_test(tc, t_sample_notes);
+	tcase_add_test(tc, t_filter_long);
 	tcase_add_test(tc, t_comment_bytes);
 	tcase_add_test(tc, t_no_newline_at_end);
 	tcase_add_loop_test(tc, t_bad, 0, sizeof bad_cases / sizeof bad_cases[0]);
