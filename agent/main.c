@@ -59,6 +59,7 @@ struct daemon {
 	struct resolver *resolving;     /* a reload's names being resolved, or NULL */
 	struct hf_ifmap *pending_map;   /* that reload's map */
 	int reload_again;               /* SIGHUP while resolving */
+	int exit_code;                  /* of the loop: EXIT_OK unless a thread died */
 };
 
 static void usage(FILE *f)
@@ -346,13 +347,22 @@ static struct timeval our_timeout(const struct daemon *d)
  * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
 {
-	enum { W_SIG, W_NL, W_RESOLVED, W_COUNT };
+	enum { W_SIG, W_NL, W_RESOLVED, W_SAMPLER, W_COUNT };
 	int fds[W_COUNT], ready[W_COUNT], go = 1;
 
 	fds[W_SIG] = d->sigfd;
 	fds[W_NL] = netlink_event_fd(d->nl);
 	fds[W_RESOLVED] = d->resolving ? resolver_fd(d->resolving) : -1;
+	fds[W_SAMPLER] = sampler_exit_fd(d->sampler);
 	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
+		if (ready[W_SAMPLER]) {
+			/* No sFlow without it: exit non-zero, and systemd's
+			 * Restart=on-failure starts us afresh. */
+			log_err("sampler: thread stopped: %s; exiting",
+				sampler_exit_reason(d->sampler));
+			d->exit_code = EXIT_RUNTIME;
+			return 0;
+		}
 		if (ready[W_SIG])
 			go = take_signals(d);
 		if (ready[W_NL])
@@ -450,7 +460,7 @@ static int run_daemon(struct daemon *d)
 	while (loop_once(d))
 		;
 	daemon_notify("STOPPING=1");
-	return EXIT_OK;
+	return d->exit_code;
 }
 
 int main(int argc, char **argv)
