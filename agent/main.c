@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,38 @@ fail:
 	config_free(*cfg);
 	*cfg = NULL;
 	return -1;
+}
+
+/* Start resolves before anything is served (there is nothing to answer
+ * yet), but in the worker all the same, so that SIGTERM or SIGINT stops a
+ * start that waits on a resolver. Returns 0, -1 with err, or 1: stopped. */
+static int resolve_at_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct pollfd p[2];
+	struct resolver *r;
+	int n;
+
+	r = resolver_start(d->cfg, err, errlen);
+	d->cfg = NULL;
+	if (!r)
+		return -1;
+	p[0] = (struct pollfd){ .fd = resolver_fd(r), .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = daemon_stop_signalfd(), .events = POLLIN };
+	for (;;) {
+		n = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p[0].revents & POLLIN))
+			break;
+		if (p[1].revents & POLLIN) {
+			close(p[1].fd);
+			resolver_abandon(r);
+			return 1;
+		}
+	}
+	if (p[1].fd >= 0)
+		close(p[1].fd);
+	return resolver_finish(r, &d->cfg, err, errlen);
 }
 
 /* ---- the table-refresh path ---------------------------------------------
@@ -484,13 +517,19 @@ int main(int argc, char **argv)
 	if (d.o.check || d.o.map)
 		daemon_unblock_signals();
 	log_init(APP, d.o.foreground || d.o.check || d.o.map, d.o.verbose);
-	if (load_all(d.o.conf, !d.o.map, &d.cfg, &d.map, err, sizeof err) < 0) {
+	/* The daemon resolves apart (resolve_at_start); -m needs no collectors. */
+	if (load_all(d.o.conf, d.o.check, &d.cfg, &d.map, err, sizeof err) < 0 ||
+	    (!d.o.check && !d.o.map && (rc = resolve_at_start(&d, err, sizeof err)) < 0)) {
 		fprintf(stderr, "%s\n", err);
 		if (!d.o.foreground && !d.o.check && !d.o.map)
 			log_err("%s", err);
+		teardown(&d);
 		return EXIT_CONFIG;
 	}
-	if (d.o.check) {
+	if (rc == 1) {
+		log_info("stop signal while resolving collector names at start: stopping");
+		rc = EXIT_OK;
+	} else if (d.o.check) {
 		printf("%s: configuration OK\n", d.o.conf);
 		rc = EXIT_OK;
 	} else {

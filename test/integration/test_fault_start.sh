@@ -2,7 +2,8 @@
 # The daemon's life under faults at its edges:
 #  - signals in the first milliseconds: a SIGHUP 0-50 ms after exec (to the
 #    foreground daemon, and to the waiting parent of a detaching one) is a
-#    reload, never a death; a SIGTERM then stops it cleanly with status 0;
+#    reload, never a death; a SIGTERM then stops it cleanly with status 0,
+#    also while start waits on a resolver that never answers (within 1 s);
 #  - a sampler thread that ends on its own (poll() of more fds than
 #    RLIMIT_NOFILE) ends the daemon with status 2 and says why.
 # (Reload faults: test_fault_resolve.sh.)
@@ -89,6 +90,21 @@ for off in 0 0.005 0.010 0.025; do
 	HF_HOSTFLOWD_PID=
 	t_check "SIGTERM ${off}s after exec: exits 0 within 5 s" exited_with "$pid" 0
 done
+
+# --- SIGTERM while start waits on a resolver that never answers ------------------------
+hf_conf "$HF_DIR/never.conf" "polling_interval 0" "collector never-start.hf.test"
+hf_bg "$A" "$log" "$HF_BIN" -f -c "$HF_DIR/never.conf"
+pid=$HF_LAST_PID
+hf_wait_for 5 grep -q "^q never-start.hf.test" "$dns"
+t0=$(_hf_now_us)
+kill -TERM "$pid"
+if exited_with "$pid" 0; then
+	ms=$((($(_hf_now_us) - t0) / 1000))
+	t_check "SIGTERM while start waits on DNS: exit 0 within 1 s (took $ms ms)" test $ms -lt 1000
+else
+	t_fail "SIGTERM while start waits on DNS: exit 0" "not gone with status 0 within 5 s"
+	hf_kill "$pid"
+fi
 
 # --- the detaching parent passes a SIGHUP on -----------------------------------------
 pid_of() { pgrep -f -x "$HF_BIN -c $conf"; }
