@@ -1,6 +1,6 @@
 /* hostflowd: options, wiring, the startup order, reload, and the agent
  * thread's loop turn (which fd is served how). The daemon's life is in
- * daemon.c, net-snmp in snmpagent.c.
+ * daemon.c, net-snmp in snmpagent.c, name resolution in resolver.c.
  *
  * Startup leaves nothing half-started: everything that can fail on a bad
  * configuration or a missing kernel facility happens before we daemonize,
