@@ -86,7 +86,10 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
  * from a file called name. Used by config_load, the unit tests and the fuzzer. */
 int config_parse(const char *name, const char *text, size_t len,
 		 struct config **out, char *err, size_t errlen);
-/* Resolves every collector HOST that is not numeric (getaddrinfo). */
+/* Resolves every collector HOST that is not numeric (getaddrinfo), then
+ * refuses two collectors at one address and port ("FILE:LINE: collector
+ * HOST resolves to ADDR:PORT, the same as line N"). Thread-safe on a config
+ * no other thread touches (resolver.c runs it in a worker). */
 int config_resolve(struct config *cfg, char *err, size_t errlen);
 /* A config is immutable once parsed and may be shared between threads:
  * config_ref() takes a reference, config_free() drops one (the last frees). */

@@ -67,6 +67,16 @@ int daemon_signalfd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+int daemon_stop_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
 /* ---- systemd notification, without libsystemd --------------------------- */
 
 void daemon_notify(const char *msg)

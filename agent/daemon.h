@@ -17,6 +17,8 @@ void daemon_unblock_signals(void);
 int daemon_stop_pending(void);
 /* A non-blocking signalfd for SIGHUP, SIGTERM, SIGINT, SIGUSR1; -1 on error. */
 int daemon_signalfd(void);
+/* One for SIGTERM and SIGINT only (a SIGHUP stays pending for later). */
+int daemon_stop_signalfd(void);
 
 /* Forks; the parent waits until the child reports (daemon_report) and exits
  * 0 on "OK", else prints "APP: reason" and exits 2; it passes on our signals

@@ -1,6 +1,6 @@
 /* hostflowd: options, wiring, the startup order, reload, and the agent
  * thread's loop turn (which fd is served how). The daemon's life is in
- * daemon.c, net-snmp in snmpagent.c.
+ * daemon.c, net-snmp in snmpagent.c, name resolution in resolver.c.
  *
  * Startup leaves nothing half-started: everything that can fail on a bad
  * configuration or a missing kernel facility happens before we daemonize,
@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct daemon {
 	struct resolver *resolving;     /* a reload's names being resolved, or NULL */
 	struct hf_ifmap *pending_map;   /* that reload's map */
 	int reload_again;               /* SIGHUP while resolving */
+	int exit_code;                  /* of the loop: EXIT_OK unless a thread died */
 };
 
 static void usage(FILE *f)
@@ -127,6 +129,38 @@ fail:
 	config_free(*cfg);
 	*cfg = NULL;
 	return -1;
+}
+
+/* Start resolves before anything is served (there is nothing to answer
+ * yet), but in the worker all the same, so that SIGTERM or SIGINT stops a
+ * start that waits on a resolver. Returns 0, -1 with err, or 1: stopped. */
+static int resolve_at_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct pollfd p[2];
+	struct resolver *r;
+	int n;
+
+	r = resolver_start(d->cfg, err, errlen);
+	d->cfg = NULL;
+	if (!r)
+		return -1;
+	p[0] = (struct pollfd){ .fd = resolver_fd(r), .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = daemon_stop_signalfd(), .events = POLLIN };
+	for (;;) {
+		n = poll(p, p[1].fd >= 0 ? 2 : 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p[0].revents & POLLIN))
+			break;
+		if (p[1].revents & POLLIN) {
+			close(p[1].fd);
+			resolver_abandon(r);
+			return 1;
+		}
+	}
+	if (p[1].fd >= 0)
+		close(p[1].fd);
+	return resolver_finish(r, &d->cfg, err, errlen);
 }
 
 /* ---- the table-refresh path ---------------------------------------------
@@ -379,13 +413,22 @@ static struct timeval our_timeout(const struct daemon *d)
  * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
 {
-	enum { W_SIG, W_NL, W_RESOLVED, W_COUNT };
+	enum { W_SIG, W_NL, W_RESOLVED, W_SAMPLER, W_COUNT };
 	int fds[W_COUNT], ready[W_COUNT], go = 1;
 
 	fds[W_SIG] = d->sigfd;
 	fds[W_NL] = netlink_event_fd(d->nl);
 	fds[W_RESOLVED] = d->resolving ? resolver_fd(d->resolving) : -1;
+	fds[W_SAMPLER] = sampler_exit_fd(d->sampler);
 	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
+		if (ready[W_SAMPLER]) {
+			/* No sFlow without it: exit non-zero, and systemd's
+			 * Restart=on-failure starts us afresh. */
+			log_err("sampler: thread stopped: %s; exiting",
+				sampler_exit_reason(d->sampler));
+			d->exit_code = EXIT_RUNTIME;
+			return 0;
+		}
 		if (ready[W_SIG])
 			go = take_signals(d);
 		if (ready[W_NL])
@@ -483,7 +526,7 @@ static int run_daemon(struct daemon *d)
 	while (loop_once(d))
 		;
 	daemon_notify("STOPPING=1");
-	return EXIT_OK;
+	return d->exit_code;
 }
 
 int main(int argc, char **argv)
@@ -507,13 +550,19 @@ int main(int argc, char **argv)
 	if (d.o.check || d.o.map)
 		daemon_unblock_signals();
 	log_init(APP, d.o.foreground || d.o.check || d.o.map, d.o.verbose);
-	if (load_all(d.o.conf, !d.o.map, &d.cfg, &d.map, err, sizeof err) < 0) {
+	/* The daemon resolves apart (resolve_at_start); -m needs no collectors. */
+	if (load_all(d.o.conf, d.o.check, &d.cfg, &d.map, err, sizeof err) < 0 ||
+	    (!d.o.check && !d.o.map && (rc = resolve_at_start(&d, err, sizeof err)) < 0)) {
 		fprintf(stderr, "%s\n", err);
 		if (!d.o.foreground && !d.o.check && !d.o.map)
 			log_err("%s", err);
+		teardown(&d);
 		return EXIT_CONFIG;
 	}
-	if (d.o.check) {
+	if (rc == 1) {
+		log_info("stop signal while resolving collector names at start: stopping");
+		rc = EXIT_OK;
+	} else if (d.o.check) {
 		note_unmatched_samples(&d);
 		printf("%s: configuration OK\n", d.o.conf);
 		rc = EXIT_OK;

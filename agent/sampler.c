@@ -67,6 +67,8 @@ struct sampler {
 	struct scfg *pending;
 	int stop;
 	int efd;
+	int exit_efd;             /* readable once the thread ended on its own */
+	char exit_reason[160];    /* why; under lock */
 	struct iftable *table;
 	pthread_t thread;
 
@@ -593,6 +595,8 @@ static void run_timers(struct sampler *s, int64_t now)
 		check_agent(s, now);
 }
 
+static void sampler_died(struct sampler *s, const char *why);
+
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
@@ -606,7 +610,11 @@ static void *sampler_main(void *arg)
 		int rc = poll(s->pfd, n, poll_timeout(s, now));
 
 		if (rc < 0 && errno != EINTR) {
-			log_err("sampler: poll: %s", strerror(errno));
+			char why[128];
+
+			snprintf(why, sizeof why, "poll: %s", strerror(errno));
+			log_err("sampler: %s", why);
+			sampler_died(s, why);
 			break;
 		}
 		if (rc > 0 && (s->pfd[0].revents & POLLIN) && take_requests(s))
@@ -642,6 +650,8 @@ static void sampler_free(struct sampler *s)
 	scfg_free(s->pending);
 	if (s->efd >= 0)
 		close(s->efd);
+	if (s->exit_efd >= 0)
+		close(s->exit_efd);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -650,6 +660,11 @@ static int sampler_init(struct sampler *s, const struct config *cfg, char *err, 
 {
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	s->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->exit_efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		return -1;
 	}
@@ -679,6 +694,7 @@ struct sampler *sampler_start(struct iftable *t, const struct config *cfg,
 		return NULL;
 	}
 	s->efd = -1;
+	s->exit_efd = -1;
 	s->table = t;
 	pthread_mutex_init(&s->lock, NULL);
 	if (sampler_init(s, cfg, err, errlen) < 0) {
@@ -729,4 +745,34 @@ void sampler_stop(struct sampler *s)
 			 (unsigned long long)collectors_sent(s->coll),
 			 (unsigned long long)collectors_errors(s->coll));
 	sampler_free(s);
+}
+
+/* ---- the thread's own end, for the agent loop ---- */
+
+/* Sampler thread: the loop ended by itself (not sampler_stop): say why and
+ * make exit_efd readable. */
+static void sampler_died(struct sampler *s, const char *why)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->exit_reason, sizeof s->exit_reason, "%s", why);
+	pthread_mutex_unlock(&s->lock);
+	if (write(s->exit_efd, &one, sizeof one) < 0)
+		log_err("sampler: eventfd write: %s", strerror(errno));
+}
+
+int sampler_exit_fd(struct sampler *s)
+{
+	return s->exit_efd;
+}
+
+const char *sampler_exit_reason(struct sampler *s)
+{
+	const char *r;
+
+	pthread_mutex_lock(&s->lock);
+	r = s->exit_reason[0] ? s->exit_reason : "unknown";
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }

@@ -23,6 +23,11 @@ void sampler_reload(struct sampler *s, const struct config *cfg);
 /* The agent thread calls this after publishing a new table snapshot, so the
  * sampler re-checks its captures (an interface that appeared or was re-created). */
 void sampler_table_changed(struct sampler *s);
+/* An eventfd that becomes readable when the thread ended on its own (an
+ * error it cannot recover from), not by sampler_stop(); and why. The agent
+ * loop selects on it: a sampler that stopped must not go unnoticed. */
+int sampler_exit_fd(struct sampler *s);
+const char *sampler_exit_reason(struct sampler *s);
 /* Stops and joins the thread, closes everything. */
 void sampler_stop(struct sampler *s);
 

@@ -2,13 +2,11 @@
 # The daemon's life under faults at its edges:
 #  - signals in the first milliseconds: a SIGHUP 0-50 ms after exec (to the
 #    foreground daemon, and to the waiting parent of a detaching one) is a
-#    reload, never a death; a SIGTERM then stops it cleanly with status 0;
-#  - a FIFO named as ifindex_map on SIGHUP is refused ("not a regular file")
-#    while SNMP keeps answering and SIGTERM still works;
-#  - a resolver that never answers: during a SIGHUP that names collectors by
-#    host name SNMP answers every probe within 1 s, the failure is logged with
-#    FILE:LINE and the running configuration kept; SIGTERM during the
-#    resolution stops at once.
+#    reload, never a death; a SIGTERM then stops it cleanly with status 0,
+#    also while start waits on a resolver that never answers (within 1 s);
+#  - a sampler thread that ends on its own (poll() of more fds than
+#    RLIMIT_NOFILE) ends the daemon with status 2 and says why.
+# (Reload faults: test_fault_resolve.sh.)
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hf_init fault_start
@@ -93,6 +91,21 @@ for off in 0 0.005 0.010 0.025; do
 	t_check "SIGTERM ${off}s after exec: exits 0 within 5 s" exited_with "$pid" 0
 done
 
+# --- SIGTERM while start waits on a resolver that never answers ------------------------
+hf_conf "$HF_DIR/never.conf" "polling_interval 0" "collector never-start.hf.test"
+hf_bg "$A" "$log" "$HF_BIN" -f -c "$HF_DIR/never.conf"
+pid=$HF_LAST_PID
+hf_wait_for 5 grep -q "^q never-start.hf.test" "$dns"
+t0=$(_hf_now_us)
+kill -TERM "$pid"
+if exited_with "$pid" 0; then
+	ms=$((($(_hf_now_us) - t0) / 1000))
+	t_check "SIGTERM while start waits on DNS: exit 0 within 1 s (took $ms ms)" test $ms -lt 1000
+else
+	t_fail "SIGTERM while start waits on DNS: exit 0" "not gone with status 0 within 5 s"
+	hf_kill "$pid"
+fi
+
 # --- the detaching parent passes a SIGHUP on -----------------------------------------
 pid_of() { pgrep -f -x "$HF_BIN -c $conf"; }
 ip netns exec "$A" "$HF_BIN" -c "$conf" >"$HF_DIR/daemon.out" 2>&1 &
@@ -111,5 +124,25 @@ if [[ -n $child ]]; then
 	kill -TERM "$child"
 	t_check "the detached daemon stops on SIGTERM" hf_wait_for 10 sh -c "! kill -0 $child 2>/dev/null"
 fi
+
+# --- a sampler thread that stops is not ignored ---------------------------------------
+# 1100 sample lines under systemd's default soft limit of 1024 fds: poll()
+# of more fds than RLIMIT_NOFILE fails (EINVAL) and the sampler's loop ends.
+lines=("polling_interval 0" "collector 127.0.0.1 6343")
+for i in $(seq 1100); do lines+=("sample nx$i"); done
+hf_conf "$HF_DIR/many.conf" "${lines[@]}"
+: >"$log"
+hf_bg "$A" "$log" sh -c 'ulimit -n 1024 && exec "$0" -f -c "$1"' "$HF_BIN" "$HF_DIR/many.conf"
+pid=$HF_LAST_PID
+if t_check "the sampler thread stopping ends the daemon (within 10 s)" \
+	hf_wait_for 10 _hf_gone "$pid"; then
+	wait "$pid"
+	rc=$?
+else
+	hf_kill "$pid"
+	rc=alive
+fi
+t_check "exit status 2, so that systemd restarts it" test "$rc" = 2
+t_check "the log says why" grep -q "sampler: thread stopped: poll: Invalid argument; exiting" "$log"
 
 t_done
