@@ -52,6 +52,7 @@ struct daemon {
 	struct netlink *nl;
 	struct iftable *table;
 	struct sampler *sampler;
+	int registered;         /* what the sampler was last told */
 	struct ifmib_source src;
 	struct snmpagent *agent;
 	int sigfd;
@@ -409,6 +410,18 @@ static struct timeval our_timeout(const struct daemon *d)
 	return tv;
 }
 
+/* Samples wait while snmpd cannot answer for their ifIndex values: the
+ * sampler learns each change of the registration at once. */
+static void publish_registration(struct daemon *d)
+{
+	int reg = snmpagent_registered(d->agent);
+
+	if (reg == d->registered)
+		return;
+	d->registered = reg;
+	sampler_set_registered(d->sampler, reg);
+}
+
 /* One turn of the agent loop: wait for any of our fds or net-snmp's, serve
  * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
@@ -422,10 +435,12 @@ static int loop_once(struct daemon *d)
 	fds[W_SAMPLER] = sampler_exit_fd(d->sampler);
 	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
 		if (ready[W_SAMPLER]) {
+			char why[256];
+
 			/* No sFlow without it: exit non-zero, and systemd's
 			 * Restart=on-failure starts us afresh. */
-			log_err("sampler: thread stopped: %s; exiting",
-				sampler_exit_reason(d->sampler));
+			sampler_exit_reason(d->sampler, why, sizeof why);
+			log_err("sampler: thread stopped: %s; exiting", why);
 			d->exit_code = EXIT_RUNTIME;
 			return 0;
 		}
@@ -439,6 +454,7 @@ static int loop_once(struct daemon *d)
 	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
 		refresh(d);
 	snmpagent_process(d->agent);
+	publish_registration(d);
 	return go;
 }
 

@@ -1,18 +1,20 @@
-/* The sFlow face. One thread owns every capture, the datagram being filled,
- * the collectors and a private netlink stats socket; the agent thread talks
- * to it only through sampler_reload()/sampler_table_changed()/sampler_stop(),
- * which hand data over under a mutex and wake the thread through an eventfd. */
+/* The sFlow face's thread shell. sflow_agent.c decides everything sFlow;
+ * this file owns what it cannot: the thread, the one packet socket
+ * (capture.c), the collectors' sockets, a private netlink socket for
+ * counters, the route room's sockets, and the mailbox through which the
+ * agent thread hands over a new config, a new table or the registration
+ * state (a mutex and an eventfd). */
 #include "sampler.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if_arp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "agentaddr.h"
@@ -20,173 +22,251 @@
 #include "collector.h"
 #include "log.h"
 #include "netlink.h"
-#include "sflow_encode.h"
+#include "route.h"
+#include "sflow_agent.h"
 #include "util.h"
 
-#define FLUSH_AFTER_MS    1000  /* a queued sample waits at most this long */
-#define AGENT_RECHECK_MS  5000  /* how often a derived agent address is re-read */
-#define DRAIN_BATCH       256   /* frames per capture per wake-up: fairness */
-#define IDLE_TIMEOUT_MS   60000
-/* After serving the rings, leave them alone this long so that one wake-up
+#define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
+#define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
+#define STATUS_MAX        1024
+/* After serving the ring, leave it alone this long so that one wake-up
  * serves many samples: a wake-up (a context switch) costs more than
- * encoding a sample. The ring holds CAPTURE frames meanwhile; a drain that
- * hits DRAIN_BATCH skips the pause, so a busy ring is never left to fill. */
+ * encoding a sample. A drain that hits DRAIN_BATCH skips the pause. */
 #define COALESCE_MS       20
 
-/* What the thread needs from a config, deep-copied so the agent thread may
- * free its config at once. Sample rates are the effective ones. */
-struct scfg {
-	struct cfg_sample *samples;
-	size_t n_samples;
-	struct cfg_collector *collectors;
-	size_t n_collectors;
-	struct hf_addr agent_address;
-	char agent_interface[IFNAMSIZ];
-	uint32_t sub_agent_id, polling_interval, header_bytes;
-};
-
-/* One `sample` line. It outlives its captures (an interface re-created, a
- * reload) so that sequence numbers, pool and drops continue. */
-struct source {
-	char name[IFNAMSIZ];
-	uint32_t rate;
-	struct capture *cap;
-	int kindex;               /* of cap */
-	uint32_t served;          /* ifIndex in the snapshot the thread last saw */
-	unsigned arphrd;
-	uint32_t flow_seq, ctr_seq;
-	uint64_t pool_base;       /* rx+tx packets of the link when cap opened */
-	uint32_t pool, drops;
-	int pool_fresh;           /* pool and drops read since the last flush */
-	int absent_logged, open_failed;
-};
+enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
 
 struct sampler {
 	/* Shared with the agent thread, under lock. */
 	pthread_mutex_t lock;
-	struct scfg *pending;
+	struct config *pending;
 	int stop;
-	int efd;
+	int registered;
+	char status[STATUS_MAX];
+	char exit_reason[256];
+	int efd;                  /* wakes the thread */
 	int exit_efd;             /* readable once the thread ended on its own */
-	char exit_reason[160];    /* why; under lock */
 	struct iftable *table;
 	pthread_t thread;
 
 	/* Owned by the sampler thread once it runs. */
-	struct scfg *cfg;
-	struct nl_stats *nls;
+	struct config *cfg;
+	struct sflow_agent *core;
+	struct capture *cap;
 	struct collectors *coll;
-	struct source *src;
-	size_t n_src;
-	struct pollfd *pfd;
+	struct nl_stats *nls;
+	struct route_watch *rw;
 	uint64_t generation;
-	int synced;
+	int synced, answerable;
 	struct hf_addr agent;
-	int64_t agent_since_ms, agent_check_ms;
-	uint32_t dgram_seq;
-	struct sflow_datagram dg;
-	int dg_open;
-	int64_t flush_at_ms, next_poll_ms;
-	int64_t rings_quiet_until_ms;  /* see COALESCE_MS */
-	int oversize_logged;
-	uint8_t buf[COLLECTOR_MAX_DATAGRAM];
+	int64_t agent_check_ms;
+	int64_t quiet_until_ms;   /* see COALESCE_MS */
+	uint64_t held_dropped_logged;
+	char refused[256];        /* the last refusal logged */
+	char self[1024];          /* pcap expression of our own datagrams */
+	int fault_exit;           /* HOSTFLOWD_FAULT=sampler-exit: the tests' way to end the thread */
+	uint32_t salt;            /* what else the kernel program depends on */
 };
 
-static void scfg_free(struct scfg *c)
+/* FNV-1a, 31 bits: a change of filter text, snap length or collectors must
+ * re-install the program; the core only compares these numbers. */
+static uint32_t fnv(const char *t, uint32_t h)
 {
-	if (!c)
+	for (; t && *t; t++)
+		h = (h ^ (uint8_t)*t) * 16777619u;
+	return h & 0x7fffffffu;
+}
+
+/* ---- the core's callbacks ---- */
+
+static void cb_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct sampler *s = ctx;
+
+	collectors_send(s->coll, buf, len);
+}
+
+static int cb_counters(void *ctx, int kindex, struct if_counters *out)
+{
+	struct sampler *s = ctx;
+
+	return nl_stats_read(s->nls, kindex, out);
+}
+
+static uint32_t cb_random(void *ctx)
+{
+	uint32_t v = 0;
+
+	(void)ctx;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+		v = (uint32_t)monotonic_ms() * 2654435761u;
+	return v;
+}
+
+/* The daemon's own datagrams are never sampled (with `sample lo` and a local
+ * collector they would feed themselves forever): a pcap expression of them,
+ * and with it everything else the program depends on. */
+static void program_inputs(struct sampler *s)
+{
+	char hb[16];
+
+	collectors_self_filter(s->coll, s->self, sizeof s->self);
+	snprintf(hb, sizeof hb, "%u", s->cfg->header_bytes);
+	s->salt = fnv(s->self, fnv(hb, 2166136261u));
+}
+
+static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
+		      char *why, size_t whylen)
+{
+	struct sampler *s = ctx;
+	struct capture_rule *r = calloc(n ? n : 1, sizeof *r);
+	size_t k = 0;
+	int rc;
+
+	if (!r) {
+		hf_strlcpy(why, "out of memory", whylen);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ports[i].rate)
+			continue;
+		r[k].kindex = ports[i].kindex;
+		r[k].arphrd = ports[i].arphrd;
+		r[k].rate = ports[i].rate;
+		r[k].filter = config_sample_match(s->cfg, ports[i].name)->filter;
+		k++;
+	}
+	rc = capture_set_rules(s->cap, r, k, s->self[0] ? s->self : NULL,
+			       s->cfg->header_bytes, why, whylen);
+	free(r);
+	return rc;
+}
+
+/* ---- status, for STATUS= and SIGUSR1 ---- */
+
+static void publish_status(struct sampler *s)
+{
+	struct sfa_port sp[8];
+	struct sfa_stats st;
+	char buf[STATUS_MAX];
+	size_t n, len;
+	int w;
+
+	sfa_get_stats(s->core, &st);
+	n = sfa_sampled(s->core, sp, 8);
+	w = snprintf(buf, sizeof buf, "sampling %zu", st.sampled);
+	len = w > 0 ? (size_t)w : 0;
+	for (size_t i = 0; i < n && len < sizeof buf; i++) {
+		w = snprintf(buf + len, sizeof buf - len, "%s%s 1:%u", i ? ", " : " (",
+			     sp[i].name, sp[i].rate);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (len < sizeof buf && st.sampled > n) {
+		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (len < sizeof buf && n) {
+		w = snprintf(buf + len, sizeof buf - len, ")");
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples) {
+		w = snprintf(buf + len, sizeof buf - len, "; holding samples");
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (len + 2 < sizeof buf) {
+		memcpy(buf + len, "; ", 3);
+		collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
+	}
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->status, buf, sizeof s->status);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- the table ---- */
+
+/* The ports the core needs: every row, with the rate and line of the
+ * `sample` line that decides for it (rate 0 when none, or no collector). */
+static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *snap)
+{
+	struct sfa_port *v = calloc(snap->n ? snap->n : 1, sizeof *v);
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct if_row *r = &snap->rows[i];
+		const struct cfg_sample *m = config_sample_match(s->cfg, r->name);
+
+		v[i].kindex = r->kindex;
+		v[i].ifindex = r->ifindex;
+		hf_strlcpy(v[i].name, r->name, sizeof v[i].name);
+		v[i].arphrd = r->arphrd;
+		v[i].iftype = r->iftype;
+		v[i].speed_bps = r->speed_bps;
+		v[i].admin = r->admin;
+		v[i].oper = r->oper;
+		v[i].promisc = r->promisc;
+		if (m && s->cfg->n_collectors) {
+			v[i].rate = config_sample_rate(s->cfg, m);
+			v[i].filter_id = (int)fnv(m->filter, s->salt);
+		}
+	}
+	return v;
+}
+
+static void log_sampling(struct sampler *s)
+{
+	struct sfa_stats st;
+
+	sfa_get_stats(s->core, &st);
+	log_info("sampler: sampling %zu interface%s", st.sampled, st.sampled == 1 ? "" : "s");
+}
+
+/* Hands the table to the core when it changed (or force). */
+static void sync_table(struct sampler *s, int force, int64_t now)
+{
+	struct if_snapshot *snap = iftable_acquire(s->table);
+	struct sfa_port *ports;
+	struct sfa_stats before;
+	char why[512] = "";
+
+	if (!snap)
 		return;
-	free(c->samples);
-	free(c->collectors);
-	free(c);
-}
-
-static struct scfg *scfg_copy(const struct config *cfg)
-{
-	struct scfg *c = calloc(1, sizeof *c);
-
-	if (!c)
-		return NULL;
-	c->samples = calloc(cfg->n_samples ? cfg->n_samples : 1, sizeof *c->samples);
-	c->collectors = calloc(cfg->n_collectors ? cfg->n_collectors : 1,
-			       sizeof *c->collectors);
-	if (!c->samples || !c->collectors) {
-		scfg_free(c);
-		return NULL;
+	if (!force && s->synced && snap->generation == s->generation) {
+		iftable_release(s->table, snap);
+		return;
 	}
-	for (size_t i = 0; i < cfg->n_samples; i++) {
-		c->samples[i] = cfg->samples[i];
-		c->samples[i].rate = config_sample_rate(cfg, &cfg->samples[i]);
-		if (c->samples[i].rate < 1)
-			c->samples[i].rate = 1;
+	sfa_get_stats(s->core, &before);
+	ports = ports_of(s, snap);
+	if (!ports) {
+		log_err("sampler: out of memory; the table's change waits");
+		iftable_release(s->table, snap);
+		return;
 	}
-	c->n_samples = cfg->n_samples;
-	if (cfg->n_collectors)
-		memcpy(c->collectors, cfg->collectors,
-		       cfg->n_collectors * sizeof *c->collectors);
-	c->n_collectors = cfg->n_collectors;
-	c->agent_address = cfg->agent_address;
-	hf_strlcpy(c->agent_interface, cfg->agent_interface, sizeof c->agent_interface);
-	c->sub_agent_id = cfg->sub_agent_id;
-	c->polling_interval = cfg->polling_interval;
-	c->header_bytes = cfg->header_bytes;
-	if (c->header_bytes < 1 || c->header_bytes > HF_MAX_HEADER)
-		c->header_bytes = CFG_DEFAULT_HEADER;
-	return c;
-}
-
-/* ---- the datagram ---- */
-
-static void dg_flush(struct sampler *s)
-{
-	if (s->dg_open && s->dg.nsamples)
-		collectors_send(s->coll, s->buf, sflow_dgram_len(&s->dg));
-	s->dg_open = 0;
-	/* Pool and drops are read at most once per datagram per interface. */
-	for (size_t i = 0; i < s->n_src; i++)
-		s->src[i].pool_fresh = 0;
-}
-
-static void dg_begin(struct sampler *s, int64_t now)
-{
-	size_t cap = collectors_max_payload(s->coll);
-
-	if (cap > sizeof s->buf)
-		cap = sizeof s->buf;
-	sflow_dgram_begin(&s->dg, s->buf, cap, &s->agent, s->cfg->sub_agent_id,
-			  ++s->dgram_seq, (uint32_t)(now - s->agent_since_ms));
-	s->dg_open = 1;
-	s->flush_at_ms = now + FLUSH_AFTER_MS;
-}
-
-/* Appends a flow (flow = 1) or counter sample, sending the datagram first
- * when the sample would not fit. */
-static void dg_add(struct sampler *s, int flow, const void *sample)
-{
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int rc;
-
-		if (!s->dg_open)
-			dg_begin(s, monotonic_ms());
-		rc = flow ? sflow_dgram_add_flow(&s->dg, sample)
-			  : sflow_dgram_add_counters(&s->dg, sample);
-		if (rc == 0)
-			return;
-		if (s->dg.nsamples == 0)
-			break;
-		dg_flush(s);
+	if (sfa_sync(s->core, ports, snap->n, now, why, sizeof why) < 0) {
+		/* The kernel keeps what it had, and so do the samples' rates. */
+		if (strcmp(why, s->refused))
+			log_warn("sampler: new sampling refused (%s); the rates in "
+				 "force stay", why);
+		hf_strlcpy(s->refused, why, sizeof s->refused);
+	} else {
+		s->refused[0] = '\0';
 	}
-	/* An empty datagram too small for one sample: drop it, say so once. */
-	s->dg_open = 0;
-	if (!s->oversize_logged) {
-		log_warn("sampler: a sample does not fit in %zu bytes; dropped",
-			 collectors_max_payload(s->coll));
-		s->oversize_logged = 1;
+	s->generation = snap->generation;
+	s->synced = 1;
+	free(ports);
+	iftable_release(s->table, snap);
+	{
+		struct sfa_stats after;
+
+		sfa_get_stats(s->core, &after);
+		if (after.sampled != before.sampled || force)
+			log_sampling(s);
 	}
+	publish_status(s);
 }
 
-/* Called when the agent address may have changed: sequence numbers and
- * uptime of datagrams restart with a new address. */
+/* ---- agent address, path ---- */
+
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
@@ -194,13 +274,12 @@ static void check_agent(struct sampler *s, int64_t now)
 	enum agentaddr_source src;
 
 	s->agent_check_ms = now + AGENT_RECHECK_MS;
+	sfa_set_max_datagram(s->core, collectors_max_payload(s->coll));
 	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
-	dg_flush(s);
 	s->agent = a;
-	s->agent_since_ms = now;
-	s->dgram_seq = 0;
+	sfa_set_agent(s->core, &a, now);
 	inet_ntop(a.family, a.a, buf, sizeof buf);
 	/* A collector takes the agent address as the exporter and polls SNMP
 	 * there: a stand-in address is worth a warning each time it is used. */
@@ -214,198 +293,51 @@ static void check_agent(struct sampler *s, int64_t now)
 		log_info("sampler: agent address %s", buf);
 }
 
-/* ---- samples ---- */
-
-static uint64_t link_packets(const struct if_counters *c)
+static struct sfa_settings settings_of(const struct sampler *s, const struct config *c)
 {
-	return c->in_ucast + c->in_mcast + c->in_bcast +
-	       c->out_ucast + c->out_mcast + c->out_bcast;
+	struct sfa_settings set = { 0 };
+
+	set.agent = s->agent;
+	set.sub_agent_id = c->sub_agent_id;
+	set.polling_interval = c->polling_interval;
+	set.max_datagram = collectors_max_payload(s->coll);
+	set.hold = c->hold_samples;
+	set.hold_bytes = c->hold_bytes;
+	return set;
 }
 
-static void refresh_pool(struct sampler *s, struct source *src)
+/* ---- holding ---- */
+
+static void set_answerable(struct sampler *s, int on, int64_t now)
 {
-	struct if_counters c;
+	struct sfa_stats st;
 
-	if (nl_stats_read(s->nls, src->kindex, &c) == 0)
-		src->pool = (uint32_t)(link_packets(&c) - src->pool_base);
-	src->drops += capture_take_drops(src->cap);
-	src->pool_fresh = 1;
-}
-
-/* sFlow's header_protocol, or 0 when the packet cannot be described. */
-static uint32_t header_protocol(unsigned arphrd, const struct capture_frame *f)
-{
-	if (arphrd == ARPHRD_ETHER || arphrd == ARPHRD_LOOPBACK)
-		return SFLOW_HDR_ETHERNET;
-	/* No link header (tun, wireguard): the snap starts at the IP header. */
-	if (f->caplen < 1)
-		return 0;
-	switch (f->data[0] >> 4) {
-	case 4: return SFLOW_HDR_IPV4;
-	case 6: return SFLOW_HDR_IPV6;
-	default: return 0;
-	}
-}
-
-struct frame_ctx {
-	struct sampler *s;
-	struct source *src;
-};
-
-static void on_frame(void *ctx, const struct capture_frame *f)
-{
-	struct frame_ctx *fc = ctx;
-	struct source *src = fc->src;
-	struct sflow_flow_sample fs = { 0 };
-
-	fs.header_protocol = header_protocol(src->arphrd, f);
-	if (!fs.header_protocol)
+	if (on == s->answerable)
 		return;
-	if (!src->pool_fresh)
-		refresh_pool(fc->s, src);
-	fs.seq = ++src->flow_seq;
-	fs.source_index = src->served;
-	fs.rate = src->rate;
-	fs.pool = src->pool;
-	fs.drops = src->drops;
-	/* The host sent it: it came from inside and left through the link. */
-	fs.input = f->outgoing ? SFLOW_IF_INTERNAL : src->served;
-	fs.output = f->outgoing ? src->served : SFLOW_IF_INTERNAL;
-	fs.frame_length = f->len;
-	if (src->arphrd == ARPHRD_ETHER) {
-		/* The spec's frame length counts the FCS that is never captured. */
-		fs.frame_length += 4;
-		fs.stripped = 4;
+	s->answerable = on;
+	sfa_get_stats(s->core, &st);
+	if (!on && s->cfg->hold_samples)
+		log_info("sampler: not registered with snmpd: holding samples until "
+			 "SNMP answers for their interfaces");
+	sfa_set_answerable(s->core, on, now);
+	if (on && s->cfg->hold_samples) {
+		uint64_t lost = st.held_dropped - s->held_dropped_logged;
+
+		if (lost)
+			log_warn("sampler: registered: sending held samples; %llu "
+				 "dropped while holding (hold full), counted in drops",
+				 (unsigned long long)lost);
+		else if (st.queued_bytes)
+			log_info("sampler: registered: sending %zu bytes of held "
+				 "samples", st.queued_bytes);
+		s->held_dropped_logged = st.held_dropped;
 	}
-	fs.header = f->data;
-	fs.header_len = f->caplen < HF_MAX_HEADER ? f->caplen : HF_MAX_HEADER;
-	dg_add(fc->s, 1, &fs);
-}
-
-static void counter_sample(struct sampler *s, struct source *src, const struct if_row *row)
-{
-	struct sflow_counter_sample cs = { 0 };
-	struct if_counters c;
-
-	if (nl_stats_read(s->nls, row->kindex, &c) < 0)
-		return;
-	cs.seq = ++src->ctr_seq;
-	cs.source_index = row->ifindex;
-	cs.if_index = row->ifindex;
-	cs.if_type = row->iftype;
-	cs.if_speed = row->speed_bps;
-	cs.if_direction = SFLOW_DIR_UNKNOWN;
-	cs.if_status = (row->admin == 1 ? 1u : 0u) | (row->oper == 1 ? 2u : 0u);
-	cs.promisc = row->promisc;
-	cs.in_octets = c.in_octets;
-	cs.in_ucast = (uint32_t)c.in_ucast;
-	cs.in_mcast = (uint32_t)c.in_mcast;
-	cs.in_bcast = (uint32_t)c.in_bcast;
-	cs.in_discards = (uint32_t)c.in_discards;
-	cs.in_errors = (uint32_t)c.in_errors;
-	cs.in_unknown = (uint32_t)c.in_unknown;
-	cs.out_octets = c.out_octets;
-	cs.out_ucast = (uint32_t)c.out_ucast;
-	cs.out_mcast = (uint32_t)c.out_mcast;
-	cs.out_bcast = (uint32_t)c.out_bcast;
-	cs.out_discards = (uint32_t)c.out_discards;
-	cs.out_errors = (uint32_t)c.out_errors;
-	dg_add(s, 0, &cs);
-}
-
-static void poll_counters(struct sampler *s, int64_t now)
-{
-	struct if_snapshot *snap;
-
-	s->next_poll_ms = now + (int64_t)s->cfg->polling_interval * 1000;
-	snap = iftable_acquire(s->table);
-	if (!snap)
-		return;
-	for (size_t i = 0; i < s->n_src; i++) {
-		const struct if_row *row;
-
-		if (!s->src[i].cap)
-			continue;
-		row = snap_find_kindex(snap, s->src[i].kindex);
-		if (row)
-			counter_sample(s, &s->src[i], row);
-	}
-	iftable_release(s->table, snap);
-}
-
-/* ---- captures against the table ---- */
-
-static void close_capture(struct source *src)
-{
-	capture_close(src->cap);
-	src->cap = NULL;
-	src->kindex = 0;
-}
-
-static void open_capture(struct sampler *s, struct source *src, const struct if_row *row)
-{
-	char err[256];
-	struct if_counters c;
-
-	src->cap = capture_open(row->kindex, src->rate, s->cfg->header_bytes,
-				err, sizeof err);
-	if (!src->cap) {
-		if (!src->open_failed)
-			log_warn("sampler: cannot sample %s: %s", src->name, err);
-		src->open_failed = 1;
-		return;
-	}
-	src->open_failed = 0;
-	src->kindex = row->kindex;
-	src->pool_base = nl_stats_read(s->nls, row->kindex, &c) == 0 ? link_packets(&c) : 0;
-	src->pool = 0;
-	src->pool_fresh = 0;
-	log_info("sampler: sampling %s (ifIndex %u) 1 in %u", src->name,
-		 row->ifindex, src->rate);
-}
-
-static void sync_source(struct sampler *s, struct source *src, const struct if_row *row)
-{
-	if (!row || !s->cfg->n_collectors) {
-		if (src->cap)
-			log_info("sampler: %s is gone; capture closed", src->name);
-		else if (!row && !src->absent_logged)
-			log_info("sampler: %s not present; waiting for it", src->name);
-		src->absent_logged = !row;
-		close_capture(src);
-		return;
-	}
-	src->absent_logged = 0;
-	if (src->cap && src->kindex != row->kindex) {
-		log_info("sampler: %s re-created (kernel ifindex %d -> %d)", src->name,
-			 src->kindex, row->kindex);
-		close_capture(src);
-	}
-	src->served = row->ifindex;
-	src->arphrd = row->arphrd;
-	if (!src->cap)
-		open_capture(s, src, row);
-}
-
-/* Re-checks every source when the table changed (or force). */
-static void sync_table(struct sampler *s, int force)
-{
-	struct if_snapshot *snap = iftable_acquire(s->table);
-
-	if (!snap)
-		return;
-	if (force || !s->synced || snap->generation != s->generation) {
-		for (size_t i = 0; i < s->n_src; i++)
-			sync_source(s, &s->src[i], snap_find_name(snap, s->src[i].name));
-		s->generation = snap->generation;
-		s->synced = 1;
-	}
-	iftable_release(s->table, snap);
+	publish_status(s);
 }
 
 /* ---- reload ---- */
 
-static int collectors_differ(const struct scfg *a, const struct scfg *b)
+static int collectors_differ(const struct config *a, const struct config *b)
 {
 	if (a->n_collectors != b->n_collectors)
 		return 1;
@@ -418,113 +350,39 @@ static int collectors_differ(const struct scfg *a, const struct scfg *b)
 	return 0;
 }
 
-static struct source *find_source(struct source *v, size_t n, const char *name)
+static void apply_config(struct sampler *s, struct config *n, int64_t now)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].name[0] && strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
-}
-
-/* Builds the source list of the new config, carrying over the state of lines
- * that stay (sequence numbers continue; a new rate or snaplen re-attaches
- * the filter) and closing the captures of lines that went. */
-static int rebuild_sources(struct sampler *s, const struct scfg *n)
-{
-	size_t cnt = n->n_samples;
-	struct source *v = calloc(cnt ? cnt : 1, sizeof *v);
-	struct pollfd *pfd = calloc(cnt + 1, sizeof *pfd);
-
-	if (!v || !pfd) {
-		free(v);
-		free(pfd);
-		return -1;
-	}
-	for (size_t i = 0; i < cnt; i++) {
-		struct source *old = find_source(s->src, s->n_src, n->samples[i].name);
-
-		if (old) {
-			v[i] = *old;
-			old->name[0] = '\0';   /* moved: not closed below */
-			old->cap = NULL;
-		} else {
-			hf_strlcpy(v[i].name, n->samples[i].name, sizeof v[i].name);
-		}
-		if (v[i].cap && (v[i].rate != n->samples[i].rate ||
-				 s->cfg->header_bytes != n->header_bytes) &&
-		    capture_set_filter(v[i].cap, n->samples[i].rate, n->header_bytes) < 0)
-			log_warn("sampler: %s: new filter refused: %s", v[i].name,
-				 strerror(errno));
-		else if (v[i].cap && v[i].rate != n->samples[i].rate)
-			log_info("sampler: %s now 1 in %u", v[i].name, n->samples[i].rate);
-		v[i].rate = n->samples[i].rate;
-	}
-	for (size_t i = 0; i < s->n_src; i++) {
-		if (s->src[i].cap)
-			log_info("sampler: %s no longer sampled", s->src[i].name);
-		close_capture(&s->src[i]);
-	}
-	free(s->src);
-	free(s->pfd);
-	s->src = v;
-	s->n_src = cnt;
-	s->pfd = pfd;
-	return 0;
-}
-
-static void apply_config(struct sampler *s, struct scfg *n)
-{
-	int64_t now = monotonic_ms();
+	struct sfa_settings set;
 
 	/* What is queued was sampled under the old config: send it with it. */
-	dg_flush(s);
+	sfa_flush(s->core, now);
 	if (collectors_differ(s->cfg, n)) {
 		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
 
 		if (!c) {
 			log_err("sampler: reload: out of memory; keeping the old config");
-			scfg_free(n);
+			config_free(n);
 			return;
 		}
 		collectors_close(s->coll);
 		s->coll = c;
 	}
-	if (rebuild_sources(s, n) < 0) {
-		log_err("sampler: reload: out of memory; keeping the old config");
-		scfg_free(n);
-		return;
-	}
-	if (n->polling_interval != s->cfg->polling_interval)
-		s->next_poll_ms = now + (int64_t)n->polling_interval * 1000;
-	scfg_free(s->cfg);
+	config_free(s->cfg);
 	s->cfg = n;
+	program_inputs(s);
+	s->agent.family = 0;      /* re-chosen below, logged once */
 	check_agent(s, now);
-	sync_table(s, 1);
-}
-
-/* ---- the thread ---- */
-
-static int poll_timeout(const struct sampler *s, int64_t now)
-{
-	int64_t t = now + IDLE_TIMEOUT_MS;
-
-	if (s->dg_open && s->flush_at_ms < t)
-		t = s->flush_at_ms;
-	if (s->cfg->polling_interval && s->next_poll_ms < t)
-		t = s->next_poll_ms;
-	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
-		t = s->agent_check_ms;
-	if (s->rings_quiet_until_ms > now && s->rings_quiet_until_ms < t)
-		t = s->rings_quiet_until_ms;
-	return t <= now ? 0 : (int)(t - now);
+	set = settings_of(s, n);
+	sfa_configure(s->core, &set, now);
+	sync_table(s, 1, now);
 }
 
 /* Takes what the agent thread handed over; returns 1 when asked to stop. */
-static int take_requests(struct sampler *s)
+static int take_requests(struct sampler *s, int64_t now)
 {
-	struct scfg *n;
+	struct config *n;
 	uint64_t v;
-	int stop;
+	int stop, reg;
 
 	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
 		log_debug("sampler: eventfd read: %s", strerror(errno));
@@ -532,99 +390,128 @@ static int take_requests(struct sampler *s)
 	n = s->pending;
 	s->pending = NULL;
 	stop = s->stop;
+	reg = s->registered;
 	pthread_mutex_unlock(&s->lock);
 	if (stop) {
-		scfg_free(n);
+		config_free(n);
 		return 1;
 	}
 	if (n)
-		apply_config(s, n);
-	sync_table(s, 0);
+		apply_config(s, n, now);
+	/* The table first: a new interface is answerable once registered. */
+	sync_table(s, 0, now);
+	set_answerable(s, reg, now);
 	return 0;
 }
 
-static size_t fill_pollfds(struct sampler *s, int64_t now)
-{
-	int quiet = now < s->rings_quiet_until_ms;
-	size_t n = 1;
+/* ---- the thread ---- */
 
-	s->pfd[0] = (struct pollfd){ .fd = s->efd, .events = POLLIN };
-	for (size_t i = 0; i < s->n_src; i++) {
-		/* fd -1 keeps indexes aligned with sources: poll() skips it. */
-		s->pfd[n].fd = s->src[i].cap && !quiet ? capture_fd(s->src[i].cap) : -1;
-		s->pfd[n].events = POLLIN;
-		s->pfd[n].revents = 0;
-		n++;
+struct frame_ctx {
+	struct sampler *s;
+	int64_t now;
+};
+
+/* Classified here, after the kernel chose the frame at random: the route
+ * lookup runs on sampled frames only and cannot bias the choice. */
+static void on_frame(void *ctx, const struct capture_frame *f)
+{
+	struct frame_ctx *fc = ctx;
+	const struct sfa_port *p = sfa_find_port(fc->s->core, f->kindex);
+	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
+	struct fwd_info fi;
+
+	if (!p)
+		return;
+	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
+			   f->caplen, &fi) == 0 && fi.forwarded)
+		fr.fwd = &fi;
+	sfa_frame(fc->s->core, &fr, fc->now);
+}
+
+static void service_capture(struct sampler *s, short revents, int64_t now)
+{
+	struct frame_ctx fc = { s, now };
+	unsigned got;
+
+	if (revents & POLLERR) {
+		int e = capture_clear_error(s->cap);
+
+		log_debug("sampler: capture: %s", strerror(e));
 	}
-	return n;
+	if (!(revents & POLLIN))
+		return;
+	got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
+	sfa_ring_drops(s->core, capture_take_drops(s->cap));
+	if (got < DRAIN_BATCH)
+		s->quiet_until_ms = now + COALESCE_MS;
 }
 
-static void service_captures(struct sampler *s)
+static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
 {
-	int busy = 0, any = 0;
+	int64_t t = next;
 
-	for (size_t i = 0; i < s->n_src; i++) {
-		struct source *src = &s->src[i];
-		short re = s->pfd[i + 1].revents;
-		struct frame_ctx fc = { s, src };
-
-		if (!src->cap || !re)
-			continue;
-		if (re & POLLERR) {
-			int e = capture_clear_error(src->cap);
-
-			log_debug("sampler: %s: %s", src->name, strerror(e));
-		}
-		if (re & POLLIN) {
-			any = 1;
-			if (capture_drain(src->cap, DRAIN_BATCH, on_frame, &fc) >= DRAIN_BATCH)
-				busy = 1;
-		}
-	}
-	if (any && !busy)
-		s->rings_quiet_until_ms = monotonic_ms() + COALESCE_MS;
+	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
+		t = s->agent_check_ms;
+	if (s->quiet_until_ms > now && s->quiet_until_ms < t)
+		t = s->quiet_until_ms;
+	return t <= now ? 0 : (int)(t - now);
 }
 
-static void run_timers(struct sampler *s, int64_t now)
+/* The thread ended on its own: the agent thread must learn it (the daemon
+ * exits and its service manager restarts it), never a silent half-daemon. */
+static void died(struct sampler *s, const char *what, int err)
 {
-	if (s->dg_open && now >= s->flush_at_ms)
-		dg_flush(s);
-	if (s->cfg->polling_interval && now >= s->next_poll_ms)
-		poll_counters(s, now);
-	if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
-		check_agent(s, now);
-}
+	uint64_t one = 1;
 
-static void sampler_died(struct sampler *s, const char *why);
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->exit_reason, sizeof s->exit_reason, "%s: %s", what, strerror(err));
+	pthread_mutex_unlock(&s->lock);
+	log_err("sampler: %s", s->exit_reason);
+	if (write(s->exit_efd, &one, sizeof one) < 0)
+		log_err("sampler: exit eventfd: %s", strerror(errno));
+}
 
 static void *sampler_main(void *arg)
 {
 	struct sampler *s = arg;
+	int64_t next = monotonic_ms();
 
-	check_agent(s, monotonic_ms());
-	s->next_poll_ms = monotonic_ms() + (int64_t)s->cfg->polling_interval * 1000;
-	sync_table(s, 1);
+	check_agent(s, next);
+	sync_table(s, 1, next);
+	if (s->cfg->hold_samples)
+		log_info("sampler: holding samples until snmpd answers for their "
+			 "interfaces (not registered yet)");
 	for (;;) {
 		int64_t now = monotonic_ms();
-		size_t n = fill_pollfds(s, now);
-		int rc = poll(s->pfd, n, poll_timeout(s, now));
+		struct pollfd pfd[PFD_COUNT] = {
+			[PFD_EVENT] = { .fd = s->efd, .events = POLLIN },
+			[PFD_CAPTURE] = { .fd = now < s->quiet_until_ms ? -1 : capture_fd(s->cap),
+					  .events = POLLIN },
+			[PFD_ROUTE] = { .fd = route_event_fd(s->rw), .events = POLLIN },
+		};
+		int rc = poll(pfd, PFD_COUNT, poll_timeout(s, now, next));
 
+		now = monotonic_ms();
 		if (rc < 0 && errno != EINTR) {
-			char why[128];
-
-			snprintf(why, sizeof why, "poll: %s", strerror(errno));
-			log_err("sampler: %s", why);
-			sampler_died(s, why);
+			died(s, "poll", errno);
 			break;
 		}
-		if (rc > 0 && (s->pfd[0].revents & POLLIN) && take_requests(s))
+		if (s->fault_exit) {
+			died(s, "fault injected (HOSTFLOWD_FAULT)", ECANCELED);
 			break;
-		/* take_requests may have rebuilt the sources: revents are stale. */
-		if (rc > 0 && !(s->pfd[0].revents & POLLIN))
-			service_captures(s);
-		run_timers(s, monotonic_ms());
+		}
+		if (rc > 0 && (pfd[PFD_EVENT].revents & POLLIN) && take_requests(s, now))
+			break;
+		/* Routes first: a frame is classified with the routing in force. */
+		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN))
+			route_process_events(s->rw);
+		if (rc > 0 && pfd[PFD_CAPTURE].revents)
+			service_capture(s, pfd[PFD_CAPTURE].revents, now);
+		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
+			check_agent(s, now);
+		next = sfa_tick(s->core, now);
 	}
-	dg_flush(s);
+	sfa_flush(s->core, monotonic_ms());
 	return NULL;
 }
 
@@ -640,14 +527,13 @@ static void wake(struct sampler *s)
 
 static void sampler_free(struct sampler *s)
 {
-	for (size_t i = 0; i < s->n_src; i++)
-		close_capture(&s->src[i]);
-	free(s->src);
-	free(s->pfd);
+	sfa_free(s->core);
+	capture_close(s->cap);
+	route_close(s->rw);
 	collectors_close(s->coll);
 	nl_stats_close(s->nls);
-	scfg_free(s->cfg);
-	scfg_free(s->pending);
+	config_free(s->cfg);
+	config_free(s->pending);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->exit_efd >= 0)
@@ -656,34 +542,46 @@ static void sampler_free(struct sampler *s)
 	free(s);
 }
 
-static int sampler_init(struct sampler *s, const struct config *cfg, char *err, size_t errlen)
+static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t errlen)
 {
+	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
+	struct sfa_settings set;
+
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->efd < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		return -1;
-	}
 	s->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->exit_efd < 0) {
-		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+	if (s->efd < 0 || s->exit_efd < 0) {
+		snprintf(err, errlen, "sampler: eventfd: %s", strerror(errno));
 		return -1;
 	}
+	s->cfg = config_ref(cfg);
+	s->fault_exit = getenv("HOSTFLOWD_FAULT") &&
+			!strcmp(getenv("HOSTFLOWD_FAULT"), "sampler-exit");
 	s->nls = nl_stats_open();
-	s->cfg = scfg_copy(cfg);
-	if (!s->nls || !s->cfg) {
+	s->coll = collectors_open(cfg->collectors, cfg->n_collectors);
+	if (!s->nls || !s->coll) {
 		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");
 		return -1;
 	}
-	s->coll = collectors_open(s->cfg->collectors, s->cfg->n_collectors);
-	/* Sources come from the config through the same path as a reload. */
-	if (!s->coll || rebuild_sources(s, s->cfg) < 0) {
+	/* One socket for every sampled interface, opened here so that a
+	 * missing CAP_NET_RAW stops the start, not a running thread. */
+	s->cap = capture_open_all(cfg->header_bytes, err, errlen);
+	if (!s->cap)
+		return -1;
+	s->rw = route_open(err, errlen);
+	if (!s->rw)
+		return -1;
+	program_inputs(s);
+	set = settings_of(s, cfg);
+	s->core = sfa_new(&set, &cb, monotonic_ms());
+	if (!s->core) {
 		snprintf(err, errlen, "sampler: out of memory");
 		return -1;
 	}
+	publish_status(s);
 	return 0;
 }
 
-struct sampler *sampler_start(struct iftable *t, const struct config *cfg,
+struct sampler *sampler_start(struct iftable *t, struct config *cfg,
 			      char *err, size_t errlen)
 {
 	struct sampler *s = calloc(1, sizeof *s);
@@ -693,8 +591,7 @@ struct sampler *sampler_start(struct iftable *t, const struct config *cfg,
 		snprintf(err, errlen, "sampler: out of memory");
 		return NULL;
 	}
-	s->efd = -1;
-	s->exit_efd = -1;
+	s->efd = s->exit_efd = -1;
 	s->table = t;
 	pthread_mutex_init(&s->lock, NULL);
 	if (sampler_init(s, cfg, err, errlen) < 0) {
@@ -710,17 +607,11 @@ struct sampler *sampler_start(struct iftable *t, const struct config *cfg,
 	return s;
 }
 
-void sampler_reload(struct sampler *s, const struct config *cfg)
+void sampler_reload(struct sampler *s, struct config *cfg)
 {
-	struct scfg *c = scfg_copy(cfg);
-
-	if (!c) {
-		log_err("sampler: reload: out of memory; keeping the old config");
-		return;
-	}
 	pthread_mutex_lock(&s->lock);
-	scfg_free(s->pending);
-	s->pending = c;
+	config_free(s->pending);
+	s->pending = config_ref(cfg);
 	pthread_mutex_unlock(&s->lock);
 	wake(s);
 }
@@ -730,8 +621,37 @@ void sampler_table_changed(struct sampler *s)
 	wake(s);
 }
 
+void sampler_set_registered(struct sampler *s, int registered)
+{
+	pthread_mutex_lock(&s->lock);
+	s->registered = registered;
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+}
+
+int sampler_exit_fd(const struct sampler *s)
+{
+	return s->exit_efd;
+}
+
+void sampler_exit_reason(struct sampler *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	hf_strlcpy(buf, s->exit_reason[0] ? s->exit_reason : "unknown", len);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sampler_status(struct sampler *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	hf_strlcpy(buf, s->status, len);
+	pthread_mutex_unlock(&s->lock);
+}
+
 void sampler_stop(struct sampler *s)
 {
+	struct sfa_stats st;
+
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -740,39 +660,12 @@ void sampler_stop(struct sampler *s)
 	wake(s);
 	pthread_join(s->thread, NULL);
 	/* Per-datagram errors are logged once; the totals say how it went. */
-	if (s->coll)
-		log_info("sampler: stopped; %llu datagrams sent, %llu send errors",
-			 (unsigned long long)collectors_sent(s->coll),
-			 (unsigned long long)collectors_errors(s->coll));
+	sfa_get_stats(s->core, &st);
+	log_info("sampler: stopped; %llu datagrams sent, %llu send errors, %llu lost, "
+		 "%llu samples dropped while holding, %llu by the ring",
+		 (unsigned long long)collectors_sent(s->coll),
+		 (unsigned long long)collectors_errors(s->coll),
+		 (unsigned long long)collectors_lost(s->coll),
+		 (unsigned long long)st.held_dropped, (unsigned long long)st.ring_dropped);
 	sampler_free(s);
-}
-
-/* ---- the thread's own end, for the agent loop ---- */
-
-/* Sampler thread: the loop ended by itself (not sampler_stop): say why and
- * make exit_efd readable. */
-static void sampler_died(struct sampler *s, const char *why)
-{
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&s->lock);
-	snprintf(s->exit_reason, sizeof s->exit_reason, "%s", why);
-	pthread_mutex_unlock(&s->lock);
-	if (write(s->exit_efd, &one, sizeof one) < 0)
-		log_err("sampler: eventfd write: %s", strerror(errno));
-}
-
-int sampler_exit_fd(struct sampler *s)
-{
-	return s->exit_efd;
-}
-
-const char *sampler_exit_reason(struct sampler *s)
-{
-	const char *r;
-
-	pthread_mutex_lock(&s->lock);
-	r = s->exit_reason[0] ? s->exit_reason : "unknown";
-	pthread_mutex_unlock(&s->lock);
-	return r;
 }

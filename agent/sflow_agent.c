@@ -262,7 +262,7 @@ static uint32_t header_protocol(unsigned arphrd, const struct sfa_frame *f)
 static int directions(const struct sflow_agent *a, const struct source *s,
 		      const struct sfa_frame *f, struct sflow_flow_sample *fs)
 {
-	const struct sfa_fwd *w = f->fwd;
+	const struct fwd_info *w = f->fwd;
 
 	if (!w || !w->forwarded) {
 		/* The host sent it: it came from inside and left through the link. */
@@ -656,6 +656,11 @@ void sfa_flush(struct sflow_agent *a, int64_t now)
 {
 	if (can_send(a))
 		pack(a, now, 1);
+}
+
+const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex)
+{
+	return find_port(a, kindex);
 }
 
 int sfa_is_sampled(const struct sflow_agent *a, int kindex)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwd.h"      /* struct fwd_info: what the route room found */
 #include "hf_types.h"
 
 #define SFA_FLUSH_AFTER_MS   1000  /* a queued sample waits at most this long */
@@ -34,21 +35,13 @@ struct sfa_port {
 	int filter_id;            /* opaque for the shell: a change re-installs */
 };
 
-/* What the route room found for a sampled frame (all zero: not forwarded). */
-struct sfa_fwd {
-	int forwarded;
-	int in_kindex, out_kindex;
-	struct hf_addr nexthop;
-	uint8_t src_len, dst_len;
-};
-
 /* A sampled frame. */
 struct sfa_frame {
 	int kindex;               /* where it was seen */
 	int outgoing;             /* sent out of kindex (PACKET_OUTGOING) */
 	const uint8_t *data;      /* from the link header on (raw IP on tun) */
 	uint32_t caplen, len;
-	const struct sfa_fwd *fwd; /* NULL: not classified */
+	const struct fwd_info *fwd; /* NULL: not classified (host traffic) */
 };
 
 struct sfa_callbacks {
@@ -125,8 +118,10 @@ int64_t sfa_tick(struct sflow_agent *a, int64_t now);
 /* Sends what is queued now (when SNMP can answer), e.g. before stopping. */
 void sfa_flush(struct sflow_agent *a, int64_t now);
 
-/* Is kernel ifindex sampled now? (the shell's forwarded-packet check) */
+/* Is kernel ifindex sampled now? */
 int sfa_is_sampled(const struct sflow_agent *a, int kindex);
+/* The table's port of a kernel ifindex, NULL when the table has none. */
+const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex);
 void sfa_get_stats(const struct sflow_agent *a, struct sfa_stats *out);
 /* The sampled interfaces: at most max of them, name and rate. */
 size_t sfa_sampled(const struct sflow_agent *a, struct sfa_port *out, size_t max);

@@ -320,7 +320,7 @@ sf_check_reload() {
 			    if (prev == 10 && $5 == 50) { bad = 1; exit 1 }; prev = $5 }
 		END { exit bad || !r10 }' "$dec"
 	t_check "hostflowd was not restarted (one start in its log)" test \
-		"$(grep -c 'sampling vethA' "$HF_DIR/hostflowd.log")" = 1
+		"$(grep -c ' running$' "$HF_DIR/hostflowd.log")" = 1
 }
 
 sf_check_sfacctd() {

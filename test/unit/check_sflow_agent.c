@@ -175,7 +175,7 @@ static void sync_ok(struct sflow_agent *a, const struct sfa_port *p, size_t n, i
 }
 
 /* A 64-byte Ethernet frame on kindex (outgoing or not). */
-static void frame(struct sflow_agent *a, int kindex, int outgoing, const struct sfa_fwd *fwd,
+static void frame(struct sflow_agent *a, int kindex, int outgoing, const struct fwd_info *fwd,
 		  int64_t now)
 {
 	static uint8_t pkt[128] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00, 0x45 };
@@ -485,8 +485,8 @@ START_TEST(forwarded_once_both_sides)
 	struct sfa_settings s = settings(1400, 0, 0);
 	struct sflow_agent *a = agent(f, &s);
 	struct sfa_port p[] = { port(3, 30, 1), port(4, 40, 1), port(5, 50, 0) };
-	struct sfa_fwd in = { 1, 3, 4, { 0 }, 24, 16 };
-	struct sfa_fwd in5 = { 1, 5, 3, { 0 }, 24, 16 };
+	struct fwd_info in = { 1, 3, 4, { 0 }, 24, 16 };
+	struct fwd_info in5 = { 1, 5, 3, { 0 }, 24, 16 };
 
 	sync_ok(a, p, 3, 0);
 	frame(a, 3, 0, &in, 1);   /* in on 3, routed out of 4 */

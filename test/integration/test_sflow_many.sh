@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# A container host: 1000 veths matched by one pattern (`sample ctr*`), more
+# created after start, hostflowd under `ulimit -n 128`: one packet socket
+# for all, so neither fds nor memory grow per interface; every sampled
+# interface's frames come back under the ifIndex SNMP serves for it. Then
+# `sample lo` with a collector on lo at rate 1: hostflowd never samples its
+# own datagrams, so without traffic the datagrams stop.
+set -uo pipefail
+# shellcheck source=test_sflow_veth.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
+hf_init sflow_many
+
+N=${MANY_IFACES:-1000}
+FRAMES=20
+PORT=6343
+A=${HF_NS}a
+B=${HF_NS}b
+recv=$HF_DIR/recv.txt
+conf=$HF_DIR/hostflowd.conf
+hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
+# No IPv6 chatter (router solicitations, MLD): only our frames are counted.
+hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
+{
+	for i in $(seq -w 1 "$N"); do
+		echo "link add ctr$i type veth peer name pe$i netns $B"
+		echo "link set ctr$i up"
+	done
+} >"$HF_DIR/add.batch"
+ip -n "$A" -batch "$HF_DIR/add.batch" || hf_die "$N veths"
+for i in $(seq -w 1 "$N"); do echo "link set pe$i up"; done >"$HF_DIR/up.batch"
+ip -n "$B" -batch "$HF_DIR/up.batch" || hf_die "peers up"
+t_diag "$N veth pairs"
+
+hf_snmpd_start "$A" || hf_die "snmpd"
+hf_bg "$A" "$HF_DIR/recv.log" python3 "$HF_TOOLS/akvorado_poll.py" 127.0.0.1 $PORT 0 \
+	"$recv" "$HF_DIR/recv.stop" 300
+hf_wait_for 5 grep -q READY "$recv" || hf_die "receiver"
+hf_conf "$conf" "sample lo off" "sample ctr* rate 1" "polling_interval 0" \
+	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT"
+# The fd limit a unit without LimitNOFILE would have, and far less.
+cat >"$HF_DIR/limited.sh" <<-EOS
+	#!/bin/sh
+	ulimit -n 128 || exit 99
+	exec "$HF_BIN" "\$@"
+EOS
+chmod +x "$HF_DIR/limited.sh"
+HF_BIN=$HF_DIR/limited.sh hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd"
+pid=$HF_HOSTFLOWD_PID
+hf_wait_for 10 grep -q "sampling $N interfaces" "$HF_DIR/hostflowd.log"
+t_check "samples all $N interfaces matched by ctr*" grep -q "sampling $N interfaces" "$HF_DIR/hostflowd.log"
+
+# Interfaces created after start join through the same pattern.
+for i in 1 2 3; do echo "link add ctrnew$i type veth peer name pn$i netns $B"; echo "link set ctrnew$i up"; done >"$HF_DIR/new.batch"
+ip -n "$A" -batch "$HF_DIR/new.batch" || hf_die "new veths"
+ip -n "$B" link set pn1 up && ip -n "$B" link set pn2 up && ip -n "$B" link set pn3 up
+hf_wait_for 5 grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
+t_check "3 interfaces created after start are sampled too" \
+	grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
+
+# Frames from the far ends of 40 veths spread over the range, and the new ones.
+picked=()
+for i in $(seq 1 $((N / 40)) "$N"); do picked+=("$(printf "%0${#N}d" "$i")"); done
+peers=()
+for i in "${picked[@]}"; do peers+=("pe$i"); done
+ip netns exec "$B" python3 "$HF_TOOLS/ethsend.py" $FRAMES "${peers[@]}" pn1 pn2 pn3 || hf_die "frames"
+names=()
+for i in "${picked[@]}"; do names+=("ctr$i"); done
+names+=(ctrnew1 ctrnew2 ctrnew3)
+want=$((${#names[@]} * FRAMES))
+nflows() { awk '$1 == "D" && $5 != "-" { n += split($5, f, ",") } END { print n + 0 }' "$recv"; }
+hf_wait_for 10 eval '(($(nflows) >= want))'
+t_check "rate 1: every one of $want frames sampled ($(nflows))" test "$(nflows)" = "$want"
+hf_snmp_col "$A" .1.3.6.1.2.1.31.1.1.1.1 >"$HF_DIR/ifname.txt"
+bad=0
+for n in "${names[@]}"; do
+	idx=$(awk -v n="$n" '$2 == n { print $1; exit }' "$HF_DIR/ifname.txt")
+	got=$(awk -v i="$idx" '$1 == "D" && $5 != "-" { m = split($5, f, ",")
+		for (k = 1; k <= m; k++) { split(f[k], x, ":"); if (x[1] == i) c++ } } END { print c + 0 }' "$recv")
+	if [[ -z $idx || $got != "$FRAMES" ]]; then
+		t_diag "$n (ifIndex ${idx:-none}): $got samples, want $FRAMES"
+		bad=1
+	fi
+done
+t_check "each interface's samples carry the ifIndex SNMP serves for it" test $bad = 0
+fds=$(ls "/proc/$pid/fd" | wc -l)
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+t_diag "hostflowd with $((N + 3)) sampled interfaces: $fds fds, VmRSS $rss kB"
+t_check "fds do not grow per interface ($fds < 32)" test "$fds" -lt 32
+t_check "memory does not grow per interface (VmRSS $rss kB < 64 MiB)" test "$rss" -lt 65536
+
+# Our own datagrams on lo are never sampled.
+hf_conf "$conf" "sample lo rate 1" "polling_interval 0" \
+	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT"
+kill -HUP "$pid"
+hf_wait_for 5 grep -q "sampling 1 interface$" "$HF_DIR/hostflowd.log" || hf_die "reload"
+ip netns exec "$A" python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(5): s.sendto(b"x", ("127.0.0.1", 9))'
+ndg() { grep -c '^D ' "$recv"; }
+hf_wait_for 5 eval '(($(ndg) > 0))'
+settled=$(ndg)
+# Sampled traffic is flushed within 1 s; a datagram sampling itself would
+# keep one going every second after that.
+hf_wait_for 4 false
+t_check "sample lo at rate 1: no datagram samples the one before (quiet after the burst)" \
+	test "$(ndg)" -le $((settled + 1))
+t_check "hostflowd exits 0 on SIGTERM" hf_hostflowd_stop
+touch "$HF_DIR/recv.stop"
+t_done
