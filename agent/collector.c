@@ -246,3 +246,26 @@ uint64_t collectors_errors(const struct collectors *cs)
 		total += cs->c[i].errors;
 	return total;
 }
+
+size_t collectors_describe(const struct collectors *cs, char *buf, size_t len)
+{
+	size_t pos = 0, i;
+	int n;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!cs || !cs->n) {
+		hf_strlcpy(buf, "no collector", len);
+		return strlen(buf);
+	}
+	for (i = 0; i < cs->n && pos < len; i++) {
+		n = snprintf(buf + pos, len - pos, "%s%s sent %llu err %llu", i ? ", " : "",
+			     cs->c[i].name, (unsigned long long)cs->c[i].sent,
+			     (unsigned long long)cs->c[i].errors);
+		if (n < 0)
+			break;
+		pos += (size_t)n;
+	}
+	return pos < len ? pos : len - 1;
+}

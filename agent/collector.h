@@ -26,5 +26,9 @@ void collectors_send(struct collectors *cs, const void *buf, size_t len);
 /* Totals, for logs and tests. */
 uint64_t collectors_sent(const struct collectors *cs);
 uint64_t collectors_errors(const struct collectors *cs);
+/* "198.18.0.2:6343 sent 120 err 0, [fd7a:115c:a1e0::1]:6343 sent 3 err 1",
+ * or "no collector", for the status text. Returns the length written,
+ * bounded by len. */
+size_t collectors_describe(const struct collectors *cs, char *buf, size_t len);
 
 #endif

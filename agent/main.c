@@ -38,7 +38,9 @@
 #include "log.h"
 #include "mapprint.h"
 #include "netlink.h"
+#include "regwatch.h"
 #include "sampler.h"
+#include "status.h"
 #include "util.h"
 
 #ifndef HOSTFLOW_VERSION
@@ -48,6 +50,7 @@
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
 #define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
+#define STATUS_LOG_MS 60000  /* the status line in the log at -d */
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 
@@ -71,6 +74,8 @@ struct daemon {
 	int connected;          /* AgentX session up (net-snmp callbacks) */
 	int announced;          /* what we last logged about it: -1 none */
 	int snmp_up;            /* init_agent() was called: snmp_shutdown() due */
+	struct status_limiter status;
+	int64_t status_next_ms, status_log_ms, regwatch_next_ms;
 };
 
 static void usage(FILE *f)
@@ -317,8 +322,10 @@ static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 		n = sizeof line - 1;
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	/* A refused registration is regwatch's to report, once. */
 	if (n)
-		log_msg(m->priority & 7, "net-snmp: %s", line);
+		log_msg(regwatch_log_message(line) ? LOG_DEBUG : m->priority & 7,
+			"net-snmp: %s", line);
 	return 0;
 }
 
@@ -352,10 +359,13 @@ static int index_cb(int major, int minor, void *serverarg, void *clientarg)
 static void announce(struct daemon *d)
 {
 	const char *path = d->cfg->agentx_socket;
+	int state = (int)regwatch_state(NULL);
 
-	if (d->announced == d->connected)
+	if (d->announced == state)
 		return;
-	if (d->connected)
+	if (state == STATUS_REG_REFUSED)
+		;  /* regwatch_tick says it, once, with the fix */
+	else if (state == STATUS_REG_OK)
 		log_info("registered with AgentX master at %s", path);
 	else if (d->announced < 0)
 		log_warn("AgentX master at %s not reachable; retrying every %d s",
@@ -363,7 +373,7 @@ static void announce(struct daemon *d)
 	else
 		log_warn("lost the AgentX master at %s; retrying every %d s",
 			 path, AGENTX_PING_S);
-	d->announced = d->connected;
+	d->announced = state;
 }
 
 static int snmp_start(struct daemon *d)
@@ -399,10 +409,57 @@ static int snmp_start(struct daemon *d)
 	d->src.acquire = src_acquire;
 	d->src.release = src_release;
 	d->src.ctx = d;
+	regwatch_start(&d->src, d->cfg->agentx_socket);
 	if (ifmib_register(&d->src) < 0)
 		return -1;
 	init_snmp(APP);  /* first connection attempt happens here */
 	return 0;
+}
+
+/* ---- STATUS= for systemctl status, and the same line in the log -------- */
+
+static void status_text(struct daemon *d, char *buf, size_t len)
+{
+	char smp[STATUS_TEXT_MAX] = "";
+	struct if_snapshot *snap = iftable_acquire(d->table);
+	struct status_info in = { .agentx = d->cfg->agentx_socket, .sampler = smp };
+
+	in.reg = regwatch_state(&in.since);
+	in.rows = snap ? snap->n : 0;
+	if (snap)
+		iftable_release(d->table, snap);
+	if (d->sampler)
+		sampler_status(d->sampler, smp, sizeof smp);
+	status_format(&in, time(NULL), buf, len);
+}
+
+/* Sends STATUS= when the limiter allows (see status.h), logs the line once a
+ * minute at -d, and at prio now when prio >= 0 (SIGUSR1). */
+static void report_status(struct daemon *d, int prio)
+{
+	char text[STATUS_TEXT_MAX], msg[STATUS_TEXT_MAX + 8];
+	int64_t now = monotonic_ms();
+
+	status_text(d, text, sizeof text);
+	if (status_limiter_offer(&d->status, text, now, &d->status_next_ms)) {
+		snprintf(msg, sizeof msg, "STATUS=%s", text);
+		sd_notify_msg(msg);
+	}
+	if (prio >= 0)
+		log_msg(prio, "status: %s", text);
+	if (now >= d->status_log_ms) {
+		d->status_log_ms = now + STATUS_LOG_MS;
+		if (prio < 0)
+			log_debug("status: %s", text);
+	}
+}
+
+/* After every turn of the loop: registration, connection and status. */
+static void after_events(struct daemon *d)
+{
+	d->regwatch_next_ms = regwatch_tick(monotonic_ms());
+	announce(d);
+	report_status(d, -1);
 }
 
 /* ---- the agent loop ----------------------------------------------------- */
@@ -444,6 +501,8 @@ static int take_signals(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
 			reload(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			report_status(d, LOG_INFO);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("signal %u: stopping", si.ssi_signo);
 			return 0;
@@ -462,11 +521,17 @@ static void on_netlink(struct daemon *d)
 		refresh(d);
 }
 
-/* Our wakeup: the next safety re-dump. */
+/* Our wakeup: the next safety re-dump, status check or registration retry. */
 static struct timeval our_timeout(const struct daemon *d)
 {
-	int64_t left = d->last_dump_ms + SAFETY_DUMP_MS - monotonic_ms();
+	int64_t at = d->last_dump_ms + SAFETY_DUMP_MS, left;
 	struct timeval tv;
+
+	if (d->status_next_ms && d->status_next_ms < at)
+		at = d->status_next_ms;
+	if (d->regwatch_next_ms && d->regwatch_next_ms < at)
+		at = d->regwatch_next_ms;
+	left = at - monotonic_ms();
 
 	if (left < 0)
 		left = 0;
@@ -510,7 +575,7 @@ static int loop_once(struct daemon *d)
 		refresh(d);
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
-	announce(d);
+	after_events(d);
 	netsnmp_large_fd_set_cleanup(&fds);
 	return go;
 }
@@ -525,6 +590,7 @@ static int block_signals(struct daemon *d)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGPIPE);
 	/* Before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
@@ -581,8 +647,8 @@ static int start_running(struct daemon *d)
 		snprintf(err, sizeof err, "cannot register the IF-MIB handlers");
 		goto fail;
 	}
-	announce(d);
 	sd_notify_msg("READY=1");
+	after_events(d);
 	report(d, "OK");
 	return 0;
 fail:
@@ -602,6 +668,7 @@ static void teardown(struct daemon *d)
 					 SNMPD_CALLBACK_INDEX_START, index_cb, d, 1);
 		snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
 					 SNMPD_CALLBACK_INDEX_STOP, index_cb, d, 1);
+		regwatch_stop();
 		snmp_shutdown(APP);
 		shutdown_agent();
 	}

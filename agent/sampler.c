@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "sflow_encode.h"
+#include "status.h"
 #include "util.h"
 
 #define FLUSH_AFTER_MS    1000  /* a queued sample waits at most this long */
@@ -69,6 +70,7 @@ struct sampler {
 	int efd;
 	struct iftable *table;
 	pthread_t thread;
+	char status[STATUS_TEXT_MAX];  /* see publish_status() */
 
 	/* Owned by the sampler thread once it runs. */
 	struct scfg *cfg;
@@ -133,12 +135,42 @@ static struct scfg *scfg_copy(const struct config *cfg)
 	return c;
 }
 
+/* ---- what sampler_status() reads ---- */
+
+static void status_source_at(void *ctx, size_t i, struct status_source *out)
+{
+	const struct source *src = &((const struct sampler *)ctx)->src[i];
+
+	out->name = src->name;
+	out->rate = src->rate;
+	out->active = src->cap != NULL;
+}
+
+/* Refreshes the text the agent thread reads: after every change of sources
+ * and every datagram sent. A few hundred bytes of snprintf; the lock is held
+ * for the copy only. */
+static void publish_status(struct sampler *s)
+{
+	char buf[STATUS_TEXT_MAX];
+	size_t n = status_sampling(buf, sizeof buf, s->n_src, status_source_at, s);
+
+	if (n + 2 < sizeof buf) {
+		memcpy(buf + n, "; ", 3);
+		collectors_describe(s->coll, buf + n + 2, sizeof buf - n - 2);
+	}
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->status, buf, sizeof buf);
+	pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- the datagram ---- */
 
 static void dg_flush(struct sampler *s)
 {
-	if (s->dg_open && s->dg.nsamples)
+	if (s->dg_open && s->dg.nsamples) {
 		collectors_send(s->coll, s->buf, sflow_dgram_len(&s->dg));
+		publish_status(s);
+	}
 	s->dg_open = 0;
 	/* Pool and drops are read at most once per datagram per interface. */
 	for (size_t i = 0; i < s->n_src; i++)
@@ -397,6 +429,7 @@ static void sync_table(struct sampler *s, int force)
 			sync_source(s, &s->src[i], snap_find_name(snap, s->src[i].name));
 		s->generation = snap->generation;
 		s->synced = 1;
+		publish_status(s);
 	}
 	iftable_release(s->table, snap);
 }
@@ -707,6 +740,15 @@ void sampler_reload(struct sampler *s, const struct config *cfg)
 	s->pending = c;
 	pthread_mutex_unlock(&s->lock);
 	wake(s);
+}
+
+void sampler_status(struct sampler *s, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	pthread_mutex_lock(&s->lock);
+	hf_strlcpy(buf, s->status, len);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void sampler_table_changed(struct sampler *s)

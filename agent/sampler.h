@@ -23,6 +23,11 @@ void sampler_reload(struct sampler *s, const struct config *cfg);
 /* The agent thread calls this after publishing a new table snapshot, so the
  * sampler re-checks its captures (an interface that appeared or was re-created). */
 void sampler_table_changed(struct sampler *s);
+/* Any thread: what the sampler does, for STATUS= and the log, e.g.
+ * "sampling 2 (veth0 1:10, tailscale0 1:100); 198.18.0.2:6343 sent 120 err 0".
+ * A copy, taken under the sampler's mutex, of a text the sampler thread
+ * refreshes after every change of sources and every datagram sent. */
+void sampler_status(struct sampler *s, char *buf, size_t len);
 /* Stops and joins the thread, closes everything. */
 void sampler_stop(struct sampler *s);
 
