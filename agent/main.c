@@ -409,7 +409,7 @@ static int snmp_start(struct daemon *d)
 	d->src.acquire = src_acquire;
 	d->src.release = src_release;
 	d->src.ctx = d;
-	regwatch_start(&d->src, d->cfg->agentx_socket);
+	regwatch_start(d->cfg->agentx_socket);
 	if (ifmib_register(&d->src) < 0)
 		return -1;
 	init_snmp(APP);  /* first connection attempt happens here */

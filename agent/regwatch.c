@@ -23,7 +23,6 @@ struct rw_tree {
 /* One watch per process, like net-snmp's own agent state; agent thread only. */
 static struct {
 	int started;
-	const struct ifmib_source *src;
 	char agentx[256];
 	int connected;          /* between INDEX_START and INDEX_STOP */
 	unsigned failures;      /* refusal lines since the last REGISTER_OID */
@@ -88,9 +87,8 @@ static int on_session(int major, int minor, void *serverarg, void *clientarg)
 	return 0;
 }
 
-void regwatch_start(const struct ifmib_source *src, const char *agentx)
+void regwatch_start(const char *agentx)
 {
-	rw.src = src;
 	hf_strlcpy(rw.agentx, agentx, sizeof rw.agentx);
 	rw.state = STATUS_REG_DOWN;
 	rw.since = time(NULL);
@@ -140,16 +138,33 @@ enum status_reg regwatch_state(time_t *since)
 	return st;
 }
 
-/* Only a refused subtree needs it, but unregistering all four and
- * registering them again is what ifmib offers, and costs one AgentX round
- * trip per subtree every REGWATCH_RETRY_MS. */
+/* Sends the AgentX Register of each refused subtree again, and nothing
+ * else: the handlers stay registered locally, so marking their subtrees
+ * detached makes register_mib_reattach() send just those. No Unregister:
+ * net-snmp's master (5.9.3) matches an Unregister by OID and priority, not
+ * by session, so ours would remove snmpd's own ifTable registration and
+ * take IF-MIB over behind the operator's back. */
 static void retry(void)
 {
-	log_debug("regwatch: registering the IF-MIB handlers again");
-	ifmib_unregister();
-	if (ifmib_register(rw.src) < 0)
-		log_err("regwatch: cannot register the IF-MIB handlers again; "
-			"retrying in %d s", REGWATCH_RETRY_MS / 1000);
+	size_t n = 0;
+
+	for (size_t i = 0; i < rw.n; i++) {
+		const struct rw_tree *t = &rw.tree[i];
+		netsnmp_subtree *s;
+
+		if (!t->refused)
+			continue;
+		s = netsnmp_subtree_find(t->name, t->len, NULL, "");
+		if (s && s->namelen == t->len &&
+		    !snmp_oid_compare(s->name_a, s->namelen, t->name, t->len)) {
+			s->flags &= ~SUBTREE_ATTACHED;
+			n++;
+		}
+	}
+	log_debug("regwatch: registering %zu refused IF-MIB subtree%s again", n,
+		  n == 1 ? "" : "s");
+	if (n)
+		register_mib_reattach();
 }
 
 int64_t regwatch_tick(int64_t now_ms)

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "ifmib.h"
 #include "status.h"
 
 /* How often refused registrations are tried again. */
@@ -25,9 +24,8 @@
 #define REGWATCH_DROPIN_EXAMPLE "/usr/share/doc/hostflow/examples/snmpd.service.d-hostflow.conf"
 #define REGWATCH_DROPIN "/etc/systemd/system/snmpd.service.d/hostflow.conf"
 
-/* Registers the callbacks; call before init_snmp(). src is what
- * ifmib_register() was given: a retry registers the handlers again with it. */
-void regwatch_start(const struct ifmib_source *src, const char *agentx);
+/* Registers the callbacks; call before init_snmp(). */
+void regwatch_start(const char *agentx);
 void regwatch_stop(void);
 
 /* For main's net-snmp log hook: returns 1 when msg is a registration
@@ -39,8 +37,9 @@ int regwatch_log_message(const char *msg);
 enum status_reg regwatch_state(time_t *since);
 
 /* From the agent loop: logs state changes of the refusal, and retries
- * refused registrations every REGWATCH_RETRY_MS (unregister, register
- * again). Returns the monotonic time it wants to run again. */
+ * refused registrations every REGWATCH_RETRY_MS (the AgentX Register of
+ * those subtrees again; never an Unregister, see regwatch.c). Returns the
+ * monotonic time it wants to run again. */
 int64_t regwatch_tick(int64_t now_ms);
 
 /* Pure, for tests: 1 when msg is net-snmp's registration-refused line. */
