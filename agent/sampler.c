@@ -144,6 +144,7 @@ static void status_source_at(void *ctx, size_t i, struct status_source *out)
 	out->name = src->name;
 	out->rate = src->rate;
 	out->active = src->cap != NULL;
+	out->absent = src->absent_logged;
 }
 
 /* Refreshes the text the agent thread reads: after every change of sources

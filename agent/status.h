@@ -45,11 +45,13 @@ struct status_source {
 	const char *name;
 	uint32_t rate;          /* 1 in rate */
 	int active;             /* a capture is open */
+	int absent;             /* not active: the interface does not exist */
 };
 
-/* "sampling N (a 1:10, b 1:100)", absent interfaces listed after
- * "waiting for"; get(ctx, i, &out) returns the i-th of n sources. Returns
- * the length written (as snprintf would, bounded by len). */
+/* "sampling N (a 1:10, b 1:100; waiting for c; not sampled: d)": sampled
+ * interfaces with their rates, absent ones, and present ones without a
+ * capture (it failed, or there is no collector). get(ctx, i, &out) gives
+ * the i-th of n sources. Returns the length written, bounded by len. */
 size_t status_sampling(char *buf, size_t len, size_t n,
 		       void (*get)(void *ctx, size_t i, struct status_source *out),
 		       void *ctx);

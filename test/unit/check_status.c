@@ -70,7 +70,8 @@ START_TEST(format_truncates)
 END_TEST
 
 static const struct status_source srcs[] = {
-	{ "veth0", 10, 1 }, { "eth9", 400, 0 }, { "tailscale0", 100, 1 }, { "wg0", 5, 0 },
+	{ "veth0", 10, 1, 0 }, { "eth9", 400, 0, 1 }, { "tailscale0", 100, 1, 0 },
+	{ "wg0", 5, 0, 1 }, { "br0", 5, 0, 0 },
 };
 
 static void get_src(void *ctx, size_t i, struct status_source *out)
@@ -86,6 +87,11 @@ START_TEST(sampling_text)
 	n = status_sampling(buf, sizeof buf, 4, get_src, (void *)srcs);
 	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0)");
 	ck_assert_uint_eq(n, strlen(buf));
+	status_sampling(buf, sizeof buf, 5, get_src, (void *)srcs);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0; "
+		      "not sampled: br0)");
+	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 4));
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: br0)");
 	status_sampling(buf, sizeof buf, 1, get_src, (void *)srcs);
 	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10)");
 	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 1));
