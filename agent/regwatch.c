@@ -32,6 +32,7 @@ static struct {
 	enum status_reg state;
 	time_t since;
 	int error_logged;       /* the refusal was logged since the last success */
+	enum status_reg ticked; /* the state regwatch_tick saw last */
 	int64_t retry_at;       /* 0: no retry scheduled */
 } rw;
 
@@ -169,8 +170,9 @@ static void retry(void)
 
 int64_t regwatch_tick(int64_t now_ms)
 {
-	enum status_reg st = regwatch_state(NULL);
+	enum status_reg st = regwatch_state(NULL), was = rw.ticked;
 
+	rw.ticked = st;
 	if (st != STATUS_REG_REFUSED) {
 		rw.retry_at = 0;
 		if (st == STATUS_REG_OK && rw.error_logged) {
@@ -180,7 +182,11 @@ int64_t regwatch_tick(int64_t now_ms)
 		}
 		return INT64_MAX;
 	}
-	if (!rw.error_logged) {
+	if (rw.error_logged && was != STATUS_REG_REFUSED) {
+		/* Back on a master that still refuses: short, the fix was said. */
+		log_warn("AgentX master at %s still refuses IF-MIB: snmpd serves its "
+			 "own ifTable/ifXTable (see the error above)", rw.agentx);
+	} else if (!rw.error_logged) {
 		log_err("IF-MIB refused by the AgentX master at %s (AgentX error %ld): "
 			"snmpd serves its own ifTable/ifXTable, so SNMP does not answer "
 			"what sFlow samples say. Run snmpd with -I -ifTable,ifXTable: "

@@ -89,6 +89,13 @@ up0=$(ip -n "$A" -j link show dev up0 | python3 -c 'import json,sys; print(json.
 t_check "the retry leaves snmpd's own IF-MIB alone (ifAlias is still snmpd's)" \
 	test "$(hf_snmp_val "$A" $OID_IFXENTRY.18."$up0")" = ""
 
+# The same snmpd again: a short warning, not the whole error again.
+hf_snmpd_restart || hf_die "snmpd"
+t_check "back on a master that still refuses: one short warning" \
+	hf_wait_for 10 grep -q "warning: AgentX master at $HF_AGENTX still refuses IF-MIB" "$log"
+t_check "and still one error" test "$(log_count "error: IF-MIB refused by the AgentX master")" -eq 1
+t_check "STATUS= refused again after the reconnect" hf_wait_for 5 status_has "IF-MIB refused"
+
 # snmpd as the drop-in runs it: hostflowd registers by itself.
 hf_snmpd_stop
 hf_snmpd_start "$A" || hf_die "snmpd"
