@@ -22,7 +22,7 @@ log=$HF_DIR/hostflowd.log
 
 hf_ns_add "$A" || hf_die "namespace"
 hf_ns_add "$B" || hf_die "namespace"
-hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "sysctl"
+{ hf_ns_quiet "$A" && hf_ns_quiet "$B"; } || hf_die "sysctl"
 hf_veth "$A" up0 "$B" far0 || hf_die "veth"
 hf_neigh "$A" up0 198.18.0.1 "$B" far0 198.18.0.2 || hf_die "addresses"
 
