@@ -532,7 +532,6 @@ static struct timeval our_timeout(const struct daemon *d)
 	if (d->regwatch_next_ms && d->regwatch_next_ms < at)
 		at = d->regwatch_next_ms;
 	left = at - monotonic_ms();
-
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = left / 1000;

@@ -160,7 +160,7 @@ static void publish_status(struct sampler *s)
 		collectors_describe(s->coll, buf + n + 2, sizeof buf - n - 2);
 	}
 	pthread_mutex_lock(&s->lock);
-	memcpy(s->status, buf, sizeof buf);
+	hf_strlcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);
 }
 
