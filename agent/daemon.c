@@ -23,7 +23,7 @@
 /* ---- signals -------------------------------------------------------------- */
 
 /* The signals taken through the signalfd; SIGPIPE is only blocked (a send
- * error is an errno). SIGUSR1 is taken and ignored. */
+ * error is an errno). SIGUSR1 logs the status line (statusline.c). */
 static void our_sigset(sigset_t *set, int with_pipe)
 {
 	sigemptyset(set);

@@ -28,6 +28,7 @@
 #include "resolver.h"
 #include "sampler.h"
 #include "snmpagent.h"
+#include "statusline.h"
 #include "util.h"
 
 #ifndef HOSTFLOW_VERSION
@@ -53,6 +54,7 @@ struct daemon {
 	struct iftable *table;
 	struct sampler *sampler;
 	int registered;         /* what the sampler was last told */
+	struct statusline status;
 	struct ifmib_source src;
 	struct snmpagent *agent;
 	int sigfd;
@@ -377,6 +379,9 @@ static int take_signals(struct daemon *d)
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
 			reload_begin(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			statusline_report(&d->status, d->table, d->sampler, d->agent,
+					  d->cfg->agentx_socket, LOG_INFO);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("signal %u: stopping", si.ssi_signo);
 			return 0;
@@ -397,12 +402,18 @@ static void on_netlink(struct daemon *d)
 		refresh(d);
 }
 
-/* Our wakeup: the next safety re-dump. */
+/* Our wakeup: the next safety re-dump, status line or registration retry. */
 static struct timeval our_timeout(const struct daemon *d)
 {
-	int64_t left = d->last_dump_ms + SAFETY_DUMP_MS - monotonic_ms();
+	int64_t at = d->last_dump_ms + SAFETY_DUMP_MS, left;
+	int64_t retry = snmpagent_next_ms(d->agent);
 	struct timeval tv;
 
+	if (d->status.next_ms && d->status.next_ms < at)
+		at = d->status.next_ms;
+	if (retry && retry < at)
+		at = retry;
+	left = at - monotonic_ms();
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = left / 1000;
@@ -455,6 +466,8 @@ static int loop_once(struct daemon *d)
 		refresh(d);
 	snmpagent_process(d->agent);
 	publish_registration(d);
+	statusline_report(&d->status, d->table, d->sampler, d->agent,
+			  d->cfg->agentx_socket, -1);
 	return go;
 }
 
@@ -482,6 +495,8 @@ static int start_running(struct daemon *d)
 	if (!d->agent)
 		goto fail;
 	daemon_notify("READY=1");
+	statusline_report(&d->status, d->table, d->sampler, d->agent,
+			  d->cfg->agentx_socket, -1);
 	daemon_report(&d->report_fd, "OK");
 	return 0;
 fail:

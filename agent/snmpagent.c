@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "regwatch.h"
 #include "snmpagent.h"
 #include "util.h"
 
@@ -21,6 +22,7 @@ struct snmpagent {
 	int connected;          /* AgentX session up (net-snmp callbacks) */
 	int announced;          /* what we last logged about it: -1 none */
 	int selected;           /* fds holds the last select()'s result */
+	int64_t regwatch_next_ms; /* regwatch's next retry or log */
 	int count;
 	netsnmp_large_fd_set fds;
 };
@@ -41,8 +43,10 @@ static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 		n = sizeof line - 1;
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	/* A refused registration is regwatch's to report, once, with the fix. */
 	if (n)
-		log_msg(m->priority & 7, "net-snmp: %s", line);
+		log_msg(regwatch_log_message(line) ? LOG_DEBUG : m->priority & 7,
+			"net-snmp: %s", line);
 	return 0;
 }
 
@@ -75,9 +79,13 @@ static int index_cb(int major, int minor, void *serverarg, void *clientarg)
  * net-snmp's callbacks). */
 static void announce(struct snmpagent *a)
 {
-	if (a->announced == a->connected)
+	int state = (int)regwatch_state(NULL);
+
+	if (a->announced == state)
 		return;
-	if (a->connected)
+	if (state == STATUS_REG_REFUSED)
+		;  /* regwatch_tick says it, once, with the fix */
+	else if (state == STATUS_REG_OK)
 		log_info("registered with AgentX master at %s", a->socket);
 	else if (a->announced < 0)
 		log_warn("AgentX master at %s not reachable; retrying every %d s",
@@ -85,7 +93,7 @@ static void announce(struct snmpagent *a)
 	else
 		log_warn("lost the AgentX master at %s; retrying every %d s",
 			 a->socket, SNMPAGENT_PING_S);
-	a->announced = a->connected;
+	a->announced = state;
 }
 
 struct snmpagent *snmpagent_start(const char *app, const char *socket,
@@ -128,9 +136,11 @@ struct snmpagent *snmpagent_start(const char *app, const char *socket,
 	/* init_agent() resets it; 0 would mean never reconnecting. */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
 			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, SNMPAGENT_PING_S);
+	regwatch_start(a->socket);
 	if (ifmib_register(src) < 0)
 		goto fail;
 	init_snmp(a->app);  /* first connection attempt happens here */
+	a->regwatch_next_ms = regwatch_tick(monotonic_ms());
 	announce(a);
 	return a;
 fail:
@@ -178,12 +188,24 @@ void snmpagent_process(struct snmpagent *a)
 	a->selected = 0;
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
+	a->regwatch_next_ms = regwatch_tick(monotonic_ms());
 	announce(a);
 }
 
 int snmpagent_registered(const struct snmpagent *a)
 {
-	return a && a->connected;
+	return a && a->connected && regwatch_state(NULL) == STATUS_REG_OK;
+}
+
+enum status_reg snmpagent_state(const struct snmpagent *a, time_t *since)
+{
+	(void)a;
+	return regwatch_state(since);
+}
+
+int64_t snmpagent_next_ms(const struct snmpagent *a)
+{
+	return a ? a->regwatch_next_ms : 0;
 }
 
 void snmpagent_stop(struct snmpagent *a)
@@ -196,6 +218,7 @@ void snmpagent_stop(struct snmpagent *a)
 				 SNMPD_CALLBACK_INDEX_START, index_cb, a, 1);
 	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
 				 SNMPD_CALLBACK_INDEX_STOP, index_cb, a, 1);
+	regwatch_stop();
 	snmp_shutdown(a->app);
 	shutdown_agent();
 	netsnmp_large_fd_set_cleanup(&a->fds);

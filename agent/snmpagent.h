@@ -7,9 +7,12 @@
 #define HF_SNMPAGENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "ifmib.h"
+#include "status.h"
 
 #define SNMPAGENT_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
@@ -30,8 +33,14 @@ int snmpagent_wait(struct snmpagent *a, const int *fds, int *ready, size_t n,
  * here) or its timeouts, alarms (AgentX pings and reconnection), delegated
  * requests, and a log line when the connection changed. */
 void snmpagent_process(struct snmpagent *a);
-/* 1 while registered with the master. */
+/* 1 while registered with the master and our IF-MIB accepted by it (not
+ * shadowed by snmpd's own modules): SNMP answers for our table. */
 int snmpagent_registered(const struct snmpagent *a);
+/* The registration state and the wall time it last changed, for STATUS=. */
+enum status_reg snmpagent_state(const struct snmpagent *a, time_t *since);
+/* Monotonic ms at which snmpagent_process() wants to run again (the retry
+ * of a refused registration), 0 = nothing due. */
+int64_t snmpagent_next_ms(const struct snmpagent *a);
 /* Unregisters, shuts net-snmp down, frees a. NULL is a no-op. */
 void snmpagent_stop(struct snmpagent *a);
 

@@ -1,0 +1,225 @@
+/* status: the STATUS= text (every registration state, rows, sampling, the
+ * date once it is not today), the counter-blind key, the rate limiter
+ * (state changes within 1 s, counter changes at most every 10 s, nothing
+ * twice), collectors_describe() over a real loopback socket, and regwatch's
+ * recognition of net-snmp's refusal line. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "regwatch.h"
+#include "status.h"
+
+/* 2026-12-01 12:01:03 UTC */
+#define T0 ((time_t)1796126463)
+
+static void utc(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+START_TEST(format_registered)
+{
+	struct status_info in = { "/run/agentx/master", STATUS_REG_OK, T0, 7,
+				  "sampling 1 (veth0 1:10); 198.18.0.2:6343 sent 120 err 0" };
+	char buf[STATUS_TEXT_MAX];
+
+	utc();
+	status_format(&in, T0 + 60, buf, sizeof buf);
+	ck_assert_str_eq(buf, "registered with /run/agentx/master since 12:01:03; 7 rows; "
+		      "sampling 1 (veth0 1:10); 198.18.0.2:6343 sent 120 err 0");
+}
+END_TEST
+
+START_TEST(format_other_states)
+{
+	struct status_info in = { "/run/agentx/master", STATUS_REG_DOWN, T0, 1, NULL };
+	char buf[STATUS_TEXT_MAX];
+
+	utc();
+	status_format(&in, T0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "not registered: AgentX master /run/agentx/master not "
+		      "reachable since 12:01:03; 1 row");
+	in.reg = STATUS_REG_REFUSED;
+	/* The next day: the date says which 12:01:03. */
+	status_format(&in, T0 + 86400, buf, sizeof buf);
+	ck_assert_str_eq(buf, "IF-MIB refused: snmpd serves its own ifTable/ifXTable "
+		      "(master /run/agentx/master, since 2026-12-01 12:01:03); 1 row");
+	/* Never claims "registered" while refused. */
+	ck_assert_ptr_null(strstr(buf, "registered"));
+}
+END_TEST
+
+START_TEST(format_truncates)
+{
+	struct status_info in = { "/run/agentx/master", STATUS_REG_OK, T0, 7, "x" };
+	char buf[20];
+
+	utc();
+	status_format(&in, T0, buf, sizeof buf);
+	ck_assert_uint_eq(strlen(buf), sizeof buf - 1);
+	ck_assert_str_eq(buf, "registered with /ru");
+}
+END_TEST
+
+static const struct status_source srcs[] = {
+	{ "veth0", 10, 1, 0 }, { "eth9", 400, 0, 1 }, { "tailscale0", 100, 1, 0 },
+	{ "wg0", 5, 0, 1 }, { "br0", 5, 0, 0 },
+};
+
+static void get_src(void *ctx, size_t i, struct status_source *out)
+{
+	*out = ((const struct status_source *)ctx)[i];
+}
+
+START_TEST(sampling_text)
+{
+	char buf[256];
+	size_t n;
+
+	n = status_sampling(buf, sizeof buf, 4, get_src, (void *)srcs);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0)");
+	ck_assert_uint_eq(n, strlen(buf));
+	status_sampling(buf, sizeof buf, 5, get_src, (void *)srcs);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0; "
+		      "not sampled: br0)");
+	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 4));
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: br0)");
+	status_sampling(buf, sizeof buf, 1, get_src, (void *)srcs);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10)");
+	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 1));
+	ck_assert_str_eq(buf, "sampling 0 (waiting for eth9)");
+	status_sampling(buf, sizeof buf, 0, get_src, NULL);
+	ck_assert_str_eq(buf, "sampling 0");
+	n = status_sampling(buf, 12, 4, get_src, (void *)srcs);
+	ck_assert_str_eq(buf, "sampling 2 ");
+	ck_assert_uint_eq(n, 11);
+}
+END_TEST
+
+START_TEST(key_blanks_counters_only)
+{
+	char key[256];
+
+	status_key("7 rows; sampling 2 (a 1:10); 198.18.0.2:6343 sent 120 err 0, "
+		   "[::1]:6343 sent 5 err 17", key, sizeof key);
+	ck_assert_str_eq(key, "7 rows; sampling 2 (a 1:10); 198.18.0.2:6343 sent # err #, "
+		      "[::1]:6343 sent # err #");
+	status_key("12345", key, 3);
+	ck_assert_str_eq(key, "12");
+}
+END_TEST
+
+#define A "registered; 7 rows; sampling 1 (a 1:10); c:6343 sent 1 err 0"
+#define A2 "registered; 7 rows; sampling 1 (a 1:10); c:6343 sent 2 err 0"
+#define A3 "registered; 7 rows; sampling 1 (a 1:10); c:6343 sent 3 err 0"
+#define B "refused; 7 rows; sampling 1 (a 1:10); c:6343 sent 3 err 0"
+
+START_TEST(limiter_rates)
+{
+	struct status_limiter l;
+	int64_t next;
+
+	memset(&l, 0, sizeof l);
+	ck_assert_int_eq(status_limiter_offer(&l, A, 1000, &next), 1);
+	/* Nothing new: not again, but look again soon. */
+	ck_assert_int_eq(status_limiter_offer(&l, A, 1500, &next), 0);
+	ck_assert_int_eq(next, 1500 + STATUS_POLL_MS);
+	/* Counters only: held until 10 s after the last text, coalesced. */
+	ck_assert_int_eq(status_limiter_offer(&l, A2, 2000, &next), 0);
+	ck_assert_int_eq(next, 1000 + STATUS_COUNTER_GAP_MS);
+	ck_assert_int_eq(status_limiter_offer(&l, A3, 10999, &next), 0);
+	ck_assert_int_eq(status_limiter_offer(&l, A3, 11000, &next), 1);
+	ck_assert_str_eq(l.last, A3);
+	/* A state change: within 1 s of the last text, not sooner. */
+	ck_assert_int_eq(status_limiter_offer(&l, B, 11500, &next), 0);
+	ck_assert_int_eq(next, 11000 + STATUS_STATE_GAP_MS);
+	ck_assert_int_eq(status_limiter_offer(&l, B, 12000, &next), 1);
+	/* A change that went back before it was sent is no change. */
+	ck_assert_int_eq(status_limiter_offer(&l, A3, 12100, &next), 0);
+	ck_assert_int_eq(status_limiter_offer(&l, B, 13200, &next), 0);
+}
+END_TEST
+
+START_TEST(describe_collectors)
+{
+	struct cfg_collector cfg[2];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof sin;
+	struct collectors *cs;
+	char buf[256];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	memset(cfg, 0, sizeof cfg);
+	memcpy(&cfg[0].addr, &sin, len);
+	cfg[0].addrlen = len;
+	cfg[1] = cfg[0];
+	cs = collectors_open(cfg, 2);
+	ck_assert_ptr_nonnull(cs);
+	collectors_send(cs, "x", 1);
+	collectors_describe(cs, buf, sizeof buf);
+	{
+		char want[256];
+
+		snprintf(want, sizeof want, "127.0.0.1:%u sent 1 err 0, 127.0.0.1:%u sent 1 err 0",
+			 ntohs(sin.sin_port), ntohs(sin.sin_port));
+		ck_assert_str_eq(buf, want);
+	}
+	ck_assert_uint_eq(collectors_describe(cs, buf, 8), 7);
+	collectors_close(cs);
+	cs = collectors_open(NULL, 0);
+	collectors_describe(cs, buf, sizeof buf);
+	ck_assert_str_eq(buf, "no collector");
+	collectors_close(cs);
+	close(fd);
+}
+END_TEST
+
+START_TEST(refusal_line)
+{
+	ck_assert_int_eq(regwatch_is_refusal("registering pdu failed: 263!"), 1);
+	ck_assert_int_eq(regwatch_is_refusal("registering pdu failed: 264!\n"), 1);
+	ck_assert_int_eq(regwatch_is_refusal("NET-SNMP version 5.9.3 AgentX subagent connected"), 0);
+	ck_assert_int_eq(regwatch_is_refusal("unregistering pdu failed: 263!"), 0);
+	ck_assert_int_eq(regwatch_is_refusal(NULL), 0);
+}
+END_TEST
+
+static Suite *status_suite(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("text");
+
+	tcase_add_test(tc, format_registered);
+	tcase_add_test(tc, format_other_states);
+	tcase_add_test(tc, format_truncates);
+	tcase_add_test(tc, sampling_text);
+	tcase_add_test(tc, key_blanks_counters_only);
+	tcase_add_test(tc, limiter_rates);
+	tcase_add_test(tc, describe_collectors);
+	tcase_add_test(tc, refusal_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(status_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
