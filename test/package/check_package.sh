@@ -389,14 +389,14 @@ installed_checks() {
 	t_check "$p: hostflowd -t refuses a bad configuration" bad_config_refused
 }
 
-# purged_checks LABEL BEFORE
+# purged_checks LABEL ID: after a purge, against the snapshot before-ID.
 purged_checks() {
-	local p=$1 before=$2
+	local p=$1 id=$2 before=$work/before-$2
 	t_check "$p: dpkg no longer knows hostflow" test -z "$(pkg_status | sed 's/^un.*//')"
 	t_check "$p: /etc/hostflow is gone" test ! -e "$R/etc/hostflow"
 	t_check "$p: no path named *hostflow* anywhere in the root" nothing_named_hostflow
-	snapshot "$work/after-$p"
-	compare_snapshots "$p" "$before" "$work/after-$p"
+	snapshot "$work/after-$id"
+	compare_snapshots "$p" "$before" "$work/after-$id"
 	if in_root getent passwd hostflow >/dev/null; then
 		t_diag "$p: the system user hostflow remains (as Debian policy allows)"
 	fi
@@ -409,7 +409,9 @@ for tool in debootstrap lintian dpkg-deb chroot; do
 done
 ((EUID == 0)) || bail "running as root" "debootstrap and chroot need root"
 
-rm -rf --one-file-system "$work/debs" "$R"
+# A fresh work directory each run (the cache of HF_PKG_CACHE=1 aside).
+mkdir -p "$work"
+find "$work" -mindepth 1 -maxdepth 1 ! -name cache -exec rm -rf --one-file-system {} +
 mkdir -p "$work/debs"
 : >"$work/apt.log"
 t0=$SECONDS
@@ -427,6 +429,8 @@ lint=$(lintian --info --display-experimental --pedantic "$deb" 2>&1 |
 	grep -v '^running with root privileges is not recommended!$' || true)
 lint_bad=$(printf '%s\n' "$lint" | grep -E '^[EW]: ' || true)
 printf '%s\n' "$lint" | grep . | sed 's/^/# lintian: /' || true
+t_diag "lintian $(lintian --version | awk '{ print $2 }'): $(lintian --show-overrides "$deb" 2>/dev/null |
+	grep -c '^O: ' || true) tags overridden (conf/debian/lintian-overrides, each with its reason)"
 if [[ -z $lint_bad ]]; then
 	t_ok "lintian: no error, no warning ($(printf '%s\n' "$lint" | grep -c '^[IP]: ' || true) info/pedantic tags)"
 else
@@ -462,7 +466,7 @@ t_check "$A: apt met the user-making dependency with adduser, not systemd" \
 	sh -c "! test -e '$R/usr/bin/systemd-sysusers'"
 installed_checks "$A"
 t_check "$A: apt-get purge --autoremove hostflow" apt_root purge --autoremove hostflow
-purged_checks "$A" "$work/before-A"
+purged_checks "$A" A
 
 # --- pass B: systemd in the root ---------------------------------------------
 # The user made by pass A goes, so that systemd-sysusers makes it this time.
@@ -524,7 +528,7 @@ t_check "$B: the edited conffile is still kept" test "$(md5sum <"$R$CONF")" = "$
 t_check "$B: hostflowd -t accepts it" in_root hostflowd -t -c "$CONF"
 t_check "$B: apt-get purge --autoremove hostflow (and what apt installed for it)" \
 	apt_root purge --autoremove hostflow
-purged_checks "$B" "$work/before-B"
+purged_checks "$B" B
 t_check "$B: nothing asked to start, stop or restart snmpd (policy-rc.d's log)" \
 	sh -c "! grep snmpd '$R/tmp/policy-rc.d.log'"
 t_check "$B: snmpd's configuration still untouched" snmpd_untouched
