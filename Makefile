@@ -157,4 +157,4 @@ deps-package:
 
 clean:
 	rm -f agent/*.o agent/hostflowd $(UNIT_BIN) test/unit/*.o
-	rm -rf build/deb build/package build/hostflow_*.deb build/version
+	rm -rf --one-file-system build/deb build/package build/hostflow_*.deb build/version
