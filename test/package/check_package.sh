@@ -429,7 +429,7 @@ lint=$(lintian --info --display-experimental --pedantic "$deb" 2>&1 |
 	grep -v '^running with root privileges is not recommended!$' || true)
 lint_bad=$(printf '%s\n' "$lint" | grep -E '^[EW]: ' || true)
 printf '%s\n' "$lint" | grep . | sed 's/^/# lintian: /' || true
-t_diag "lintian $(lintian --version | awk '{ print $2 }'): $(lintian --show-overrides "$deb" 2>/dev/null |
+t_diag "lintian $(lintian --version | awk '{ print $2 }'): $(lintian --info --show-overrides "$deb" 2>/dev/null |
 	grep -c '^O: ' || true) tags overridden (conf/debian/lintian-overrides, each with its reason)"
 if [[ -z $lint_bad ]]; then
 	t_ok "lintian: no error, no warning ($(printf '%s\n' "$lint" | grep -c '^[IP]: ' || true) info/pedantic tags)"
