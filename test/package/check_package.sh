@@ -425,11 +425,11 @@ deb2=$(VERSION=$TEST_VERSION DEB_REVISION=$DEB_REVISION bash "$top/conf/debian/b
 [[ -s $deb2 ]] || bail "make deb VERSION=$TEST_VERSION" "no $deb2"
 t_ok "make deb VERSION=$TEST_VERSION: $(basename "$deb2")"
 
-lint=$(lintian --info --display-experimental --pedantic "$deb" 2>&1 |
+lint=$(lintian --display-level '>=pedantic' --display-experimental "$deb" 2>&1 |
 	grep -v '^running with root privileges is not recommended!$' || true)
 lint_bad=$(printf '%s\n' "$lint" | grep -E '^[EW]: ' || true)
 printf '%s\n' "$lint" | grep . | sed 's/^/# lintian: /' || true
-t_diag "lintian $(lintian --version | awk '{ print $2 }'): $(lintian --info --show-overrides "$deb" 2>/dev/null |
+t_diag "lintian $(lintian --version | awk '{ print $2 }'): $(lintian --display-level '>=pedantic' --display-experimental --show-overrides "$deb" 2>/dev/null |
 	grep -c '^O: ' || true) tags overridden (conf/debian/lintian-overrides, each with its reason)"
 if [[ -z $lint_bad ]]; then
 	t_ok "lintian: no error, no warning ($(printf '%s\n' "$lint" | grep -c '^[IP]: ' || true) info/pedantic tags)"
