@@ -8,7 +8,28 @@ SYSCONFDIR ?= /etc
 UNITDIR   ?= /lib/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 DATADIR   ?= $(PREFIX)/share/hostflow
+EXAMPLESDIR ?= $(DATADIR)/examples
 DESTDIR   ?=
+# yes: also install the snmpd drop-in into /etc (unless one exists). The
+# package (make deb) says no: there it is only an example.
+SNMPD_DROPIN ?= yes
+
+# The version, one source of truth: the first line of the package's changelog,
+# "hostflow (UPSTREAM-REVISION) ...". hostflowd -V and the man pages say
+# UPSTREAM; the package is UPSTREAM-REVISION. make deb VERSION=0.1.0+test1
+# builds a newer package of the same tree.
+DEB_CHANGELOG := conf/debian/changelog
+DEB_FULLVERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(DEB_CHANGELOG))
+# Only a command-line VERSION overrides it (not one in the environment).
+ifneq ($(origin VERSION),command line)
+VERSION := $(shell echo '$(DEB_FULLVERSION)' | sed 's/-[^-]*$$//')
+endif
+ifneq ($(origin DEB_REVISION),command line)
+DEB_REVISION := $(shell echo '$(DEB_FULLVERSION)' | sed -n 's/.*-\([^-]*\)$$/\1/p')
+endif
+ifeq ($(VERSION),)
+$(error no version: $(DEB_CHANGELOG) must start with "hostflow (VERSION-REVISION) ...")
+endif
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -18,7 +39,7 @@ NL_LIBS    := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl
 SNMP_LIBS  := -lnetsnmpagent -lnetsnmp
 PCAP_LIBS  := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) -lpthread $(EXTRA_LDLIBS)
 
 # Pure rooms (no net-snmp, no kernel) go into the library the unit tests link.
@@ -32,12 +53,21 @@ UNIT_BIN := $(UNIT_SRC:.c=)
 # Unit tests of rooms that need the kernel side (iftable) link everything but main.
 LIB_OBJ := $(PURE_OBJ) $(filter-out agent/main.o,$(DAEMON_OBJ))
 
-.PHONY: all check unit fuzz-replay integration demo bench install uninstall clean asan valgrind deps fuzz
+.PHONY: all check unit fuzz-replay integration demo bench install uninstall clean asan valgrind deps fuzz \
+	deb check-package deps-package FORCE
 
 all: agent/hostflowd
 
 agent/hostflowd: $(PURE_OBJ) $(DAEMON_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# main.c prints the version: rebuilt when VERSION changes (build/version holds
+# the last one built; it is rewritten only when it differs).
+agent/main.o: build/version
+agent/main.o: ALL_CFLAGS += -DHOSTFLOW_VERSION='"$(VERSION)"'
+build/version: FORCE
+	@mkdir -p build
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
 
 agent/%.o: agent/%.c $(wildcard agent/*.h)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -85,24 +115,28 @@ fuzz:
 
 install: all
 	install -D -m 0755 agent/hostflowd $(DESTDIR)$(SBINDIR)/hostflowd
-	install -D -m 0644 docs/hostflowd.8 $(DESTDIR)$(MANDIR)/man8/hostflowd.8
-	install -D -m 0644 docs/hostflowd.conf.5 $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/examples
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	sed '1s/"hostflow [^"]*"/"hostflow $(VERSION)"/' docs/hostflowd.8 >$(DESTDIR)$(MANDIR)/man8/hostflowd.8
+	sed '1s/"hostflow [^"]*"/"hostflow $(VERSION)"/' docs/hostflowd.conf.5 >$(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/hostflowd.8 $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLESDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/hostflowd.service > $(DESTDIR)$(UNITDIR)/hostflowd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hostflowd.service
 	install -D -m 0644 systemd/hostflow.sysusers $(DESTDIR)$(SYSUSERSDIR)/hostflow.conf
-	install -m 0644 conf/*.conf conf/*.yaml $(DESTDIR)$(DATADIR)/examples/
-	install -D -m 0644 conf/pmacct/pmacctd.conf $(DESTDIR)$(DATADIR)/examples/pmacct/pmacctd.conf
-	install -m 0644 systemd/snmpd.service.d/hostflow.conf $(DESTDIR)$(DATADIR)/examples/snmpd.service.d-hostflow.conf
+	install -m 0644 conf/*.conf conf/*.yaml $(DESTDIR)$(EXAMPLESDIR)/
+	install -D -m 0644 conf/pmacct/pmacctd.conf $(DESTDIR)$(EXAMPLESDIR)/pmacct/pmacctd.conf
+	install -m 0644 systemd/snmpd.service.d/hostflow.conf $(DESTDIR)$(EXAMPLESDIR)/snmpd.service.d-hostflow.conf
 	@# Never overwrite an operator's file in /etc.
 	@$(call install_keep,conf/hostflowd.conf,$(DESTDIR)$(SYSCONFDIR)/hostflow/hostflowd.conf)
+ifeq ($(SNMPD_DROPIN),yes)
 	@$(call install_keep,systemd/snmpd.service.d/hostflow.conf,$(DESTDIR)$(SYSCONFDIR)/systemd/system/snmpd.service.d/hostflow.conf)
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/hostflowd $(DESTDIR)$(MANDIR)/man8/hostflowd.8 \
 	      $(DESTDIR)$(MANDIR)/man5/hostflowd.conf.5 $(DESTDIR)$(UNITDIR)/hostflowd.service \
 	      $(DESTDIR)$(SYSUSERSDIR)/hostflow.conf
-	rm -rf $(DESTDIR)$(DATADIR)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(EXAMPLESDIR)
 	@echo "kept $(SYSCONFDIR)/hostflow and the snmpd drop-in: remove them by hand if you want them gone"
 
 # install_keep SRC,DST: install unless DST exists.
@@ -110,5 +144,19 @@ define install_keep
 if [ -e $(2) ]; then echo "keeping existing $(2)"; else install -D -m 0644 $(1) $(2); fi
 endef
 
+# The Debian package: build/hostflow_VERSION-REVISION_ARCH.deb, built from a
+# copy of the tree with Debian's build flags (conf/debian/README.md).
+deb:
+	@VERSION='$(VERSION)' DEB_REVISION='$(DEB_REVISION)' bash conf/debian/build-deb.sh
+
+# Builds the package, lints it, installs, upgrades and purges it in a fresh
+# Debian root (test/package/check_package.sh).
+check-package: deps-package
+	@VERSION='$(VERSION)' DEB_REVISION='$(DEB_REVISION)' bash test/package/check_package.sh
+
+deps-package:
+	@bash test/deps.sh package
+
 clean:
 	rm -f agent/*.o agent/hostflowd $(UNIT_BIN) test/unit/*.o
+	rm -rf --one-file-system build/deb build/package build/hostflow_*.deb build/version

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what hostflowd needs to build, test (MODE=check) and run the demo
-# and benchmarks (MODE=all). A fast no-op when everything is present.
+# Installs what hostflowd needs to build, test (MODE=check), build and test
+# the Debian package (MODE=package: make deb, make check-package) and run the
+# demo and benchmarks (MODE=all: everything). A fast no-op when everything is
+# present.
 #
-#   test/deps.sh check|all
+#   test/deps.sh check|package|all
 #
 # Runs without a terminal (CI has no stdin): no debconf question is asked.
 # Debian's snmpd package starts a system snmpd on install; when this script
@@ -13,9 +15,14 @@ CHECK_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
 	    libpcap0.8-dev check snmpd snmp iproute2 tshark pmacct nfdump-sflow python3 jq
 	    procps psmisc clang libclang-rt-14-dev)
 ALL_PKGS=(iperf3 valgrind)
+# make deb builds with Debian's tools; make check-package lints the package and
+# installs it in a fresh root (debootstrap), where systemd-analyze (systemd)
+# verifies the unit. Build-time and test-time only, never a Depends.
+PACKAGE_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
+	      dpkg-dev binutils lintian debootstrap systemd)
 
 usage() {
-	echo "usage: $0 check|all" >&2
+	echo "usage: $0 check|package|all" >&2
 	exit 2
 }
 
@@ -69,7 +76,8 @@ main() {
 	local -a pkgs
 	case $mode in
 	check) pkgs=("${CHECK_PKGS[@]}") ;;
-	all) pkgs=("${CHECK_PKGS[@]}" "${ALL_PKGS[@]}") ;;
+	package) pkgs=("${PACKAGE_PKGS[@]}") ;;
+	all) pkgs=("${CHECK_PKGS[@]}" "${ALL_PKGS[@]}" "${PACKAGE_PKGS[@]}") ;;
 	*) usage ;;
 	esac
 	if ((EUID != 0)); then
