@@ -6,7 +6,13 @@
 Prints, for every source ifIndex: the number of flow samples, their sampling
 rate, the input/output ifIndex pairs seen, header protocols, and the last
 counter sample (ifType, ifSpeed, status, octets in/out). Also
-`--json` to print the same as JSON for scripts.
+`--json` to print the same as JSON for scripts, and `--samples` to print one
+line per flow sample, for scripts (fields "-" when absent):
+
+    S source input output proto src dst sport dport nexthop src_mask dst_mask
+
+(src/dst/ports from the sampled header; next hop and masks from the
+extended_router record).
 """
 import json
 import subprocess
@@ -91,14 +97,34 @@ def summarise(flows, ctrs):
     return by
 
 
+def sample_line(f):
+    def first(*keys):
+        for k in keys:
+            if k in f:
+                return f[k]
+        return "-"
+    return " ".join(str(x) for x in (
+        "S", first("sflow.flow_sample.source_id_index", "sflow.flow_sample.index"),
+        iface(f, "input"), iface(f, "output"), first("sflow_245.header_protocol"),
+        first("ip.src", "ipv6.src"), first("ip.dst", "ipv6.dst"),
+        first("udp.srcport", "tcp.srcport"), first("udp.dstport", "tcp.dstport"),
+        first("sflow_245.nexthop", "sflow_245.nexthop.v6"),
+        first("sflow_245.nexthop.src_mask"), first("sflow_245.nexthop.dst_mask")))
+
+
 def main(argv):
     if len(argv) < 2:
         sys.stderr.write(__doc__)
         return 2
     as_json = "--json" in argv
-    args = [a for a in argv[1:] if a != "--json"]
+    per_sample = "--samples" in argv
+    args = [a for a in argv[1:] if a not in ("--json", "--samples")]
     port = int(args[1]) if len(args) > 1 else 6343
     n, flows, ctrs = decode(args[0], port)
+    if per_sample:
+        for f in flows:
+            print(sample_line(f))
+        return 0
     by = summarise(flows, ctrs)
     if as_json:
         print(json.dumps({str(k): {**v, "rates": sorted(v["rates"]),
