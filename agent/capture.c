@@ -18,7 +18,6 @@
  * alignment padding and HF_MAX_HEADER bytes of packet. */
 #define RING_FRAME_SIZE 512u
 #define PCAP_MSG_MAX    512   /* libpcap's messages are at most PCAP_ERRBUF_SIZE */
-#define RING_FRAMES     512u
 /* The shared ring of capture_open_all(): one for every sampled interface,
  * so sized for the host's sampled rate, not per interface (1 MiB). */
 #define RING_ALL_FRAMES 2048u
@@ -30,35 +29,6 @@ struct capture {
 	unsigned frame_size, frames, head;
 	struct pfilter_cache *filters;   /* capture_open_all() only */
 };
-
-/* The classic BPF program: `ld rand; mod #N; jneq #0, drop; ret #snaplen;
- * drop: ret #0`. Comparing with 0 (not 1) keeps N = 1 meaning "every packet". */
-static void build_filter(struct sock_filter prog[5], uint32_t rate, uint32_t snaplen)
-{
-	struct sock_filter p[5] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)),
-		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, rate),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, snaplen),
-		BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-
-	memcpy(prog, p, sizeof p);
-}
-
-int capture_set_filter(struct capture *c, uint32_t rate, uint32_t snaplen)
-{
-	struct sock_filter prog[5];
-	struct sock_fprog fp = { .len = 5, .filter = prog };
-
-	if (rate < 1 || snaplen < 1 || snaplen > HF_MAX_HEADER) {
-		errno = EINVAL;
-		return -1;
-	}
-	build_filter(prog, rate, snaplen);
-	/* The kernel swaps the program atomically: no packet sees neither. */
-	return setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
-}
 
 static int setup_ring(struct capture *c, unsigned nframes)
 {
@@ -96,37 +66,6 @@ static int bind_link(struct capture *c, int kindex)
 	};
 
 	return bind(c->fd, (struct sockaddr *)&sll, sizeof sll);
-}
-
-struct capture *capture_open(int kindex, uint32_t rate, uint32_t snaplen,
-			     char *err, size_t errlen)
-{
-	struct capture *c = calloc(1, sizeof *c);
-	const char *step;
-
-	if (!c) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	/* Protocol 0: nothing is queued until bind(), after the filter is on. */
-	step = "socket(AF_PACKET)";
-	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->fd < 0)
-		goto fail;
-	step = "SO_ATTACH_FILTER";
-	if (capture_set_filter(c, rate, snaplen) < 0)
-		goto fail;
-	step = "PACKET_RX_RING";
-	if (setup_ring(c, RING_FRAMES) < 0)
-		goto fail;
-	step = "bind";
-	if (bind_link(c, kindex) < 0)
-		goto fail;
-	return c;
-fail:
-	snprintf(err, errlen, "%s: %s", step, strerror(errno));
-	capture_close(c);
-	return NULL;
 }
 
 void capture_close(struct capture *c)

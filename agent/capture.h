@@ -3,14 +3,9 @@
  * holding only the first snaplen bytes of each sampled packet. Owned and used
  * by the sampler thread only.
  *
- * Two kinds, one object type (fd, drain, drops and errors work on both):
- *   capture_open_all() + capture_set_rules(): ONE unbound socket and ONE ring
- *     for every sampled interface; which interfaces, their rates and pcap
- *     filters are decided by one program (see bpfprog.h). fds and memory do
- *     not grow with the number of interfaces.
- *   capture_open(kindex, ...) + capture_set_filter(): the older socket per
- *     interface, kept until the sampler moves to the shared one; then both
- *     can go. */
+ * ONE unbound socket and ONE ring for every sampled interface: which
+ * interfaces, their rates and pcap filters are decided by one program (see
+ * bpfprog.h), so fds and memory do not grow with the number of interfaces. */
 #ifndef HF_CAPTURE_H
 #define HF_CAPTURE_H
 
@@ -62,15 +57,7 @@ int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_
 /* Bytes of the mmap'ed ring (the capture's memory). */
 size_t capture_ring_bytes(const struct capture *c);
 
-/* Opens, filters and binds a capture of kernel ifindex kindex, sampling
- * 1 in rate packets (rate >= 1) and keeping snaplen bytes of each
- * (1..HF_MAX_HEADER). Returns NULL with a message in err. */
-struct capture *capture_open(int kindex, uint32_t rate, uint32_t snaplen,
-			     char *err, size_t errlen);
 void capture_close(struct capture *c);
-/* Replaces the filter (a new rate or snaplen) without losing the ring.
- * Returns 0, or -1 with errno set (the old filter stays). */
-int capture_set_filter(struct capture *c, uint32_t rate, uint32_t snaplen);
 /* The fd to poll for POLLIN (frames ready) and POLLERR (link went down). */
 int capture_fd(const struct capture *c);
 /* Hands at most max ready frames to fn, in ring order; returns how many. */
