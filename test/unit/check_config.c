@@ -210,6 +210,40 @@ START_TEST(t_collector_max)
 }
 END_TEST
 
+/* Holding samples until SNMP answers: on by default, 4 MiB, bounded. */
+START_TEST(t_hold)
+{
+	struct config *cfg = parse_ok("");
+
+	ck_assert_int_eq(cfg->hold_samples, 1);
+	ck_assert_uint_eq(cfg->hold_bytes, 4u << 20);
+	config_free(cfg);
+	cfg = parse_ok("hold_samples off\nhold_bytes 65536\n");
+	ck_assert_int_eq(cfg->hold_samples, 0);
+	ck_assert_uint_eq(cfg->hold_bytes, 65536);
+	config_free(cfg);
+	cfg = parse_ok("hold_samples on\n");
+	ck_assert_int_eq(cfg->hold_samples, 1);
+	config_free(cfg);
+	parse_bad("hold_samples maybe\n", "t.conf:1: hold_samples: 'maybe' is neither on nor off");
+	parse_bad("hold_samples on\nhold_samples off\n", "t.conf:2: hold_samples: already set on line 1");
+	parse_bad("hold_bytes 65535\n", "t.conf:1: hold_bytes");
+	parse_bad("hold_bytes 268435457\n", "t.conf:1: hold_bytes");
+}
+END_TEST
+
+/* Shared between threads by reference: the last holder frees. */
+START_TEST(t_refs)
+{
+	struct config *cfg = parse_ok("sample eth0\n");
+
+	ck_assert_ptr_eq(config_ref(cfg), cfg);
+	config_free(cfg);
+	ck_assert_str_eq(cfg->samples[0].name, "eth0");  /* still held */
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(t_samples)
 {
 	struct config *cfg = parse_ok("sampling_rate 1000\nsample tailscale0\n"
@@ -683,6 +717,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_collectors);
 	tcase_add_test(tc, t_collector_max);
 	tcase_add_test(tc, t_samples);
+	tcase_add_test(tc, t_hold);
+	tcase_add_test(tc, t_refs);
 	tcase_add_test(tc, t_sample_patterns);
 	tcase_add_test(tc, t_sample_notes);
 	tcase_add_test(tc, t_filter_long);
