@@ -319,27 +319,31 @@ void collectors_self_filter(const struct collectors *cs, char *buf, size_t len)
 	}
 }
 
-void collectors_describe(const struct collectors *cs, char *buf, size_t len)
+size_t collectors_describe(const struct collectors *cs, char *buf, size_t len)
 {
 	size_t used = 0;
 
 	if (!len)
-		return;
+		return 0;
 	buf[0] = '\0';
 	if (!cs || !cs->n) {
 		hf_strlcpy(buf, "no collector", len);
-		return;
+		return strlen(buf);
 	}
 	for (size_t i = 0; i < cs->n && used < len; i++) {
 		const struct collector *c = &cs->c[i];
-		int w = snprintf(buf + used, len - used, "%s%s sent %llu lost %llu err %llu",
+		int w = snprintf(buf + used, len - used, "%s%s sent %llu err %llu",
 				 i ? ", " : "", c->name, (unsigned long long)c->sent,
-				 (unsigned long long)c->lost, (unsigned long long)c->errors);
+				 (unsigned long long)c->errors);
 
+		if (w >= 0 && c->lost && (size_t)w < len - used)
+			w += snprintf(buf + used + w, len - used - (size_t)w, " lost %llu",
+				      (unsigned long long)c->lost);
 		if (w < 0)
-			return;
+			break;
 		used += (size_t)w;
 	}
+	return used < len ? used : len - 1;
 }
 
 uint64_t collectors_lost(const struct collectors *cs)

@@ -31,8 +31,10 @@ uint64_t collectors_errors(const struct collectors *cs);
 /* A pcap-filter(7) expression matching our own datagrams to the collectors
  * (so the sampler never samples them); "" when there is no collector. */
 void collectors_self_filter(const struct collectors *cs, char *buf, size_t len);
-/* "ADDR:PORT sent N lost N err N" per collector, for status lines. */
-void collectors_describe(const struct collectors *cs, char *buf, size_t len);
+/* "198.18.0.2:6343 sent 120 err 0, [fd7a:115c:a1e0::1]:6343 sent 3 err 1 lost 1"
+ * (lost only when some were), or "no collector", for the status text.
+ * Returns the length written, bounded by len. */
+size_t collectors_describe(const struct collectors *cs, char *buf, size_t len);
 /* Datagrams that were not sent (a gap in the datagram sequence). */
 uint64_t collectors_lost(const struct collectors *cs);
 

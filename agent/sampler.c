@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
 #define STATUS_MAX        1024
+#define STATUS_EVERY_MS   1000  /* the status text's counts are this fresh */
 /* After serving the ring, leave it alone this long so that one wake-up
  * serves many samples: a wake-up (a context switch) costs more than
  * encoding a sample. A drain that hits DRAIN_BATCH skips the pause. */
@@ -63,6 +65,8 @@ struct sampler {
 	int64_t quiet_until_ms;   /* see COALESCE_MS */
 	uint64_t held_dropped_logged;
 	char refused[256];        /* the last refusal logged */
+	char waiting[256];        /* sample patterns matching no interface now */
+	int64_t status_ms;        /* when the status text was last written */
 	char self[1024];          /* pcap expression of our own datagrams */
 	int fault_exit;           /* HOSTFLOWD_FAULT=sampler-exit: the tests' way to end the thread */
 	uint32_t salt;            /* what else the kernel program depends on */
@@ -165,21 +169,25 @@ static void publish_status(struct sampler *s)
 		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
 		len += w > 0 ? (size_t)w : 0;
 	}
-	if (len < sizeof buf && n) {
-		w = snprintf(buf + len, sizeof buf - len, ")");
+	if (len < sizeof buf && s->waiting[0]) {
+		w = snprintf(buf + len, sizeof buf - len, "%swaiting for %s", n ? "; " : " (",
+			     s->waiting);
 		len += w > 0 ? (size_t)w : 0;
 	}
-	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples) {
-		w = snprintf(buf + len, sizeof buf - len, "; holding samples");
+	if (len < sizeof buf && (n || s->waiting[0])) {
+		w = snprintf(buf + len, sizeof buf - len, ")");
 		len += w > 0 ? (size_t)w : 0;
 	}
 	if (len + 2 < sizeof buf) {
 		memcpy(buf + len, "; ", 3);
-		collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
+		len += 2 + collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
 	}
+	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples)
+		snprintf(buf + len, sizeof buf - len, "; holding samples");
 	pthread_mutex_lock(&s->lock);
 	memcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);
+	s->status_ms = monotonic_ms();
 }
 
 /* ---- the table ---- */
@@ -211,6 +219,31 @@ static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *sn
 		}
 	}
 	return v;
+}
+
+/* The sample lines (not `off`) that match no interface of the snapshot. */
+static void find_waiting(struct sampler *s, const struct if_snapshot *snap)
+{
+	size_t used = 0;
+
+	s->waiting[0] = '\0';
+	for (size_t i = 0; i < s->cfg->n_samples && used < sizeof s->waiting; i++) {
+		const struct cfg_sample *c = &s->cfg->samples[i];
+		size_t r = 0;
+		int w;
+
+		if (c->off)
+			continue;
+		while (r < snap->n && fnmatch(c->name, snap->rows[r].name, 0) != 0)
+			r++;
+		if (r < snap->n)
+			continue;
+		w = snprintf(s->waiting + used, sizeof s->waiting - used, "%s%s",
+			     used ? ", " : "", c->name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
 }
 
 static void log_sampling(struct sampler *s)
@@ -253,6 +286,7 @@ static void sync_table(struct sampler *s, int force, int64_t now)
 	}
 	s->generation = snap->generation;
 	s->synced = 1;
+	find_waiting(s, snap);
 	free(ports);
 	iftable_release(s->table, snap);
 	{
@@ -510,6 +544,11 @@ static void *sampler_main(void *arg)
 		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
 			check_agent(s, now);
 		next = sfa_tick(s->core, now);
+		/* The counts in the status text: at most once a second. */
+		if (now - s->status_ms >= STATUS_EVERY_MS)
+			publish_status(s);
+		if (next > s->status_ms + STATUS_EVERY_MS)
+			next = s->status_ms + STATUS_EVERY_MS;
 	}
 	sfa_flush(s->core, monotonic_ms());
 	return NULL;
