@@ -117,8 +117,11 @@ static void nl_counters_from_stats64(struct rtnl_link *l, struct if_counters *c)
 }
 
 /* IFLA_OPERSTATE (RFC 2863 values as the kernel names them) -> ifOperStatus.
- * An admin-down interface is oper down whatever the driver says (RFC 2863). */
-static int oper_status(unsigned flags, uint8_t operstate)
+ * An admin-down interface is oper down whatever the driver says (RFC 2863).
+ * UNKNOWN means the driver does not track it (loopback always, tun and
+ * wireguard on some kernels); operstates.rst says to treat such a link as
+ * usable when it is up with carrier, as net-snmp does: up(1), else down(2). */
+int nl_oper_status(uint8_t operstate, unsigned flags)
 {
 	if (!(flags & IFF_UP))
 		return 2;
@@ -129,7 +132,8 @@ static int oper_status(unsigned flags, uint8_t operstate)
 	case IF_OPER_DORMANT: return 5;
 	case IF_OPER_NOTPRESENT: return 6;
 	case IF_OPER_LOWERLAYERDOWN: return 7;
-	default: return 4; /* IF_OPER_UNKNOWN and anything newer */
+	case IF_OPER_UNKNOWN: return flags & IFF_LOWER_UP ? 1 : 2;
+	default: return 4; /* newer than RFC 2863's list */
 	}
 }
 
@@ -401,7 +405,7 @@ static void fill_link(struct nl_link *o, struct rtnl_link *l)
 	}
 	o->admin_up = !!(flags & IFF_UP);
 	o->promisc = !!(flags & IFF_PROMISC);
-	o->oper = oper_status(flags, rtnl_link_get_operstate(l));
+	o->oper = nl_oper_status(rtnl_link_get_operstate(l), flags);
 	nl_counters_from_stats64(l, &o->ctr);
 }
 

@@ -21,7 +21,7 @@ struct nl_link {
 	uint8_t maclen;
 	int admin_up;             /* IFF_UP */
 	int promisc;              /* IFF_PROMISC */
-	int oper;                 /* IF-MIB ifOperStatus 1..7, from IFLA_OPERSTATE */
+	int oper;                 /* IF-MIB ifOperStatus 1..7, nl_oper_status() */
 	uint64_t speed_bps;       /* ethtool; 0 when unknown */
 	struct if_counters ctr;
 };
@@ -42,6 +42,11 @@ int netlink_drain_events(struct netlink *nl);
  * read with ethtool only for new links and links whose state changed since
  * the last dump. *out is malloc'd, caller frees. Returns 0 or -1. */
 int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n);
+
+/* ifOperStatus (1..7) for IFLA_OPERSTATE and the link's IFF_* flags: the one
+ * rule (IF-MIB and the sFlow counter sample's ifStatus). Admin down: down(2);
+ * UNKNOWN: up(1) with IFF_UP and IFF_LOWER_UP (carrier), else down(2). */
+int nl_oper_status(uint8_t operstate, unsigned flags);
 
 /* IANAifType for an ARPHRD_* value: the one mapping used by IF-MIB and sFlow. */
 uint32_t nl_iftype_from_arphrd(unsigned arphrd);
