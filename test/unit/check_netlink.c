@@ -17,14 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hf_skip.h"
 #include "netlink.h"
+#include <linux/if.h> /* after net/if.h (netlink.h): IFF_LOWER_UP, IF_OPER_* */
 #include "util.h"
 
 /* Returns 0 when the test can run (root, fresh namespace). */
-static int enter_netns(void)
+#define enter_netns() enter_netns_for(__func__)
+static int enter_netns_for(const char *test)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-		fprintf(stderr, "check_netlink: skipped (needs root and CLONE_NEWNET)\n");
+		hf_skip(test, "needs root and CLONE_NEWNET");
 		return -1;
 	}
 	/* /sys shows the namespace of whoever mounted it: mount our own,
@@ -35,7 +38,7 @@ static int enter_netns(void)
 	if (system("echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null;"
 		   "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null;"
 		   "ip link set lo up") != 0)
-		return -1;
+		ck_abort_msg("cannot set up the namespace (ip link set lo up)");
 	return 0;
 }
 
@@ -138,6 +141,29 @@ START_TEST(test_iftype_table)
 }
 END_TEST
 
+/* The ifOperStatus rule: admin down is down(2); UNKNOWN follows carrier. */
+START_TEST(test_oper_status)
+{
+	const unsigned up = IFF_UP, carrier = IFF_UP | IFF_LOWER_UP;
+
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier | IFF_LOOPBACK), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, up), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, 0), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, carrier), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, up), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, carrier), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_TESTING, carrier), 3);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DORMANT, carrier), 5);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_NOTPRESENT, up), 6);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, up), 7);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, 0), 2);
+	ck_assert_int_eq(nl_oper_status(200, carrier), 4); /* newer than RFC 2863 */
+}
+END_TEST
+
 START_TEST(test_dump_fields)
 {
 	struct netlink *nl;
@@ -164,7 +190,8 @@ START_TEST(test_dump_fields)
 	ck_assert_ptr_nonnull(lo);
 	ck_assert_int_eq(lo->kindex, 1);
 	ck_assert_uint_eq(lo->iftype, 24);
-	ck_assert_int_eq(lo->oper, 4); /* the kernel says UNKNOWN for lo */
+	/* The kernel says UNKNOWN for lo; up with carrier, so up(1). */
+	ck_assert_int_eq(lo->oper, 1);
 
 	v = find(l, n, "hfv0");
 	ck_assert_ptr_nonnull(v);
@@ -498,6 +525,7 @@ static Suite *netlink_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_iftype_table);
+	tcase_add_test(tc, test_oper_status);
 	tcase_add_test(tc, test_dump_fields);
 	tcase_add_test(tc, test_speed_cache);
 	tcase_add_test(tc, test_events);
