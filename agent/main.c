@@ -47,6 +47,10 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
+/* Link events are applied at once but published at most once per window:
+ * a burst of thousands costs a few table builds, and every change is served
+ * within this window (well under 1 s). */
+#define EVENT_PUBLISH_MS 100
 #define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
@@ -68,6 +72,7 @@ struct daemon {
 	int sigfd;
 	int report_fd;          /* pipe to the waiting parent, -1 once reported */
 	int64_t last_dump_ms;
+	int64_t events_due_ms;  /* publish applied link events then; 0: none pending */
 	int connected;          /* AgentX session up (net-snmp callbacks) */
 	int announced;          /* what we last logged about it: -1 none */
 	int snmp_up;            /* init_agent() was called: snmp_shutdown() due */
@@ -160,9 +165,28 @@ static int refresh(struct daemon *d)
 	 * stays at its high-water mark between polls. */
 	malloc_trim(0);
 	d->last_dump_ms = now;
+	d->events_due_ms = 0;   /* the dump holds every event applied so far */
 	if (rc == 0 && d->sampler)
 		sampler_table_changed(d->sampler);
 	return rc;
+}
+
+/* Publishes the link list as events left it, without a dump; counters stay
+ * as old as the last dump (the snapshot says so). */
+static void publish_events(struct daemon *d)
+{
+	struct nl_link *links = NULL;
+	size_t n = 0;
+
+	d->events_due_ms = 0;
+	if (netlink_links(d->nl, &links, &n) < 0) {
+		refresh(d);
+		return;
+	}
+	if (iftable_update_at(d->table, links, n, d->cfg, d->map, monotonic_ms(),
+			      d->last_dump_ms) == 0 && d->sampler)
+		sampler_table_changed(d->sampler);
+	free(links);
 }
 
 static struct if_snapshot *src_acquire(void *ctx, int need_counters)
@@ -456,18 +480,22 @@ static void on_netlink(struct daemon *d)
 {
 	int rc = netlink_drain_events(d->nl);
 
-	if (rc < 0)
+	if (rc < 0) {
 		log_debug("netlink events lost; dumping");
-	if (rc != 0)
 		refresh(d);
+	} else if (rc > 0 && !d->events_due_ms) {
+		d->events_due_ms = monotonic_ms() + EVENT_PUBLISH_MS;
+	}
 }
 
-/* Our wakeup: the next safety re-dump. */
+/* Our wakeup: applied events to publish, else the next safety re-dump. */
 static struct timeval our_timeout(const struct daemon *d)
 {
 	int64_t left = d->last_dump_ms + SAFETY_DUMP_MS - monotonic_ms();
 	struct timeval tv;
 
+	if (d->events_due_ms && d->events_due_ms - monotonic_ms() < left)
+		left = d->events_due_ms - monotonic_ms();
 	if (left < 0)
 		left = 0;
 	tv.tv_sec = left / 1000;
@@ -508,6 +536,8 @@ static int loop_once(struct daemon *d)
 	}
 	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
 		refresh(d);
+	else if (d->events_due_ms && monotonic_ms() >= d->events_due_ms)
+		publish_events(d);
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
 	announce(d);
