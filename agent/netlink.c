@@ -35,6 +35,7 @@ struct known {
 	struct nl_link l;
 	unsigned flags;
 	uint8_t operstate;
+	uint8_t gone;             /* deleted: skipped, compacted by netlink_links */
 };
 
 struct netlink {
@@ -422,7 +423,7 @@ static const struct known *known_find(const struct known *k, size_t n, int kinde
 	int found;
 	size_t i = known_pos(k, n, kindex, &found);
 
-	return found ? &k[i] : NULL;
+	return found && !k[i].gone ? &k[i] : NULL;
 }
 
 static void fill_link(struct nl_link *o, struct rtnl_link *l)
@@ -455,6 +456,7 @@ static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
 		       const struct known *old)
 {
 	fill_link(&e->l, l);
+	e->gone = 0;
 	e->flags = rtnl_link_get_flags(l);
 	e->operstate = rtnl_link_get_operstate(l);
 	/* The kernel itself calls the speed of a stopped device unknown
@@ -485,6 +487,11 @@ static void on_link_object(struct nl_object *obj, void *arg)
 	if (kindex <= 0)
 		return;
 	i = known_pos(nl->k, nl->nk, kindex, &found);
+	if (found && nl->k[i].gone) {
+		/* The kernel gave a deleted link's number to a new one. */
+		make_known(nl, &nl->k[i], l, NULL);
+		return;
+	}
 	make_known(nl, &e, l, found ? &nl->k[i] : NULL);
 	if (found) {
 		e.l.ctr = nl->k[i].l.ctr;
@@ -507,15 +514,15 @@ static void on_link_object(struct nl_object *obj, void *arg)
 	nl->nk++;
 }
 
+/* Marked, not moved: 2000 deletions in a row would move the list 2000
+ * times. netlink_links() compacts. */
 static void known_remove(struct netlink *nl, int kindex)
 {
 	int found;
 	size_t i = known_pos(nl->k, nl->nk, kindex, &found);
 
-	if (!found)
-		return;
-	memmove(&nl->k[i], &nl->k[i + 1], (nl->nk - i - 1) * sizeof *nl->k);
-	nl->nk--;
+	if (found)
+		nl->k[i].gone = 1;
 }
 
 static int collect(struct nl_cache *cache, struct dump_item **out, size_t *n)
@@ -562,18 +569,24 @@ static int build_known(struct netlink *nl, struct dump_item *it, size_t k)
 	return 0;
 }
 
-int netlink_links(const struct netlink *nl, struct nl_link **out, size_t *n)
+int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n)
 {
 	struct nl_link *links = malloc((nl->nk ? nl->nk : 1) * sizeof *links);
+	size_t m = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (!links)
 		return -1;
-	for (size_t i = 0; i < nl->nk; i++)
-		links[i] = nl->k[i].l;
+	for (size_t i = 0; i < nl->nk; i++) {
+		if (nl->k[i].gone)
+			continue;
+		nl->k[m] = nl->k[i];
+		links[m++] = nl->k[i].l;
+	}
+	nl->nk = m;
 	*out = links;
-	*n = nl->nk;
+	*n = m;
 	return 0;
 }
 

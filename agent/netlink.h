@@ -49,7 +49,7 @@ int netlink_drain_events(struct netlink *nl);
 int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n);
 /* The list as the last dump and the events since left it, sorted by kindex:
  * a malloc'd copy, caller frees. Returns 0 or -1. */
-int netlink_links(const struct netlink *nl, struct nl_link **out, size_t *n);
+int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n);
 
 /* ifOperStatus (1..7) for IFLA_OPERSTATE and the link's IFF_* flags: the one
  * rule (IF-MIB and the sFlow counter sample's ifStatus). Admin down: down(2);
