@@ -39,6 +39,13 @@ ifnumber_is() { [[ $(hf_snmp_val "$A" $OID_IFNUMBER) == "$1" ]]; }
 hf_wait_for 30 ifnumber_is $((PAIRS + 1)) || hf_die "ifNumber never reached $((PAIRS + 1))"
 
 dumps() { grep -c 'netlink: dumped' "$HF_DIR/hostflowd.log"; }
+# utime+stime of the agent (main) thread alone; the rest is the sampler's.
+main_ticks() {
+	local stat
+	stat=$(cat "/proc/$pid/task/$pid/stat" 2>/dev/null) || { echo 0; return; }
+	stat=${stat##*) }
+	awk '{print $12 + $13}' <<<"$stat"
+}
 if [[ -n ${BENCH_STRACE:-} ]]; then
 	strace -f -c -e trace=recvmsg,recvfrom,recvmmsg -o "$HF_DIR/strace.out" -p "$pid" &
 	strace_pid=$!
@@ -46,12 +53,14 @@ if [[ -n ${BENCH_STRACE:-} ]]; then
 fi
 d0=$(dumps)
 c0=$(proc_ticks "$pid")
+m0=$(main_ticks)
 t0=$(_hf_now_us)
 ip -n "$A" -batch "$HF_DIR/del.batch" || echo "# some deletions failed"
 t1=$(_hf_now_us)
 hf_wait_for 120 ifnumber_is 1 || echo "# ifNumber did not drop to 1 within 120 s"
 t2=$(_hf_now_us)
 c1=$(proc_ticks "$pid")
+m1=$(main_ticks)
 d1=$(dumps)
 if [[ -n ${BENCH_STRACE:-} ]]; then
 	kill -INT "$strace_pid"
@@ -62,5 +71,6 @@ echo "# command: bash test/bench/bench_churn.sh $PAIRS${BENCH_STRACE:+ (BENCH_ST
 echo "# hostflowd $(git -C "$HF_ROOT" rev-parse --short HEAD)$(git -C "$HF_ROOT" diff --quiet HEAD -- agent || echo ' (agent/ modified)'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "deleting $PAIRS veths in one ip -batch: batch $(((t1 - t0) / 1000)) ms," \
 	"ifNumber = 1 after $(((t2 - t0) / 1000)) ms"
-echo "hostflowd CPU: $(ticks_to_s $((c1 - c0))) s; netlink dumps: $((d1 - d0))${recv:+; recvmsg calls: $recv}"
+echo "hostflowd CPU: $(ticks_to_s $((c1 - c0))) s (agent thread $(ticks_to_s $((m1 - m0))) s," \
+	"sampler $(ticks_to_s $((c1 - c0 - m1 + m0))) s); netlink dumps: $((d1 - d0))${recv:+; recvmsg calls: $recv}"
 hf_hostflowd_stop || echo "# hostflowd did not exit cleanly"
