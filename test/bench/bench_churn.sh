@@ -17,6 +17,10 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/bench_lib.sh"
 HF_SNMP_PORT=${BENCH_SNMP_PORT:-17162}
 PAIRS=${1:-2000}
+[[ -x $HF_BIN ]] || hf_die "$HF_BIN is not built (make all)"
+if [[ -n ${BENCH_STRACE:-} ]] && ! command -v strace >/dev/null; then
+	hf_die "BENCH_STRACE=1 needs strace (apt-get install strace)"
+fi
 
 hf_init bench_churn
 A=${HF_NS}a
