@@ -47,9 +47,9 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
-/* Link events are applied at once but published at most once per window:
- * a burst of thousands costs a few table builds, and every change is served
- * within this window (well under 1 s). */
+/* Link events are applied at once and published at most once per window:
+ * an isolated change is served at once, a burst of thousands costs one
+ * table build per window, and every change is served within it. */
 #define EVENT_PUBLISH_MS 100
 #define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
@@ -73,6 +73,7 @@ struct daemon {
 	int report_fd;          /* pipe to the waiting parent, -1 once reported */
 	int64_t last_dump_ms;
 	int64_t events_due_ms;  /* publish applied link events then; 0: none pending */
+	int64_t published_ms;   /* last table build (dump or events) */
 	int connected;          /* AgentX session up (net-snmp callbacks) */
 	int announced;          /* what we last logged about it: -1 none */
 	int snmp_up;            /* init_agent() was called: snmp_shutdown() due */
@@ -166,6 +167,7 @@ static int refresh(struct daemon *d)
 	malloc_trim(0);
 	d->last_dump_ms = now;
 	d->events_due_ms = 0;   /* the dump holds every event applied so far */
+	d->published_ms = now;
 	if (rc == 0 && d->sampler)
 		sampler_table_changed(d->sampler);
 	return rc;
@@ -179,6 +181,7 @@ static void publish_events(struct daemon *d)
 	size_t n = 0;
 
 	d->events_due_ms = 0;
+	d->published_ms = monotonic_ms();
 	if (netlink_links(d->nl, &links, &n) < 0) {
 		refresh(d);
 		return;
@@ -484,7 +487,11 @@ static void on_netlink(struct daemon *d)
 		log_debug("netlink events lost; dumping");
 		refresh(d);
 	} else if (rc > 0 && !d->events_due_ms) {
-		d->events_due_ms = monotonic_ms() + EVENT_PUBLISH_MS;
+		int64_t now = monotonic_ms(), next = d->published_ms + EVENT_PUBLISH_MS;
+
+		d->events_due_ms = next > now ? next : now;
+		if (d->events_due_ms == now)
+			publish_events(d);
 	}
 }
 
