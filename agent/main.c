@@ -50,7 +50,7 @@
 /* Link events are applied at once and published at most once per window:
  * an isolated change is served at once, a burst of thousands costs one
  * table build per window, and every change is served within it. */
-#define EVENT_PUBLISH_MS 100
+#define EVENT_PUBLISH_MS 200
 #define AGENTX_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
