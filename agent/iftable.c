@@ -155,11 +155,58 @@ const struct if_row *snap_find_name(const struct if_snapshot *s, const char *nam
 	return NULL;
 }
 
+/* The previous snapshot's rows by kernel ifindex: an update looks up every
+ * link there, and a linear search per link made a 2000-link update cost
+ * milliseconds. Without memory for the index, the linear search. */
+struct prev_index {
+	const struct if_snapshot *snap;
+	const struct if_row **by_kindex;  /* sorted by kindex; NULL: linear */
+};
+
+static int cmp_row_kindex(const void *a, const void *b)
+{
+	const struct if_row *x = *(const struct if_row *const *)a;
+	const struct if_row *y = *(const struct if_row *const *)b;
+
+	return x->kindex < y->kindex ? -1 : x->kindex > y->kindex;
+}
+
+static void prev_index_init(struct prev_index *pi, const struct if_snapshot *prev)
+{
+	pi->snap = prev;
+	pi->by_kindex = prev && prev->n ? malloc(prev->n * sizeof *pi->by_kindex) : NULL;
+	if (!pi->by_kindex)
+		return;
+	for (size_t i = 0; i < prev->n; i++)
+		pi->by_kindex[i] = &prev->rows[i];
+	qsort(pi->by_kindex, prev->n, sizeof *pi->by_kindex, cmp_row_kindex);
+}
+
+static const struct if_row *prev_find_kindex(const struct prev_index *pi, int kindex)
+{
+	size_t lo = 0, hi;
+
+	if (!pi->by_kindex)
+		return snap_find_kindex(pi->snap, kindex);
+	hi = pi->snap->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pi->by_kindex[mid]->kindex == kindex)
+			return pi->by_kindex[mid];
+		if (pi->by_kindex[mid]->kindex < kindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* The previous row of the same link: same kernel ifindex and same name. */
-static const struct if_row *prev_same_link(const struct if_snapshot *prev,
+static const struct if_row *prev_same_link(const struct prev_index *prev,
 					   const struct nl_link *l)
 {
-	const struct if_row *r = snap_find_kindex(prev, l->kindex);
+	const struct if_row *r = prev_find_kindex(prev, l->kindex);
 
 	return r && strcmp(r->name, l->name) == 0 ? r : NULL;
 }
@@ -204,13 +251,13 @@ static void fill_row(struct if_row *r, const struct nl_link *l, uint32_t served,
 /* Rows of the first update existed "before start": times 0. Later, a row
  * keeps its last change while its oper status holds, and its discontinuity
  * time while it keeps its served number. */
-static void set_times(struct if_row *r, const struct if_snapshot *prev, int64_t now_ms)
+static void set_times(struct if_row *r, const struct prev_index *prev, int64_t now_ms)
 {
 	const struct if_row *p;
 
-	if (!prev)
+	if (!prev->snap)
 		return;
-	p = snap_find_kindex(prev, r->kindex);
+	p = prev_find_kindex(prev, r->kindex);
 	r->last_change_ms = p && p->oper == r->oper ? p->last_change_ms : now_ms;
 	r->discontinuity_ms = p && p->ifindex == r->ifindex ? p->discontinuity_ms : now_ms;
 }
@@ -257,7 +304,7 @@ static int same_indices(const struct if_snapshot *a, const struct if_snapshot *b
 	return 1;
 }
 
-static void assign(const struct if_snapshot *prev, const struct nl_link *links,
+static void assign(const struct prev_index *prev, const struct nl_link *links,
 		   size_t n, const struct hf_ifmap *map, struct ifmap_link *ml)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -292,9 +339,17 @@ static void publish(struct iftable *t, struct if_snapshot *s)
 int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
 		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms)
 {
+	return iftable_update_at(t, links, n, cfg, map, now_ms, now_ms);
+}
+
+int iftable_update_at(struct iftable *t, const struct nl_link *links, size_t n,
+		      const struct config *cfg, const struct hf_ifmap *map,
+		      int64_t now_ms, int64_t counters_ms)
+{
 	const struct if_snapshot *prev = t->cur; /* only this thread writes it */
 	struct ifmap_link *ml = calloc(n ? n : 1, sizeof *ml);
 	struct if_snapshot *s = snap_alloc(n);
+	struct prev_index pi;
 
 	if (!ml || !s) {
 		free(ml);
@@ -302,20 +357,22 @@ int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
 		log_err("iftable: out of memory building %zu rows", n);
 		return -1;
 	}
-	assign(prev, links, n, map, ml);
+	prev_index_init(&pi, prev);
+	assign(&pi, links, n, map, ml);
 	s->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* 0: ifmap_assign could not number it (out of memory) */
 		if (!ml[i].served)
 			continue;
 		fill_row(&s->rows[s->n], &links[i], ml[i].served, cfg);
-		set_times(&s->rows[s->n], prev, now_ms);
+		set_times(&s->rows[s->n], &pi, now_ms);
 		s->n++;
 	}
+	free(pi.by_kindex);
 	free(ml);
 	qsort(s->rows, s->n, sizeof s->rows[0], cmp_row);
 	s->generation = ++t->generation;
-	s->built_ms = now_ms;
+	s->built_ms = counters_ms;
 	if (prev)
 		s->table_change_ms = same_indices(prev, s) ? prev->table_change_ms : now_ms;
 	publish(t, s);

@@ -41,7 +41,7 @@ struct if_row {
 
 struct if_snapshot {
 	uint64_t generation;       /* +1 per publish */
-	int64_t built_ms;          /* when the rows were read from the kernel */
+	int64_t built_ms;          /* when the rows' counters were read from the kernel */
 	int64_t table_change_ms;   /* ifTableLastChange: last row added/removed; 0 = none since start */
 	size_t n;
 	struct if_row rows[];      /* sorted by ifindex, unique */
@@ -59,6 +59,12 @@ void iftable_free(struct iftable *t);
  * Returns 0, or -1 on allocation failure (the old snapshot stays). */
 int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
 		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms);
+/* The same for links whose counters are older than the rest (a table
+ * rebuilt from link events between dumps): built_ms = counters_ms, so a
+ * counter request still finds them stale and dumps. */
+int iftable_update_at(struct iftable *t, const struct nl_link *links, size_t n,
+		      const struct config *cfg, const struct hf_ifmap *map,
+		      int64_t now_ms, int64_t counters_ms);
 
 /* Any thread: the current snapshot with a reference held, or NULL before the
  * first update. Release every acquired snapshot exactly once. */

@@ -37,6 +37,10 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
+/* Link events are applied at once and published at most once per window:
+ * an isolated change is served at once, a burst of thousands costs one
+ * table build per window, and every change is served within it. */
+#define EVENT_PUBLISH_MS 200
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
 
@@ -64,6 +68,8 @@ struct daemon {
 	struct hf_ifmap *pending_map;   /* that reload's map */
 	int reload_again;               /* SIGHUP while resolving */
 	int exit_code;                  /* of the loop: EXIT_OK unless a thread died */
+	int64_t events_due_ms;  /* publish applied link events then; 0: none pending */
+	int64_t published_ms;   /* last table build (dump or events) */
 };
 
 static void usage(FILE *f)
@@ -198,8 +204,33 @@ static int refresh(struct daemon *d)
 	rc = iftable_update(d->table, links, n, d->cfg, d->map, now);
 	free(links);
 	d->last_dump_ms = now;
+	d->events_due_ms = 0;   /* the dump holds every event applied so far */
+	d->published_ms = now;
 	after_refresh(d, rc == 0);
 	return rc;
+}
+
+/* Publishes the link list as events left it, without a dump; counters stay
+ * as old as the last dump (the snapshot says so). */
+static void publish_events(struct daemon *d)
+{
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	int rc;
+
+	d->events_due_ms = 0;
+	d->published_ms = monotonic_ms();
+	if (netlink_links(d->nl, &links, &n) < 0) {
+		refresh(d);
+		return;
+	}
+	rc = iftable_update_at(d->table, links, n, d->cfg, d->map, monotonic_ms(),
+			       d->last_dump_ms);
+	free(links);
+	/* No malloc_trim here: an event build allocates one snapshot, not a
+	 * dump's worth of libnl objects. */
+	if (rc == 0 && d->sampler)
+		sampler_table_changed(d->sampler);
 }
 
 /* Counters ride in the snapshot. A request that reads a counter column and
@@ -396,13 +427,20 @@ static void on_netlink(struct daemon *d)
 {
 	int rc = netlink_drain_events(d->nl);
 
-	if (rc < 0)
+	if (rc < 0) {
 		log_debug("netlink events lost; dumping");
-	if (rc != 0)
 		refresh(d);
+	} else if (rc > 0 && !d->events_due_ms) {
+		int64_t now = monotonic_ms(), next = d->published_ms + EVENT_PUBLISH_MS;
+
+		d->events_due_ms = next > now ? next : now;
+		if (d->events_due_ms == now)
+			publish_events(d);
+	}
 }
 
-/* Our wakeup: the next safety re-dump, status line or registration retry. */
+/* Our wakeup: applied events to publish, the next safety re-dump, status
+ * line or registration retry. */
 static struct timeval our_timeout(const struct daemon *d)
 {
 	int64_t at = d->last_dump_ms + SAFETY_DUMP_MS, left;
@@ -413,6 +451,8 @@ static struct timeval our_timeout(const struct daemon *d)
 		at = d->status.next_ms;
 	if (retry && retry < at)
 		at = retry;
+	if (d->events_due_ms && d->events_due_ms < at)
+		at = d->events_due_ms;
 	left = at - monotonic_ms();
 	if (left < 0)
 		left = 0;
@@ -464,6 +504,8 @@ static int loop_once(struct daemon *d)
 	}
 	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
 		refresh(d);
+	else if (d->events_due_ms && monotonic_ms() >= d->events_due_ms)
+		publish_events(d);
 	snmpagent_process(d->agent);
 	publish_registration(d);
 	statusline_report(&d->status, d->table, d->sampler, d->agent,

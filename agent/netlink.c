@@ -29,13 +29,13 @@
  * the caller dumps. */
 #define NL_EVENT_RCVBUF (16 * 1024 * 1024)
 
-/* What the last dump saw of a link, to decide whether its speed is stale. */
-struct speed_entry {
-	int kindex;
-	char name[IFNAMSIZ];
+/* A link as the last dump or a later event left it; flags and operstate
+ * decide whether its speed is stale. */
+struct known {
+	struct nl_link l;
 	unsigned flags;
 	uint8_t operstate;
-	uint64_t speed_bps;
+	uint8_t gone;             /* deleted: skipped, compacted by netlink_links */
 };
 
 struct netlink {
@@ -44,8 +44,9 @@ struct netlink {
 	struct nl_cb *ev_cb;
 	int ethfd;                /* any dgram socket: SIOCETHTOOL reaches dev_ioctl */
 	int changed;              /* set by the event callback during a drain */
-	struct speed_entry *spd;  /* sorted by kindex, from the last dump */
-	size_t nspd;
+	int unparsed;             /* an event could not be applied: dump */
+	struct known *k;          /* sorted by kindex, unique: dump + events since */
+	size_t nk, capk;
 };
 
 struct nl_stats {
@@ -117,8 +118,11 @@ static void nl_counters_from_stats64(struct rtnl_link *l, struct if_counters *c)
 }
 
 /* IFLA_OPERSTATE (RFC 2863 values as the kernel names them) -> ifOperStatus.
- * An admin-down interface is oper down whatever the driver says (RFC 2863). */
-static int oper_status(unsigned flags, uint8_t operstate)
+ * An admin-down interface is oper down whatever the driver says (RFC 2863).
+ * UNKNOWN means the driver does not track it (loopback always, tun and
+ * wireguard on some kernels); operstates.rst says to treat such a link as
+ * usable when it is up with carrier, as net-snmp does: up(1), else down(2). */
+int nl_oper_status(uint8_t operstate, unsigned flags)
 {
 	if (!(flags & IFF_UP))
 		return 2;
@@ -129,7 +133,8 @@ static int oper_status(unsigned flags, uint8_t operstate)
 	case IF_OPER_DORMANT: return 5;
 	case IF_OPER_NOTPRESENT: return 6;
 	case IF_OPER_LOWERLAYERDOWN: return 7;
-	default: return 4; /* IF_OPER_UNKNOWN and anything newer */
+	case IF_OPER_UNKNOWN: return flags & IFF_LOWER_UP ? 1 : 2;
+	default: return 4; /* newer than RFC 2863's list */
 	}
 }
 
@@ -215,13 +220,40 @@ static int open_ethtool_fd(void)
 	return fd;
 }
 
+static void on_link_object(struct nl_object *obj, void *arg);
+static void known_remove(struct netlink *nl, int kindex);
+
+/* Link events carry the whole link (RTM_NEWLINK: every IFLA_* a dump has,
+ * IFLA_STATS64 included): applied to the list here, so a burst of a
+ * thousand events costs no dump at all. Only AF_UNSPEC messages describe
+ * the link itself; AF_INET6 and AF_BRIDGE ones (IPv6 settings, a bridge
+ * port leaving its bridge: RTM_DELLINK) are side notes to be ignored. */
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct netlink *nl = arg;
-	int type = nlmsg_hdr(msg)->nlmsg_type;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	const struct ifinfomsg *ifi;
+	int rc;
 
-	if (type == RTM_NEWLINK || type == RTM_DELLINK)
-		nl->changed = 1;
+	if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+		return NL_OK;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof *ifi)) {
+		nl->unparsed = 1;
+		return NL_OK;
+	}
+	ifi = nlmsg_data(h);
+	if (ifi->ifi_family != AF_UNSPEC)
+		return NL_OK;
+	nl->changed = 1;
+	if (h->nlmsg_type == RTM_DELLINK) {
+		known_remove(nl, ifi->ifi_index);
+		return NL_OK;
+	}
+	rc = nl_msg_parse(msg, on_link_object, nl);
+	if (rc < 0) {
+		log_debug("netlink: cannot parse a link event: %s", nl_geterror(rc));
+		nl->unparsed = 1;
+	}
 	return NL_OK;
 }
 
@@ -305,7 +337,7 @@ void netlink_close(struct netlink *nl)
 	nl_socket_free(nl->dump);
 	if (nl->ethfd >= 0)
 		close(nl->ethfd);
-	free(nl->spd);
+	free(nl->k);
 	free(nl);
 }
 
@@ -319,6 +351,7 @@ int netlink_drain_events(struct netlink *nl)
 	int overrun = 0, failed = 0;
 
 	nl->changed = 0;
+	nl->unparsed = 0;
 	for (;;) {
 		int rc = nl_recvmsgs_report(nl->ev, nl->ev_cb);
 
@@ -338,7 +371,7 @@ int netlink_drain_events(struct netlink *nl)
 		failed = 1;
 		break;
 	}
-	if (overrun || failed)
+	if (overrun || failed || nl->unparsed)
 		return -1;
 	return nl->changed;
 }
@@ -364,21 +397,33 @@ static int cmp_item(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static const struct speed_entry *find_speed(const struct netlink *nl, int kindex)
+/* Position of kindex in nl->k, or where it would go. */
+static size_t known_pos(const struct known *k, size_t n, int kindex, int *found)
 {
-	size_t lo = 0, hi = nl->nspd;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (nl->spd[mid].kindex == kindex)
-			return &nl->spd[mid];
-		if (nl->spd[mid].kindex < kindex)
+		if (k[mid].l.kindex == kindex) {
+			*found = 1;
+			return mid;
+		}
+		if (k[mid].l.kindex < kindex)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	*found = 0;
+	return lo;
+}
+
+static const struct known *known_find(const struct known *k, size_t n, int kindex)
+{
+	int found;
+	size_t i = known_pos(k, n, kindex, &found);
+
+	return found && !k[i].gone ? &k[i] : NULL;
 }
 
 static void fill_link(struct nl_link *o, struct rtnl_link *l)
@@ -401,32 +446,83 @@ static void fill_link(struct nl_link *o, struct rtnl_link *l)
 	}
 	o->admin_up = !!(flags & IFF_UP);
 	o->promisc = !!(flags & IFF_PROMISC);
-	o->oper = oper_status(flags, rtnl_link_get_operstate(l));
+	o->oper = nl_oper_status(rtnl_link_get_operstate(l), flags);
 	nl_counters_from_stats64(l, &o->ctr);
 }
 
-/* Speed from the cache when the link is known and its flags and operstate
- * are unchanged, else one ethtool call. Records what it saw in *e. */
-static void link_speed(struct netlink *nl, struct nl_link *o, struct rtnl_link *l,
-		       struct speed_entry *e)
+/* *e from libnl's object; the speed from old (the same link as last seen)
+ * when its flags, operstate and name are unchanged, else one ethtool call. */
+static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
+		       const struct known *old)
 {
-	const struct speed_entry *old = find_speed(nl, o->kindex);
-
-	e->kindex = o->kindex;
-	hf_strlcpy(e->name, o->name, sizeof e->name);
+	fill_link(&e->l, l);
+	e->gone = 0;
 	e->flags = rtnl_link_get_flags(l);
 	e->operstate = rtnl_link_get_operstate(l);
 	/* The kernel itself calls the speed of a stopped device unknown
 	 * (/sys/class/net/X/speed fails with EINVAL); ethtool would still
 	 * report a virtual device's nominal speed. Serve 0, like /sys. */
 	if (!(e->flags & IFF_UP))
-		e->speed_bps = 0;
+		e->l.speed_bps = 0;
 	else if (old && old->flags == e->flags && old->operstate == e->operstate &&
-		 strcmp(old->name, e->name) == 0)
-		e->speed_bps = old->speed_bps;
+		 strcmp(old->l.name, e->l.name) == 0)
+		e->l.speed_bps = old->l.speed_bps;
 	else
-		e->speed_bps = read_speed(nl->ethfd, o->name);
-	o->speed_bps = e->speed_bps;
+		e->l.speed_bps = read_speed(nl->ethfd, e->l.name);
+}
+
+/* RTM_NEWLINK, parsed by libnl: insert or replace. A known link keeps the
+ * counters of the last dump: an event drained after a dump may be older
+ * than it, and counters must never go backwards. */
+static void on_link_object(struct nl_object *obj, void *arg)
+{
+	struct netlink *nl = arg;
+	struct rtnl_link *l = (struct rtnl_link *)obj;
+	struct known e;
+	int found, kindex = rtnl_link_get_ifindex(l);
+	size_t i;
+
+	/* on_event checked ifi_family; libnl may report another family here
+	 * (AF_BRIDGE for a bridge), so it is not checked again. */
+	if (kindex <= 0)
+		return;
+	i = known_pos(nl->k, nl->nk, kindex, &found);
+	if (found && nl->k[i].gone) {
+		/* The kernel gave a deleted link's number to a new one. */
+		make_known(nl, &nl->k[i], l, NULL);
+		return;
+	}
+	make_known(nl, &e, l, found ? &nl->k[i] : NULL);
+	if (found) {
+		e.l.ctr = nl->k[i].l.ctr;
+		nl->k[i] = e;
+		return;
+	}
+	if (nl->nk == nl->capk) {
+		size_t cap = nl->capk ? nl->capk * 2 : 64;
+		struct known *k = realloc(nl->k, cap * sizeof *k);
+
+		if (!k) {
+			nl->unparsed = 1; /* a dump will try again */
+			return;
+		}
+		nl->k = k;
+		nl->capk = cap;
+	}
+	memmove(&nl->k[i + 1], &nl->k[i], (nl->nk - i) * sizeof *nl->k);
+	nl->k[i] = e;
+	nl->nk++;
+}
+
+/* Marked, not moved: 2000 deletions in a row would move the list 2000
+ * times. netlink_links() compacts. */
+static void known_remove(struct netlink *nl, int kindex)
+{
+	int found;
+	size_t i = known_pos(nl->k, nl->nk, kindex, &found);
+
+	if (found)
+		nl->k[i].gone = 1;
 }
 
 static int collect(struct nl_cache *cache, struct dump_item **out, size_t *n)
@@ -452,28 +548,43 @@ static int collect(struct nl_cache *cache, struct dump_item **out, size_t *n)
 	return 0;
 }
 
-static int build_links(struct netlink *nl, struct dump_item *it, size_t k,
-		       struct nl_link **out, size_t *n)
+/* The dump replaces the list (speeds carried over from it). */
+static int build_known(struct netlink *nl, struct dump_item *it, size_t k)
 {
-	struct nl_link *links = calloc(k ? k : 1, sizeof *links);
-	struct speed_entry *spd = calloc(k ? k : 1, sizeof *spd);
+	struct known *kn = calloc(k ? k : 1, sizeof *kn);
 	size_t m = 0;
 
-	if (!links || !spd) {
-		free(links);
-		free(spd);
+	if (!kn)
 		return -1;
-	}
 	for (size_t i = 0; i < k; i++) {
-		if (it[i].kindex <= 0 || (m && links[m - 1].kindex == it[i].kindex))
+		if (it[i].kindex <= 0 || (m && kn[m - 1].l.kindex == it[i].kindex))
 			continue;
-		fill_link(&links[m], it[i].link);
-		link_speed(nl, &links[m], it[i].link, &spd[m]);
+		make_known(nl, &kn[m], it[i].link, known_find(nl->k, nl->nk, it[i].kindex));
 		m++;
 	}
-	free(nl->spd);
-	nl->spd = spd;
-	nl->nspd = m;
+	free(nl->k);
+	nl->k = kn;
+	nl->nk = m;
+	nl->capk = k ? k : 1;
+	return 0;
+}
+
+int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n)
+{
+	struct nl_link *links = malloc((nl->nk ? nl->nk : 1) * sizeof *links);
+	size_t m = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!links)
+		return -1;
+	for (size_t i = 0; i < nl->nk; i++) {
+		if (nl->k[i].gone)
+			continue;
+		nl->k[m] = nl->k[i];
+		links[m++] = nl->k[i].l;
+	}
+	nl->nk = m;
 	*out = links;
 	*n = m;
 	return 0;
@@ -495,9 +606,14 @@ int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n)
 	}
 	rc = collect(cache, &it, &k);
 	if (rc == 0)
-		rc = build_links(nl, it, k, out, n);
+		rc = build_known(nl, it, k);
 	free(it);
 	nl_cache_free(cache);
+	if (rc == 0)
+		rc = netlink_links(nl, out, n);
+	/* One line per dump: what test_fault_churn and bench_churn count. */
+	if (rc == 0)
+		log_debug("netlink: dumped %zu links", *n);
 	return rc;
 }
 

@@ -21,7 +21,7 @@ struct nl_link {
 	uint8_t maclen;
 	int admin_up;             /* IFF_UP */
 	int promisc;              /* IFF_PROMISC */
-	int oper;                 /* IF-MIB ifOperStatus 1..7, from IFLA_OPERSTATE */
+	int oper;                 /* IF-MIB ifOperStatus 1..7, nl_oper_status() */
 	uint64_t speed_bps;       /* ethtool; 0 when unknown */
 	struct if_counters ctr;
 };
@@ -33,15 +33,28 @@ struct netlink *netlink_open(char *err, size_t errlen);
 void netlink_close(struct netlink *nl);
 /* fd to poll for link events. */
 int netlink_event_fd(const struct netlink *nl);
-/* Reads all pending events without blocking; returns 1 when links changed
- * (a dump is due), 0 when nothing did, -1 on a socket error (the caller
- * should dump anyway: events may have been lost). */
+/* Reads all pending events without blocking and applies them to the link
+ * list kept here (RTM_NEWLINK carries the whole link; RTM_DELLINK removes
+ * it). Returns 1 when links changed (netlink_links() has them), 0 when
+ * nothing did, -1 when events were lost (ENOBUFS) or could not be applied:
+ * the caller must dump. Links changed by events keep the counters of the
+ * last dump (an event may be older than the dump): counters come from
+ * dumps. */
 int netlink_drain_events(struct netlink *nl);
 /* Dumps every link of the namespace, one entry per kernel ifindex (libnl can
- * hold a second AF_INET6 object per ifindex: de-duplicated here). Speed is
- * read with ethtool only for new links and links whose state changed since
- * the last dump. *out is malloc'd, caller frees. Returns 0 or -1. */
+ * hold a second AF_INET6 object per ifindex: de-duplicated here), and makes
+ * it the list events update. Speed is read with ethtool only for new links
+ * and links whose flags, operstate or name changed since last seen. *out is
+ * malloc'd, caller frees. Returns 0 or -1. Logs one debug line per dump. */
 int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n);
+/* The list as the last dump and the events since left it, sorted by kindex:
+ * a malloc'd copy, caller frees. Returns 0 or -1. */
+int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n);
+
+/* ifOperStatus (1..7) for IFLA_OPERSTATE and the link's IFF_* flags: the one
+ * rule (IF-MIB and the sFlow counter sample's ifStatus). Admin down: down(2);
+ * UNKNOWN: up(1) with IFF_UP and IFF_LOWER_UP (carrier), else down(2). */
+int nl_oper_status(uint8_t operstate, unsigned flags);
 
 /* IANAifType for an ARPHRD_* value: the one mapping used by IF-MIB and sFlow. */
 uint32_t nl_iftype_from_arphrd(unsigned arphrd);

@@ -3,7 +3,11 @@
 # 50 adds and 50 removes) while a walker bulk-walks ifTable and ifXTable
 # without pause: hostflowd never crashes, no walk shows an ifIndex twice (or
 # out of order) in any column, and 1 s after the last operation the served
-# rows are exactly the kernel's links.
+# rows are exactly the kernel's links. Then 500 veth pairs added and deleted
+# in one `ip -batch` each: rows = kernel 1 s after each batch, and the
+# deletions cost hostflowd at most 2 link dumps (its -d log has one line per
+# dump; it used to dump once per event read, hundreds of times), because
+# link events are applied as they come, not answered with a dump.
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,6 +18,7 @@ CHUNK=50
 A=${HF_NS}a
 B=${HF_NS}b
 hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
+hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "namespaces quiet"
 hf_veth "$A" veth0 "$B" veth0p || hf_die "veth"
 # Five that stay through the churn, so the final comparison has rows to match.
 for i in 1 2 3 4 5; do
@@ -22,7 +27,7 @@ done
 hf_snmpd_start "$A" || hf_die "snmpd"
 conf=$HF_DIR/hostflowd.conf
 hf_conf "$conf"
-hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd"
+hf_hostflowd_start "$A" "$conf" -d || hf_die "hostflowd"
 pid=$HF_HOSTFLOWD_PID
 
 # check_walk FILE: every column's indexes strictly increase; in ifTable's
@@ -136,7 +141,46 @@ HF_CHECK_PREFIX="after churn: " hf_ifmib_check "$A" --deadline 2 \
 	--only "ifNumber = number of links" \
 	--only "ifIndex column unique and equal to the row index" \
 	--only "one row per link, at the expected ifIndex" \
-	--only ifDescr --only ifName --only ifAdminStatus --only ifOperStatus
+	--only ifDescr --only ifName --only ifAdminStatus --only ifOperStatus \
+	--only "time columns: <= sysUpTime, 0 before start, set after" \
+	--before-start stay1 --before-start stay5
+
+# settled_within_1s T_US WHAT: rows = kernel within 1 s of time T_US.
+settled_within_1s() {
+	local t=$1 what=$2 left
+	left=$((1000000 - ($(_hf_now_us) - t)))
+	((left < 0)) && left=0
+	if hf_wait_for "$(awk -v u=$left 'BEGIN { printf "%.3f", u / 1e6 }')" settled; then
+		t_ok "1 s after $what: served names and ifNumber = the kernel's links ($(nlinks))"
+	else
+		t_fail "1 s after $what: served names and ifNumber = the kernel's links" \
+			"ifNumber $(hf_snmp_val "$A" $OID_IFNUMBER), kernel $(nlinks)"
+	fi
+}
+dumps() { grep -c 'netlink: dumped' "$HF_DIR/hostflowd.log"; }
+BIG=500
+for ((i = 1; i <= BIG; i++)); do
+	echo "link add big$i type veth peer name big${i}p netns $B"
+	((i % 2)) && echo "link set big$i up"
+done >"$HF_DIR/big-add"
+for ((i = 1; i <= BIG; i++)); do
+	echo "link del big$i"
+done >"$HF_DIR/big-del"
+ip -n "$A" -batch "$HF_DIR/big-add" >>"$HF_DIR/batch.log" 2>&1 || t_fail "adding $BIG veth pairs" "ip -batch failed"
+settled_within_1s "$(_hf_now_us)" "adding $BIG veth pairs in one batch"
+# The kernel settles 250 new links' operstates asynchronously (linkwatch):
+# the checker retries until its two readings agree.
+HF_CHECK_PREFIX="after $BIG adds: " hf_ifmib_check "$A" --deadline 6 \
+	--only "one row per link, at the expected ifIndex" --only ifOperStatus \
+	--only "time columns: <= sysUpTime, 0 before start, set after" \
+	--before-start stay1 --new big1 --new big2 --new "big$BIG"
+d0=$(dumps)
+t0=$(_hf_now_us)
+ip -n "$A" -batch "$HF_DIR/big-del" >>"$HF_DIR/batch.log" 2>&1 || t_fail "deleting $BIG veths" "ip -batch failed"
+t1=$(_hf_now_us)
+settled_within_1s "$t1" "deleting $BIG veths in one batch ($(((t1 - t0) / 1000)) ms)"
+d1=$(dumps)
+t_check "$BIG deletions cost at most 2 link dumps ($((d1 - d0)))" test $((d1 - d0)) -le 2
 t_check "same hostflowd process, started once" \
 	test "$(grep -c ' running$' "$HF_DIR/hostflowd.log")" = 1
 t_check "hostflowd exits 0 on SIGTERM" hf_hostflowd_stop

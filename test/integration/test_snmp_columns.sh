@@ -20,14 +20,22 @@ hf_conf "$conf" \
 	'interface tailscale0 alias "Transit: Tailscale" speed 1G' \
 	'interface vdown0 speed 25G'
 hf_hostflowd_start "$HF_A" "$conf" || hf_die "hostflowd"
-t_ok "hostflowd serves ifNumber through snmpd"
+klinks=$(ip -n "$HF_A" -o link show | wc -l)
+n=$(hf_snmp_val "$HF_A" $OID_IFNUMBER)
+if ((klinks >= 7)) && [[ $n == "$klinks" ]]; then
+	t_ok "hostflowd serves ifNumber through snmpd: $n = the kernel's links"
+else
+	t_fail "ifNumber through snmpd" "ifNumber '$n', kernel has $klinks links"
+fi
 
 overrides=(--override vport0 'alias=IX: from config'
 	--override tailscale0 'alias=Transit: Tailscale'
 	--override tailscale0 speed=1000000000
 	--override vdown0 speed=25000000000)
 
-HF_CHECK_PREFIX="idle: " hf_ifmib_check "$HF_A" "${overrides[@]}" --deadline 3
+# Every link predates hostflowd and keeps its status: all times 0.
+HF_CHECK_PREFIX="idle: " hf_ifmib_check "$HF_A" "${overrides[@]}" --deadline 3 \
+	--before-start all
 
 # Traffic both ways on veth0 and the bridge, IPv4 and IPv6 into the tun, then
 # enough into the tun to carry its 64-bit octet counter past 2^32.
@@ -38,7 +46,8 @@ hf_tun_inject "$HF_A" tailscale0 v4 500 || t_fail "tun inject v4" "helper failed
 hf_tun_inject "$HF_A" tailscale0 v6 300 100 || t_fail "tun inject v6" "helper failed"
 hf_tun_inject "$HF_A" tailscale0 v4 67000 65000 || t_fail "tun inject 4 GB" "helper failed"
 
-HF_CHECK_PREFIX="after traffic: " hf_ifmib_check "$HF_A" "${overrides[@]}" --deadline 5
+HF_CHECK_PREFIX="after traffic: " hf_ifmib_check "$HF_A" "${overrides[@]}" --deadline 5 \
+	--before-start all
 
 # The 32-bit view of a counter past 2^32 is its low 32 bits (checked above for
 # every row; here the premise of that check, so it cannot pass vacuously).

@@ -15,8 +15,14 @@ nrows=${#rows[@]}
 first=${rows[0]}
 last=${rows[nrows - 1]}
 t_diag "rows served: ${rows[*]}"
-((nrows >= 7)) && t_ok "ifTable has every link ($nrows rows)" ||
-	t_fail "ifTable rows" "only $nrows: ${rows[*]}"
+# Every link once, nothing else: the served ifName set is the kernel's names.
+knames=$(ip -n "$HF_A" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort)
+snames=$(hf_snmp_col "$HF_A" $OID_IFXENTRY.1 | awk '{ print $2 }' | sort)
+if ((nrows >= 7)) && [[ -n $knames && $snames == "$knames" && $(wc -l <<<"$knames") == "$nrows" ]]; then
+	t_ok "ifTable has every link once ($nrows rows, ifName = ip link names)"
+else
+	t_fail "ifTable has every link once" "$nrows rows; ifName vs ip link: $(diff <(echo "$snames") <(echo "$knames") | grep '^[<>]' | tr '\n' ' ')"
+fi
 
 # expect_get NAME OID PATTERN: a GET of OID answers a line matching PATTERN.
 expect_get() {

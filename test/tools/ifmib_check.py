@@ -15,7 +15,17 @@ still move; the last attempt's results are printed.
         [--override NAME speed=BPS]    config `interface NAME speed N`
         [--index NAME=N]               expect NAME served as ifIndex N (map)
         [--relocated NAME]             NAME served under some other free number
+        [--before-start NAME|all]      NAME existed before hostflowd started and
+                                       its ifOperStatus has not changed since:
+                                       ifLastChange and ifCounterDiscontinuityTime
+                                       are 0 (all: every link, ifTableLastChange too)
+        [--new NAME]                   NAME appeared after hostflowd started: both
+                                       times > 0, ifLastChange >= the other
+                                       (1 tick of rounding allowed)
         [--only CHECK]...              only these checks (names as printed)
+
+Every time column is also checked against the agent's sysUpTime (read after
+the walk): no value lies in the future.
 """
 import argparse
 import json
@@ -28,6 +38,8 @@ import time
 IFTABLE = ".1.3.6.1.2.1.2.2.1"
 IFXTABLE = ".1.3.6.1.2.1.31.1.1.1"
 IFNUMBER = ".1.3.6.1.2.1.2.1.0"
+SYSUPTIME = ".1.3.6.1.2.1.1.3.0"
+IFTABLELASTCHANGE = ".1.3.6.1.2.1.31.1.5.0"
 M32 = (1 << 32) - 1
 
 # column name -> (table, column number, expected SNMP type, required)
@@ -70,7 +82,25 @@ COLUMNS = {
 
 OPER = {"UP": 1, "DOWN": 2, "TESTING": 3, "UNKNOWN": 4, "DORMANT": 5,
         "NOTPRESENT": 6, "LOWERLAYERDOWN": 7}
-IFTYPE = {"ether": 6, "loopback": 24, "none": 131}
+
+# ARPHRD_* (linux/if_arp.h, /sys/class/net/X/type) -> IANAifType-MIB, as
+# mibs/README.md promises; written here, not taken from the daemon.
+ARPHRD_IFTYPE = {
+    1: 6,         # ARPHRD_ETHER: ethernetCsmacd
+    772: 24,      # ARPHRD_LOOPBACK: softwareLoopback
+    65534: 131,   # ARPHRD_NONE (tun, wireguard): tunnel
+    512: 23,      # ARPHRD_PPP: ppp
+    768: 131,     # ARPHRD_TUNNEL: tunnel
+    769: 131,     # ARPHRD_TUNNEL6
+    776: 131,     # ARPHRD_SIT
+    778: 131,     # ARPHRD_IPGRE
+    823: 131,     # ARPHRD_IP6GRE
+    32: 199,      # ARPHRD_INFINIBAND: infiniband
+    801: 71,      # ARPHRD_IEEE80211: ieee80211
+    802: 71,      # ARPHRD_IEEE80211_PRISM
+    803: 71,      # ARPHRD_IEEE80211_RADIOTAP
+}
+IFTYPE_OTHER = 1
 
 LINE = re.compile(r"^(\.[0-9.]+) = (?:([A-Za-z0-9-]+): )?(.*)$")
 
@@ -106,15 +136,25 @@ def walk(port, oid):
     return res
 
 
-def snmp_get(port, oid):
+def snmp_get(port, oid, typ="INTEGER"):
     out = subprocess.run(
         ["snmpget", "-v2c", "-c", "public", "-On", "-t", "2", "-r", "1",
          "127.0.0.1:%d" % port, oid],
         capture_output=True, text=True, env=dict(os.environ, MIBS=""), check=False)
     m = LINE.match(out.stdout.strip())
-    if not m or m.group(2) != "INTEGER":
+    if not m or m.group(2) != typ:
         return None
+    if typ == "Timeticks":
+        return int(m.group(3).split(")")[0].lstrip("("))
     return int(m.group(3))
+
+
+def read_arphrd(name):
+    try:
+        with open("/sys/class/net/%s/type" % name) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def read_speed(name):
@@ -132,6 +172,7 @@ def kernel():
     links = {}
     for ln in json.loads(out.stdout):
         ln["speed_bps"] = read_speed(ln["ifname"])
+        ln["arphrd"] = read_arphrd(ln["ifname"])
         links[ln["ifname"]] = ln
     return links
 
@@ -152,16 +193,29 @@ class Checker:
                              (" (+%d more)" % (len(problems) - 6) if len(problems) > 6 else "")))
 
     def expected_rows(self, links):
-        """{served ifIndex: link}, problems."""
+        """{served ifIndex: link}, problems: what the options and the kernel
+        expect cannot all hold (a mapped name the kernel lacks, two links
+        expected at one number)."""
         want = dict(self.args.index)
         rows, problems = {}, []
-        for name, ln in links.items():
+        for name in sorted(want):
+            if name not in links:
+                problems.append("--index %s=%d: no such link" % (name, want[name]))
+        for name in self.args.relocated:
+            if name not in links:
+                problems.append("--relocated %s: no such link" % name)
+        for name, ln in sorted(links.items()):
             if name in self.args.relocated:
                 continue
-            rows[want.get(name, ln["ifindex"])] = ln
+            idx = want.get(name, ln["ifindex"])
+            if idx in rows:
+                problems.append("%s and %s both expected at ifIndex %d" %
+                                (rows[idx]["ifname"], name, idx))
+                continue
+            rows[idx] = ln
         return rows, problems
 
-    def run(self, links, data, ifnumber):
+    def run(self, links, data, ifnumber, times=None):
         want, _ = self.expected_rows(links)
         col = {}
         for cname, (table, num, _, _) in COLUMNS.items():
@@ -180,6 +234,45 @@ class Checker:
                 rowof[name] = by_name[name][0]
         for cname, (_, _, typ, required) in COLUMNS.items():
             self.check_column(cname, typ, required, links, rowof, col[cname])
+        if times is not None:
+            self.check_times(links, rowof, col, times)
+
+    def check_times(self, links, rowof, col, times):
+        """ifLastChange, ifCounterDiscontinuityTime, ifTableLastChange: never
+        after sysUpTime; 0 for links there before start (--before-start);
+        set for links that came later (--new)."""
+        uptime, table_change = times
+        p = []
+        if uptime is None:
+            p.append("sysUpTime.0 unanswered")
+            uptime = 0
+        before = set(links) if "all" in self.args.before_start else set(self.args.before_start)
+        for name in sorted(set(self.args.before_start) | set(self.args.new)):
+            if name != "all" and name not in links:
+                p.append("%s: no such link" % name)
+        if table_change is None:
+            p.append("ifTableLastChange.0 unanswered")
+        elif table_change > uptime:
+            p.append("ifTableLastChange %d > sysUpTime %d" % (table_change, uptime))
+        elif "all" in self.args.before_start and table_change != 0:
+            p.append("ifTableLastChange %d, want 0 (no row added or removed)" % table_change)
+        for name in sorted(links):
+            idx = rowof.get(name)
+            lc = col["ifLastChange"].get(idx, (None, None))[1]
+            dc = col["ifCounterDiscontinuityTime"].get(idx, (None, None))[1]
+            if idx is None or lc is None or dc is None:
+                continue  # reported by the column checks
+            for cname, v in (("ifLastChange", lc), ("ifCounterDiscontinuityTime", dc)):
+                if v > uptime:
+                    p.append("%s %s %d > sysUpTime %d" % (name, cname, v, uptime))
+                if name in before and v != 0:
+                    p.append("%s %s %d, want 0 (there before start)" % (name, cname, v))
+                if name in self.args.new and v == 0:
+                    p.append("%s %s 0, want > 0 (appeared after start)" % (name, cname))
+            # Columns come from different requests: 1 tick of rounding.
+            if name in self.args.new and lc + 1 < dc:
+                p.append("%s ifLastChange %d < ifCounterDiscontinuityTime %d" % (name, lc, dc))
+        self.check("time columns: <= sysUpTime, 0 before start, set after", p)
 
     def check_rows(self, links, served, by_name, ifnumber):
         p = []
@@ -199,7 +292,8 @@ class Checker:
                 p.append("%s served %d times" % (name, len(by_name[name])))
         extra = set(by_name) - set(links)
         p += ["stale row %s" % n for n in sorted(extra)]
-        want, _ = self.expected_rows(links)
+        want, wp = self.expected_rows(links)
+        p += wp
         for idx, ln in want.items():
             got = by_name.get(ln["ifname"], [None])[0]
             if got is not None and got != idx:
@@ -222,7 +316,9 @@ class Checker:
         if cname in ("ifDescr", "ifName"):
             return name.encode()
         if cname == "ifType":
-            return IFTYPE.get(ln["link_type"])
+            if ln["arphrd"] is None:
+                return -1  # /sys/class/net/X/type unreadable: cannot expect anything
+            return ARPHRD_IFTYPE.get(ln["arphrd"], IFTYPE_OTHER)
         if cname == "ifMtu":
             return ln["mtu"]
         if cname == "ifSpeed":
@@ -237,7 +333,12 @@ class Checker:
         if cname == "ifAdminStatus":
             return 1 if up else 2
         if cname == "ifOperStatus":
-            return OPER[ln["operstate"]] if up else 2
+            # operstates.rst: UNKNOWN is usable when up with carrier.
+            if not up:
+                return 2
+            if ln["operstate"] == "UNKNOWN":
+                return 1 if "LOWER_UP" in ln["flags"] else 2
+            return OPER[ln["operstate"]]
         if cname == "ifAlias":
             a = ov["alias"] if "alias" in ov else ln.get("ifalias", "")
             return a.encode()[:64]
@@ -322,6 +423,8 @@ def parse_args(argv):
     ap.add_argument("--index", action="append", default=[])
     ap.add_argument("--relocated", action="append", default=[])
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--before-start", action="append", default=[])
+    ap.add_argument("--new", action="append", default=[])
     a = ap.parse_args(argv)
     ov = {}
     for name, kv in a.override:
@@ -338,9 +441,11 @@ def attempt(args):
     data = walk(args.port, IFTABLE)
     data.update(walk(args.port, IFXTABLE))
     ifnumber = snmp_get(args.port, IFNUMBER)
+    table_change = snmp_get(args.port, IFTABLELASTCHANGE, "Timeticks")
+    uptime = snmp_get(args.port, SYSUPTIME, "Timeticks")
     k2 = kernel()
     c = Checker(args)
-    c.run(k2, data, ifnumber)
+    c.run(k2, data, ifnumber, (uptime, table_change))
     c.check_sums(k2, data)
     res = [r for r in c.results if not args.only or r[0] in args.only]
     return res, counters_key(k1) == counters_key(k2)

@@ -10,14 +10,17 @@
 #include <arpa/inet.h>
 
 #include "agentaddr.h"
+#include "hf_skip.h"
 
-static int enter_netns(void)
+#define enter_netns() enter_netns_for(__func__)
+static int enter_netns_for(const char *test)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0) {
-		fprintf(stderr, "check_agentaddr: skipped (needs root and CLONE_NEWNET)\n");
+		hf_skip(test, "needs root and CLONE_NEWNET");
 		return -1;
 	}
-	return system("ip link set lo up") == 0 ? 0 : -1;
+	ck_assert_msg(system("ip link set lo up") == 0, "ip link set lo up failed");
+	return 0;
 }
 
 static void sh(const char *cmd)

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "sflow_encode.h"
 #include "util.h"
+#include "hf_skip.h"
 
 #define DEADLINE_MS 5000
 #define SKIP 77
@@ -96,7 +97,7 @@ static void send_and_receive(int family)
 
 	if (listener_open(&l, family) < 0) {
 		ck_assert_int_eq(family, AF_INET6);
-		fprintf(stderr, "no IPv6 loopback here, skipped\n");
+		hf_skip(__func__, "no IPv6 loopback here");
 		return;
 	}
 	cs = collectors_open(&l.cfg, 1);
@@ -347,7 +348,7 @@ START_TEST(path_mtu_1280_in_netns)
 	int status;
 
 	if (geteuid() != 0 || system("command -v ip >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "path_mtu_1280_in_netns: needs root and iproute2, skipped\n");
+		hf_skip(__func__, "needs root and iproute2");
 		return;
 	}
 	pid = fork();
@@ -357,7 +358,7 @@ START_TEST(path_mtu_1280_in_netns)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	if (WEXITSTATUS(status) == SKIP) {
-		fprintf(stderr, "path_mtu_1280_in_netns: no network namespaces, skipped\n");
+		hf_skip(__func__, "no network namespaces");
 		return;
 	}
 	ck_assert_msg(WEXITSTATUS(status) == 0, "netns step %d failed", WEXITSTATUS(status));

@@ -451,6 +451,61 @@ START_TEST(test_concurrent_readers)
 }
 END_TEST
 
+/* A table rebuilt from link events: change times are the event's, the
+ * counters' age (built_ms) the last dump's, so a counter request dumps. */
+START_TEST(test_update_at_keeps_counter_age)
+{
+	struct iftable *t = iftable_new();
+	struct nl_link l[2] = { mk(1, "lo"), mk(2, "veth0") };
+	struct if_snapshot *s;
+
+	ck_assert_int_eq(iftable_update(t, l, 1, NULL, NULL, 1000), 0);
+	ck_assert_int_eq(iftable_update_at(t, l, 2, NULL, NULL, 1500, 1000), 0);
+	s = iftable_acquire(t);
+	ck_assert_int_eq(s->built_ms, 1000);
+	ck_assert_int_eq(s->table_change_ms, 1500);
+	ck_assert_int_eq(snap_find(s, 2)->discontinuity_ms, 1500);
+	ck_assert_int_eq(snap_find(s, 1)->discontinuity_ms, 0);
+	iftable_release(t, s);
+	iftable_free(t);
+}
+END_TEST
+
+/* Many rows (the kindex index): every row keeps its times, a new one gets
+ * the update's. */
+START_TEST(test_many_rows_keep_times)
+{
+	enum { N = 3000 };
+	struct nl_link *l = calloc(N + 1, sizeof *l);
+	struct iftable *t = iftable_new();
+	struct if_snapshot *s;
+	char name[IFNAMSIZ];
+
+	ck_assert_ptr_nonnull(l);
+	for (int i = 0; i < N; i++) {
+		/* kindex order differs from array order */
+		snprintf(name, sizeof name, "v%d", i);
+		l[i] = mk(N - i + 1, name);
+	}
+	ck_assert_int_eq(iftable_update(t, l, N, NULL, NULL, 10), 0);
+	l[N] = mk(N + 5, "late");
+	l[7].oper = 2;
+	ck_assert_int_eq(iftable_update(t, l, N + 1, NULL, NULL, 20), 0);
+	s = iftable_acquire(t);
+	ck_assert_uint_eq(s->n, N + 1);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct if_row *r = &s->rows[i];
+		int late = r->kindex == N + 5, changed = r->kindex == l[7].kindex;
+
+		ck_assert_int_eq(r->discontinuity_ms, late ? 20 : 0);
+		ck_assert_int_eq(r->last_change_ms, late || changed ? 20 : 0);
+	}
+	iftable_release(t, s);
+	iftable_free(t);
+	free(l);
+}
+END_TEST
+
 static Suite *iftable_suite(void)
 {
 	Suite *s = suite_create("iftable");
@@ -468,6 +523,8 @@ static Suite *iftable_suite(void)
 	tcase_add_test(tc, test_old_snapshot_survives_update);
 	tcase_add_test(tc, test_acquire_counts);
 	tcase_add_test(tc, test_concurrent_readers);
+	tcase_add_test(tc, test_update_at_keeps_counter_age);
+	tcase_add_test(tc, test_many_rows_keep_times);
 	suite_add_tcase(s, tc);
 	return s;
 }

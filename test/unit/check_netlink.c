@@ -17,14 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hf_skip.h"
 #include "netlink.h"
+#include <linux/if.h> /* after net/if.h (netlink.h): IFF_LOWER_UP, IF_OPER_* */
 #include "util.h"
 
 /* Returns 0 when the test can run (root, fresh namespace). */
-static int enter_netns(void)
+#define enter_netns() enter_netns_for(__func__)
+static int enter_netns_for(const char *test)
 {
 	if (geteuid() != 0 || unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-		fprintf(stderr, "check_netlink: skipped (needs root and CLONE_NEWNET)\n");
+		hf_skip(test, "needs root and CLONE_NEWNET");
 		return -1;
 	}
 	/* /sys shows the namespace of whoever mounted it: mount our own,
@@ -35,7 +38,7 @@ static int enter_netns(void)
 	if (system("echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 2>/dev/null;"
 		   "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null;"
 		   "ip link set lo up") != 0)
-		return -1;
+		ck_abort_msg("cannot set up the namespace (ip link set lo up)");
 	return 0;
 }
 
@@ -138,6 +141,29 @@ START_TEST(test_iftype_table)
 }
 END_TEST
 
+/* The ifOperStatus rule: admin down is down(2); UNKNOWN follows carrier. */
+START_TEST(test_oper_status)
+{
+	const unsigned up = IFF_UP, carrier = IFF_UP | IFF_LOWER_UP;
+
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier | IFF_LOOPBACK), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, up), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, 0), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, carrier), 1);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, up), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, carrier), 2);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_TESTING, carrier), 3);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_DORMANT, carrier), 5);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_NOTPRESENT, up), 6);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, up), 7);
+	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, 0), 2);
+	ck_assert_int_eq(nl_oper_status(200, carrier), 4); /* newer than RFC 2863 */
+}
+END_TEST
+
 START_TEST(test_dump_fields)
 {
 	struct netlink *nl;
@@ -164,7 +190,8 @@ START_TEST(test_dump_fields)
 	ck_assert_ptr_nonnull(lo);
 	ck_assert_int_eq(lo->kindex, 1);
 	ck_assert_uint_eq(lo->iftype, 24);
-	ck_assert_int_eq(lo->oper, 4); /* the kernel says UNKNOWN for lo */
+	/* The kernel says UNKNOWN for lo; up with carrier, so up(1). */
+	ck_assert_int_eq(lo->oper, 1);
 
 	v = find(l, n, "hfv0");
 	ck_assert_ptr_nonnull(v);
@@ -309,6 +336,97 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* Events came (deadline 5 s), then none for 200 ms: every change applied. */
+static void settle(struct netlink *nl)
+{
+	ck_assert_int_eq(wait_events(nl, 5000), 1);
+	while (wait_events(nl, 200) > 0)
+		;
+}
+
+/* What events left in the list equals a dump, counters aside. */
+static void same_as_dump(struct netlink *nl)
+{
+	struct netlink *fresh = open_nl();
+	struct nl_link *ev, *du;
+	size_t nev, ndu;
+
+	ck_assert_int_eq(netlink_links(nl, &ev, &nev), 0);
+	dump(fresh, &du, &ndu);
+	if (nev != ndu) {
+		char a[512] = "", b[512] = "";
+
+		for (size_t i = 0; i < nev; i++)
+			snprintf(a + strlen(a), sizeof a - strlen(a), " %s", ev[i].name);
+		for (size_t i = 0; i < ndu; i++)
+			snprintf(b + strlen(b), sizeof b - strlen(b), " %s", du[i].name);
+		ck_abort_msg("events list:%s; dump:%s", a, b);
+	}
+	for (size_t i = 0; i < nev; i++) {
+		ev[i].ctr = du[i].ctr;
+		ck_assert_msg(memcmp(&ev[i], &du[i], sizeof ev[i]) == 0,
+			      "%s (kindex %d): the event list differs from a dump",
+			      du[i].name, du[i].kindex);
+	}
+	free(ev);
+	free(du);
+	netlink_close(fresh);
+}
+
+static const struct nl_link *listed(struct netlink *nl, struct nl_link **l, const char *name)
+{
+	size_t n;
+
+	ck_assert_int_eq(netlink_links(nl, l, &n), 0);
+	return find(*l, n, name);
+}
+
+/* Events are applied to the list: adds, changes (alias, MTU, state, name),
+ * a bridge port leaving its bridge (an AF_BRIDGE RTM_DELLINK: the port
+ * stays), deletions; after each, the list is what a dump says. */
+START_TEST(test_events_applied)
+{
+	struct netlink *nl;
+	struct nl_link *l, *d;
+	const struct nl_link *x;
+	size_t n;
+
+	if (enter_netns() < 0)
+		return;
+	nl = open_nl();
+	dump(nl, &d, &n);
+	free(d);
+	sh("ip link add hfa0 type veth peer name hfa1 && ip link add hfabr type bridge");
+	settle(nl);
+	same_as_dump(nl);
+	sh("ip link set hfa0 mtu 1400 alias 'IX: applied' && ip link set hfa0 up &&"
+	   "ip link set hfa1 up && ip link set hfa1 master hfabr && ip link set hfabr up");
+	ck_assert_int_eq(wait_operstate("hfa0", "up"), 0);
+	settle(nl);
+	x = listed(nl, &l, "hfa0");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(x->alias, "IX: applied");
+	ck_assert_uint_eq(x->mtu, 1400);
+	ck_assert_int_eq(x->oper, 1);
+	ck_assert_uint_eq(x->speed_bps, 10000000000ull); /* read for the changed link */
+	free(l);
+	same_as_dump(nl);
+	sh("ip link set hfa1 nomaster && ip link set hfa0 name hfren0");
+	settle(nl);
+	ck_assert_ptr_nonnull(listed(nl, &l, "hfa1"));
+	free(l);
+	ck_assert_ptr_null(listed(nl, &l, "hfa0"));
+	free(l);
+	same_as_dump(nl);
+	sh("ip link del hfren0 && ip link del hfabr");
+	settle(nl);
+	ck_assert_ptr_null(listed(nl, &l, "hfa1"));
+	free(l);
+	same_as_dump(nl);
+	netlink_close(nl);
+}
+END_TEST
+
 /* 500 veth pairs = 1000 RTM_NEWLINK in one burst: none lost silently. */
 START_TEST(test_event_burst)
 {
@@ -320,6 +438,8 @@ START_TEST(test_event_burst)
 	if (enter_netns() < 0)
 		return;
 	nl = open_nl();
+	dump(nl, &l, &n);  /* the daemon starts with one: lo is in the list */
+	free(l);
 	f = fopen("/tmp/check_netlink.batch", "w");
 	ck_assert_ptr_nonnull(f);
 	for (int i = 0; i < 500; i++)
@@ -328,6 +448,10 @@ START_TEST(test_event_burst)
 	sh("ip -batch /tmp/check_netlink.batch");
 	unlink("/tmp/check_netlink.batch");
 	ck_assert_int_eq(netlink_drain_events(nl), 1);
+	/* Applied from the events alone, no dump. */
+	ck_assert_int_eq(netlink_links(nl, &l, &n), 0);
+	ck_assert_uint_eq(n, 1001);
+	free(l);
 	dump(nl, &l, &n);
 	ck_assert_uint_eq(n, 1001);
 	free(l);
@@ -455,6 +579,20 @@ START_TEST(test_counters)
 	ck_assert_uint_eq(r.in_ucast, x->ctr.in_ucast);
 	free(l);
 
+	/* An event older than the last dump (queued before it, read after)
+	 * does not take the counters back. */
+	ck_assert_int_ge(netlink_drain_events(nl), 0);
+	sh("ip link set hfc0 alias stale-event");
+	send_udp(20);
+	x = dump_find(nl, &l, "hfc0");
+	c0 = x->ctr;
+	free(l);
+	ck_assert_int_ge(wait_events(nl, 5000), 1);
+	x = listed(nl, &l, "hfc0");
+	ck_assert_str_eq(x->alias, "stale-event");
+	ck_assert_uint_eq(x->ctr.out_ucast, c0.out_ucast);
+	free(l);
+
 	ck_assert_int_eq(nl_stats_read(st, 99999, &r), -1);
 	nl_stats_close(st);
 	netlink_close(nl);
@@ -498,9 +636,11 @@ static Suite *netlink_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_iftype_table);
+	tcase_add_test(tc, test_oper_status);
 	tcase_add_test(tc, test_dump_fields);
 	tcase_add_test(tc, test_speed_cache);
 	tcase_add_test(tc, test_events);
+	tcase_add_test(tc, test_events_applied);
 	tcase_add_test(tc, test_event_burst);
 	tcase_add_test(tc, test_event_overrun);
 	tcase_add_test(tc, test_counters);
