@@ -50,24 +50,30 @@ struct collectors {
 	struct collector c[];
 };
 
-static void collector_name(struct collector *c)
+/* The collector's address as text (host[] of INET6_ADDRSTRLEN) and its port. */
+static unsigned collector_host(const struct collector *c, char *host, size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-
 	if (c->family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
 
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-		snprintf(c->name, sizeof(c->name), "%s:%u", host, port);
-	} else {
+		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)len);
+		return ntohs(sin->sin_port);
+	}
+	{
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
 
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-		snprintf(c->name, sizeof(c->name), "[%s]:%u", host, port);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)len);
+		return ntohs(sin6->sin6_port);
 	}
+}
+
+static void collector_name(struct collector *c)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = collector_host(c, host, sizeof host);
+
+	snprintf(c->name, sizeof(c->name), c->family == AF_INET ? "%s:%u" : "[%s]:%u",
+		 host, port);
 }
 
 /* Forbids fragmentation: a fragmented datagram is lost whole when one
@@ -288,20 +294,9 @@ void collectors_self_filter(const struct collectors *cs, char *buf, size_t len)
 	for (size_t i = 0; cs && i < cs->n && used < len; i++) {
 		const struct collector *c = &cs->c[i];
 		char host[INET6_ADDRSTRLEN] = "";
-		unsigned port, lport = local_port(c);
+		unsigned port = collector_host(c, host, sizeof host), lport = local_port(c);
 		int w;
 
-		if (c->family == AF_INET) {
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
-
-			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-			port = ntohs(sin->sin_port);
-		} else {
-			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-			port = ntohs(sin6->sin6_port);
-		}
 		if (lport)
 			w = snprintf(buf + used, len - used,
 				     "%s(udp and dst host %s and dst port %u and src port %u)",
