@@ -246,20 +246,64 @@ static void find_waiting(struct sampler *s, const struct if_snapshot *snap)
 	}
 }
 
-static void log_sampling(struct sampler *s)
+#define LOG_CHANGES_MAX 8   /* per-interface lines per change; then a count */
+
+static size_t sampled_list(struct sampler *s, struct sfa_port **out)
 {
 	struct sfa_stats st;
 
 	sfa_get_stats(s->core, &st);
-	log_info("sampler: sampling %zu interface%s", st.sampled, st.sampled == 1 ? "" : "s");
+	*out = calloc(st.sampled ? st.sampled : 1, sizeof **out);
+	return *out ? sfa_sampled(s->core, *out, st.sampled) : 0;
+}
+
+/* Says what changed between two sampled lists (both sorted by kindex):
+ * interfaces taken, let go, or sampled at another rate. */
+static void log_changes(const struct sfa_port *a, size_t na, const struct sfa_port *b,
+			size_t nb)
+{
+	size_t i = 0, j = 0, said = 0, more = 0;
+
+	while (i < na || j < nb) {
+		int d = i == na ? 1 : j == nb ? -1 :
+			(a[i].kindex > b[j].kindex) - (a[i].kindex < b[j].kindex);
+		int note = d != 0 || a[i].rate != b[j].rate;
+
+		if (note && said >= LOG_CHANGES_MAX)
+			more++;
+		else if (d < 0)
+			log_info("sampler: %s no longer sampled", a[i].name);
+		else if (d > 0)
+			log_info("sampler: sampling %s (ifIndex %u) 1 in %u", b[j].name,
+				 b[j].ifindex, b[j].rate);
+		else if (note)
+			log_info("sampler: %s now 1 in %u", b[j].name, b[j].rate);
+		said += note;
+		i += d <= 0;
+		j += d >= 0;
+	}
+	if (more)
+		log_info("sampler: and %zu more interface changes", more);
+}
+
+static void log_sampling(struct sampler *s, const struct sfa_port *before, size_t nbefore,
+			 int force)
+{
+	struct sfa_port *after;
+	size_t n = sampled_list(s, &after);
+
+	log_changes(before, nbefore, after, n);
+	if (n != nbefore || force)
+		log_info("sampler: sampling %zu interface%s", n, n == 1 ? "" : "s");
+	free(after);
 }
 
 /* Hands the table to the core when it changed (or force). */
 static void sync_table(struct sampler *s, int force, int64_t now)
 {
 	struct if_snapshot *snap = iftable_acquire(s->table);
-	struct sfa_port *ports;
-	struct sfa_stats before;
+	struct sfa_port *ports, *before;
+	size_t nbefore;
 	char why[512] = "";
 
 	if (!snap)
@@ -268,11 +312,12 @@ static void sync_table(struct sampler *s, int force, int64_t now)
 		iftable_release(s->table, snap);
 		return;
 	}
-	sfa_get_stats(s->core, &before);
+	nbefore = sampled_list(s, &before);
 	ports = ports_of(s, snap);
 	if (!ports) {
 		log_err("sampler: out of memory; the table's change waits");
 		iftable_release(s->table, snap);
+		free(before);
 		return;
 	}
 	if (sfa_sync(s->core, ports, snap->n, now, why, sizeof why) < 0) {
@@ -289,13 +334,8 @@ static void sync_table(struct sampler *s, int force, int64_t now)
 	find_waiting(s, snap);
 	free(ports);
 	iftable_release(s->table, snap);
-	{
-		struct sfa_stats after;
-
-		sfa_get_stats(s->core, &after);
-		if (after.sampled != before.sampled || force)
-			log_sampling(s);
-	}
+	log_sampling(s, before, nbefore, force);
+	free(before);
 	publish_status(s);
 }
 
