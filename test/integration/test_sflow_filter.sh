@@ -66,7 +66,7 @@ fl_count() {
 
 # fl_none_wg SOURCE: SOURCE has samples, none of them of udp port 41641.
 fl_none_wg() {
-	awk -v s="$1" -v p=$WG '$1 == "F" && $4 == s { c++; if ($14 == p || $15 == p) { bad = 1; exit 1 } }
+	awk -v s="$1" -v p=$WG '$1 == "F" && $4 == s { c++; if ($14 == p || $15 == p) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }
 		END { printf "# %d samples\n", c; exit bad || !c }' "$dec"
 }
 
@@ -140,12 +140,12 @@ k=$(fl_count "$tidx" "40000|4010")
 n=$((t1 - t0 - N))
 t_check "tun0 (bare IP): the rest sampled 1 in $RATE ($k of $n)" sf_binomial "$k" $n $RATE
 t_check "tun0: inbound and outbound samples, header protocol 11" awk -v s="$tidx" \
-	'$1 == "F" && $4 == s { if ($10 != 11) { bad = 1; exit 1 }; if ($15 == 9) i++; if ($15 == 5010) o++ }
+	'$1 == "F" && $4 == s { if ($10 != 11) { print "offending record (line " NR "): " $0; bad = 1; exit 1 }; if ($15 == 9) i++; if ($15 == 5010) o++ }
 	END { exit bad || !(i && o) }' "$dec"
 k=$(fl_count "$vidx" 4003)
 n=$((v3 - v2 - N))
 t_check "after the refused reload: the old filter and rate, 1 in $RATE ($k of $n)" \
 	sf_binomial "$k" $n $RATE
 t_check "after the refused reload: every sample says rate $RATE" \
-	awk -v r=$RATE '$1 == "F" { c++; if ($5 != r) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
+	awk -v r=$RATE '$1 == "F" { c++; if ($5 != r) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 t_done

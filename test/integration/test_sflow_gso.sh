@@ -179,7 +179,7 @@ fi
 t_check "super-frames sampled (frames over 1518 bytes on a 1500-byte MTU)" \
 	awk '$1 == "G" && $4 > 1518 { ok = 1 } END { exit !ok }' "$dec"
 t_check "IP total length = frame_length - 14 - 4 in every sample (the kernel's fix-up)" \
-	awk '$1 == "G" { c++; if ($7 != $4 - 18) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
+	awk '$1 == "G" { c++; if ($7 != $4 - 18) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 t_diag "$(gs_bytes out $((tx1 - tx0)))"
 t_diag "$(gs_bytes in $((rx1 - rx0)))"
 t_check "outbound bytes: samples x rate x length within 5 sigma of tx_bytes" gs_bytes out $((tx1 - tx0))
