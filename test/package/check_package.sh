@@ -475,9 +475,11 @@ B="B (systemd)"
 in_root userdel hostflow >/dev/null 2>&1 || true
 in_root groupdel hostflow >/dev/null 2>&1 || true
 # snmpd is installed first, as an operator's machine has it (and so that what
-# its installation brings is not counted against hostflow's purge).
-t_check_or_stop "B: apt-get install systemd snmpd (systemd for systemd-analyze: the test's own)" \
-	apt_root install --no-install-recommends systemd snmpd
+# its installation brings is not counted against hostflow's purge); so is
+# dbus, which every systemd host runs: libpcap's libdbus-1-3 recommends it,
+# and once there systemd's own Recommends keep apt's autoremove off it.
+t_check_or_stop "B: apt-get install systemd dbus snmpd (systemd for systemd-analyze: the test's own)" \
+	apt_root install --no-install-recommends systemd dbus snmpd
 snapshot "$work/before-B"
 : >"$R/tmp/policy-rc.d.log"
 t_check_or_stop "$B: apt-get install .$d1 (Depends and Recommends by apt)" apt_root install "$d1"
