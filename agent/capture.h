@@ -3,9 +3,11 @@
  * holding only the first snaplen bytes of each sampled packet. Owned and used
  * by the sampler thread only.
  *
- * ONE unbound socket and ONE ring for every sampled interface: which
- * interfaces, their rates and pcap filters are decided by one program (see
- * bpfprog.h), so fds and memory do not grow with the number of interfaces. */
+ * Up to CAPTURE_BOUND_MAX sampled interfaces: a socket bound to each (256 KiB
+ * ring), so unsampled interfaces' packets never meet a tap. More: ONE
+ * unbound socket and ONE 1 MiB ring for all of them, their rates and pcap
+ * filters decided by one program (see bpfprog.h), so fds and memory do not
+ * grow with the number of interfaces. The sampler polls one fd either way. */
 #ifndef HF_CAPTURE_H
 #define HF_CAPTURE_H
 
@@ -13,6 +15,8 @@
 #include <stdint.h>
 
 #include "hf_types.h"
+
+#define CAPTURE_BOUND_MAX 4
 
 /* One sampled packet, valid only during the callback. */
 struct capture_frame {
@@ -37,13 +41,14 @@ struct capture_rule {
 	const char *filter;       /* pcap-filter(7) expression; NULL or "" = every packet */
 };
 
-/* Opens one unbound AF_PACKET socket (every interface of the namespace) with
- * one ring of fixed size, starting with a drop-everything program: nothing
- * is sampled until capture_set_rules(). snaplen is checked by
+/* Checks that a packet socket can be opened (CAP_NET_RAW) and returns a
+ * capture with no socket yet: nothing is sampled, and nothing is on any
+ * packet's path, until capture_set_rules(). snaplen is checked by
  * capture_set_rules(), which sets it. Returns NULL with a message in err. */
 struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen);
-/* Builds one program from the rules and swaps it in atomically: packets of
- * unlisted interfaces are dropped at once; on a listed one a packet is a
+/* Builds the program(s) from the rules and swaps them in atomically (per
+ * socket; sockets are opened before old ones close): packets of unlisted
+ * interfaces are dropped at once; on a listed one a packet is a
  * candidate when the rule's filter matches and `exclude` (a pcap expression
  * of packets never sampled on any interface: the daemon's own datagrams to
  * its collectors; NULL = none) does not, and then sampled 1 in rate, keeping
@@ -58,7 +63,11 @@ int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_
 size_t capture_ring_bytes(const struct capture *c);
 
 void capture_close(struct capture *c);
-/* The fd to poll for POLLIN (frames ready) and POLLERR (link went down). */
+/* How many packet sockets are open now (0..CAPTURE_BOUND_MAX). */
+size_t capture_sockets(const struct capture *c);
+/* The fd to poll for POLLIN: frames ready, or a socket's error pending
+ * (ENETDOWN when a link went down): call capture_clear_error() when a drain
+ * found nothing. */
 int capture_fd(const struct capture *c);
 /* Hands at most max ready frames to fn, in ring order; returns how many. */
 unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx);

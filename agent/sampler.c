@@ -505,16 +505,18 @@ static void on_frame(void *ctx, const struct capture_frame *f)
 static void service_capture(struct sampler *s, short revents, int64_t now)
 {
 	struct frame_ctx fc = { s, now };
-	unsigned got;
+	unsigned got = 0;
 
-	if (revents & POLLERR) {
+	if (revents & POLLIN)
+		got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
+	/* Readable with no frame: a socket's error (ENETDOWN: its link went
+	 * down or away) is pending; clear it, or poll() reports it forever. */
+	if (!got || (revents & POLLERR)) {
 		int e = capture_clear_error(s->cap);
 
-		log_debug("sampler: capture: %s", strerror(e));
+		if (e)
+			log_debug("sampler: capture: %s", strerror(e));
 	}
-	if (!(revents & POLLIN))
-		return;
-	got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 	if (got < DRAIN_BATCH)
 		s->quiet_until_ms = now + COALESCE_MS;
