@@ -139,23 +139,24 @@ static int emit_inline(struct emit *e, const struct sock_filter *p, size_t len, 
 	return 0;
 }
 
+/* The random draw first: it is independent of the packet, so a matching
+ * packet is still kept with probability 1/rate, and the filter and exclude
+ * then run on one packet in rate instead of on every packet. */
 static int emit_group(struct emit *e, const struct bpfprog_rule *r, uint32_t snaplen,
 		      char *err, size_t errlen)
 {
-	if (r->filter && emit_inline(e, r->filter, r->filter_len, 0, err, errlen))
-		return -1;
-	if (r->exclude && emit_inline(e, r->exclude, r->exclude_len, 1, err, errlen))
-		return -1;
 	if (r->rate > 1) {
 		put(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM));
 		put(e, BPF_ALU | BPF_MOD | BPF_K, 0, 0, r->rate);
 		/* 0, not 1: rate 1 would otherwise never match. */
-		put(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0);
-		put(e, BPF_RET | BPF_K, 0, 0, snaplen);
-		put(e, BPF_RET | BPF_K, 0, 0, 0);
-	} else {
-		put(e, BPF_RET | BPF_K, 0, 0, snaplen);
+		put(e, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
+		put_far(e, TO_DROP);
 	}
+	if (r->filter && emit_inline(e, r->filter, r->filter_len, 0, err, errlen))
+		return -1;
+	if (r->exclude && emit_inline(e, r->exclude, r->exclude_len, 1, err, errlen))
+		return -1;
+	put(e, BPF_RET | BPF_K, 0, 0, snaplen);
 	return 0;
 }
 

@@ -5,10 +5,13 @@
  *   binary search over the sorted kindexes, down to buckets of a few `jeq`s;
  *   an unlisted interface drops at once
  *   per distinct (rate, filter, exclude) group, shared by its interfaces:
+ *     ld rand; mod #rate; jeq #0, else drop  (none for rate 1): first, so the
+ *       filters below run on 1 packet in rate (the draw is independent of
+ *       the packet: a matching one is still kept with probability 1/rate)
  *     the rule's pcap filter inlined (its `ret`s turned into jumps):
  *       no match -> drop
  *     the exclude program inlined: match -> drop
- *     ld rand; mod #rate; jeq #0 -> ret #snaplen, else drop  (rate 1: ret #snaplen)
+ *     ret #snaplen
  *   drop: ret #0
  *
  * Conditional jumps carry 8-bit offsets, so every far target is reached

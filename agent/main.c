@@ -59,6 +59,7 @@ struct daemon {
 	struct sampler *sampler;
 	int registered;         /* what the sampler was last told */
 	struct statusline status;
+	int status_state;       /* registration state of the last status line */
 	struct ifmib_source src;
 	struct snmpagent *agent;
 	int sigfd;
@@ -473,6 +474,19 @@ static void publish_registration(struct daemon *d)
 	sampler_set_registered(d->sampler, reg);
 }
 
+/* The status line is built when it is due or the registration changed, not
+ * on every turn: a walk is one turn per varbind. */
+static void report_status_if_due(struct daemon *d)
+{
+	int state = (int)snmpagent_state(d->agent, NULL);
+
+	if (state == d->status_state && monotonic_ms() < d->status.next_ms)
+		return;
+	d->status_state = state;
+	statusline_report(&d->status, d->table, d->sampler, d->agent,
+			  d->cfg->agentx_socket, -1);
+}
+
 /* One turn of the agent loop: wait for any of our fds or net-snmp's, serve
  * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
 static int loop_once(struct daemon *d)
@@ -508,8 +522,7 @@ static int loop_once(struct daemon *d)
 		publish_events(d);
 	snmpagent_process(d->agent);
 	publish_registration(d);
-	statusline_report(&d->status, d->table, d->sampler, d->agent,
-			  d->cfg->agentx_socket, -1);
+	report_status_if_due(d);
 	return go;
 }
 
