@@ -7,6 +7,10 @@
 # C1: packets per second R forwards (S's rx_packets over the unpaced run)
 #     with sampling on (1:100, with and without a filter) against the mean
 #     of the same run unsampled just before and just after.
+# C3: the same as C1 with no hostflowd but test/bench/tapdrop.py in R: one
+#     unbound ETH_P_ALL socket with a drop-all program (the shape of
+#     hostflowd's capture socket), and the same with PACKET_IGNORE_OUTGOING:
+#     the kernel's cost of the tap itself, on the ingress and transmit paths.
 # C2: the sampler's CPU per flow sample (schedstat of every thread over a
 #     paced run, divided by the samples the collector counted), one case at a
 #     time: host traffic (to R itself), host traffic with a `filter`,
@@ -113,6 +117,32 @@ fwd_measure_pps() {
 	echo "  C1 $case: forwarded pkt/s $pps vs unsampled $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
+# C3 for one mode (tap or tapnoout): tapdrop.py instead of hostflowd.
+_tap_ready() {
+	grep -q '^ready' "$1"
+}
+
+fwd_measure_tap() {
+	local mode=$1 before after base pps log=$HF_DIR/tapdrop.log tpid arg=()
+	[[ $mode == tapnoout ]] && arg=(ignore-outgoing)
+	before=$(fwd_pps)
+	: >"$log"
+	hf_bg "$FWD_R" "$log" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
+	tpid=$HF_LAST_PID
+	hf_wait_for 5 _tap_ready "$log" || {
+		hf_kill "$tpid"
+		return 1
+	}
+	pps=$(fwd_pps)
+	hf_kill "$tpid"
+	after=$(fwd_pps)
+	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
+	FWD_PPS[$mode]+=" $pps"
+	FWD_BASE[$mode]+=" $base"
+	FWD_PPSR[$mode]+=" $(ratio "$pps" "$base")"
+	echo "  C3 $mode: forwarded pkt/s $pps vs no socket $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
 # C2 for one case: CPU ns per flow sample over a paced run.
 fwd_measure_cpu() {
 	local case=$1 dst=$FWD_S_IP ndst=1 f0 f1 c0 c1 sent ns per
@@ -149,6 +179,14 @@ _fwd_rows() {
 			"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
 		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none}"
 	done
+	for c in tap tapnoout; do
+		m=$(median ${FWD_PPSR[$c]:-})
+		what="a bare ETH_P_ALL drop-all socket, no hostflowd"
+		[[ $c == tapnoout ]] && what+=", PACKET_IGNORE_OUTGOING"
+		row "C3 forwarded pkt/s, $what (ratio: to none)" "$(median ${FWD_PPS[$c]:-})" \
+			"no socket before+after" "$(median ${FWD_BASE[$c]:-})" "$m" "" ""
+		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none}"
+	done
 	base=$(median ${FWD_CPU[host]:-})
 	row "C2 sampler CPU per sample, host traffic (µs)" "$base" "" "" "" "" ""
 	row "C2 sampler CPU per sample, host traffic + filter (µs)" "$(median ${FWD_CPU[hostfilter]:-})" \
@@ -177,6 +215,9 @@ bench_fwd() {
 		echo "== C: repetition $rep of $REPS (load $(cut -d' ' -f1-3 /proc/loadavg))"
 		for c in sampled filter; do
 			fwd_measure_pps "$c" || note "C1 $c, repetition $rep: not measured"
+		done
+		for c in tap tapnoout; do
+			fwd_measure_tap "$c" || note "C3 $c, repetition $rep: not measured"
 		done
 		for c in host hostfilter fwd many; do
 			fwd_measure_cpu "$c" || note "C2 $c, repetition $rep: not measured"
