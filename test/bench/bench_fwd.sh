@@ -114,6 +114,7 @@ fwd_measure_pps() {
 	FWD_PPS[$case]+=" $pps"
 	FWD_BASE[$case]+=" $base"
 	FWD_PPSR[$case]+=" $(ratio "$pps" "$base")"
+	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  C1 $case: forwarded pkt/s $pps vs unsampled $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
@@ -140,6 +141,7 @@ fwd_measure_tap() {
 	FWD_PPS[$mode]+=" $pps"
 	FWD_BASE[$mode]+=" $base"
 	FWD_PPSR[$mode]+=" $(ratio "$pps" "$base")"
+	FWD_LOAD[$mode]+=" $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  C3 $mode: forwarded pkt/s $pps vs no socket $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
@@ -165,6 +167,7 @@ fwd_measure_cpu() {
 	per=$(awk -v t=$((c1 - c0)) -v f=$((f1 - f0)) 'BEGIN {printf "%.2f", t / 1e3 / f}')
 	FWD_CPU[$case]+=" $per"
 	FWD_FLOWS[$case]+=" $((f1 - f0))"
+	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  C2 $case: $per µs per sample ($((f1 - f0)) samples of $sent packets, load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
@@ -177,7 +180,7 @@ _fwd_rows() {
 		row "C1 forwarded pkt/s, in0 sampled 1:$FWD_RATE$what (ratio: to unsampled)" \
 			"$(median ${FWD_PPS[$c]:-})" "unsampled before+after" "$(median ${FWD_BASE[$c]:-})" \
 			"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
-		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none}"
+		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
 	for c in tap tapnoout; do
 		m=$(median ${FWD_PPSR[$c]:-})
@@ -185,7 +188,7 @@ _fwd_rows() {
 		[[ $c == tapnoout ]] && what+=", PACKET_IGNORE_OUTGOING"
 		row "C3 forwarded pkt/s, $what (ratio: to none)" "$(median ${FWD_PPS[$c]:-})" \
 			"no socket before+after" "$(median ${FWD_BASE[$c]:-})" "$m" "" ""
-		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none}"
+		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
 	base=$(median ${FWD_CPU[host]:-})
 	row "C2 sampler CPU per sample, host traffic (µs)" "$base" "" "" "" "" ""
@@ -198,13 +201,13 @@ _fwd_rows() {
 		"$(median ${FWD_CPU[many]:-})" "host traffic" "$base" \
 		"$(ratio "$(median ${FWD_CPU[many]:-})" "$base")" "" ""
 	for c in host hostfilter fwd many; do
-		note "C2 $c µs per sample per repetition:${FWD_CPU[$c]:- none} (samples:${FWD_FLOWS[$c]:- none})"
+		note "C2 $c µs per sample per repetition:${FWD_CPU[$c]:- none} (samples:${FWD_FLOWS[$c]:- none}; load${FWD_LOAD[$c]:- none})"
 	done
 }
 
 bench_fwd() {
 	local rep c
-	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=()
+	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=()
 	BLAST=$BENCH_OUT/udpblast
 	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
 	fwd_setup || {
