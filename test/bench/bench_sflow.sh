@@ -136,6 +136,7 @@ measure() {
 	RES_PPS[$key]+=" $pps"
 	RES_BASE[$key]+=" $base"
 	RES_PPSR[$key]+=" $(ratio "$pps" "$base")"
+	RES_LOAD[$key]+=" $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  $key: cpu ${cpu} s/Mpkt (sent $sent in $((ns / 1000000)) ms), flows $((f1 - f0)) for $((r1 - r0)) rx packets (ratio $acc), pkt/s $pps vs unsampled $base"
 	sampler_stop "$kind"
 }
@@ -183,12 +184,13 @@ _sflow_rows() {
 		"1 ± $tol (3σ)" "$(awk -v a="$hacc" -v t="$tol" 'BEGIN {
 			if (a !~ /^[0-9.]+$/) print "not measured";
 			else print ((a - 1 <= t && 1 - a <= t) ? "met" : "**MISSED**") }')"
+	note "B 1:$rate load average (1 min) at the end of each repetition: hostflowd${RES_LOAD[hostflowd@$rate]:- none}; pmacctd${RES_LOAD[pmacctd@$rate]:- none}"
 	note "B3 1:$rate samples/expected per repetition: hostflowd${RES_FLOWS[hostflowd@$rate]:- none}; pmacctd${RES_FLOWS[pmacctd@$rate]:- none}"
 }
 
 bench_sflow() {
 	local rep rate
-	declare -gA RES_CPU=() RES_ACC=() RES_PPS=() RES_FLOWS=() RES_BASE=() RES_PPSR=()
+	declare -gA RES_CPU=() RES_ACC=() RES_PPS=() RES_FLOWS=() RES_BASE=() RES_PPSR=() RES_LOAD=()
 	BLAST=$BENCH_OUT/udpblast
 	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
 	sflow_setup || {

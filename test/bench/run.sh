@@ -6,7 +6,8 @@
 #
 #   bash test/bench/run.sh            # full run, about 10 minutes
 #   BENCH_QUICK=1 bash test/bench/run.sh   # fewer interfaces and packets
-#   BENCH_PARTS="A" / "B"             # one part only
+#   BENCH_PARTS="A" / "B" / "C" / "D" # some parts only (A SNMP, B sampler,
+#                                     # C router and cost per sample, D scale)
 #
 # Writes build/bench/results.md (markdown table) and prints it.
 set -uo pipefail
@@ -17,9 +18,11 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/bench_lib.sh"
 . "$BENCH_DIR/bench_snmp.sh"
 . "$BENCH_DIR/bench_sflow.sh"
+. "$BENCH_DIR/bench_fwd.sh"
+. "$BENCH_DIR/bench_scale.sh"
 
 BENCH_OUT=$HF_ROOT/build/bench
-BENCH_PARTS=${BENCH_PARTS:-A B}
+BENCH_PARTS=${BENCH_PARTS:-A B C D}
 # Ports of our private agents: away from lib.sh's default so a concurrent
 # integration run does not collide (namespaces are private anyway).
 HF_SNMP_PORT=${BENCH_SNMP_PORT:-17161}
@@ -96,6 +99,12 @@ main() {
 	fi
 	if [[ " $BENCH_PARTS " == *" B "* ]]; then
 		bench_sflow || note "part B stopped early"
+	fi
+	if [[ " $BENCH_PARTS " == *" C "* ]]; then
+		bench_fwd || note "part C stopped early"
+	fi
+	if [[ " $BENCH_PARTS " == *" D "* ]]; then
+		bench_scale || note "part D stopped early"
 	fi
 	note "total run time $((SECONDS - t0)) s"
 	# Keep the daemons' logs next to the results for a look after the run.

@@ -1,0 +1,233 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2086 # lists of numbers are split on purpose
+# Part C: the sampler on a router, and what a sample costs. Three namespaces:
+# T (sender) -- in0/tx0 -- R (router, hostflowd, snmpd, collector) --
+# out0/sx0 -- S (receiver). hostflowd samples R's ingress in0 only.
+#
+# C1: packets per second R forwards (S's rx_packets over the unpaced run)
+#     with sampling on (1:100, with and without a filter) against the mean
+#     of the same run unsampled just before and just after.
+# C3: the same as C1 with no hostflowd but test/bench/tapdrop.py in R: one
+#     unbound ETH_P_ALL socket with a drop-all program (the shape of
+#     hostflowd's capture socket), and the same with PACKET_IGNORE_OUTGOING:
+#     the kernel's cost of the tap itself, on the ingress and transmit paths.
+# C2: the sampler's CPU per flow sample (schedstat of every thread over a
+#     paced run, divided by the samples the collector counted), one case at a
+#     time: host traffic (to R itself), host traffic with a `filter`,
+#     forwarded traffic to one destination (one route lookup, then the
+#     cache), forwarded traffic to 65536 destinations (the 4096-entry cache
+#     misses: about one RTM_GETROUTE per sample).
+
+FWD_T_IP=198.19.1.1
+FWD_R_IN=198.19.1.2
+FWD_R_OUT=198.19.2.1
+FWD_S_IP=198.19.2.2
+# Forwarded destinations: S's address, or 65536 addresses routed to S
+# (S does not forward: it counts them in rx_packets and drops them).
+FWD_MANY=198.19.128.0
+FWD_RATE=${BENCH_FWD_RATE:-100}
+FWD_FILTER='not udp port 41641'
+
+fwd_rx() {
+	ip netns exec "$FWD_S" cat /sys/class/net/sx0/statistics/rx_packets
+}
+
+# fwd_blast DST COUNT PPS [NDST]: "SENT ELAPSED_NS"
+fwd_blast() {
+	local out
+	out=$(ip netns exec "$FWD_T" "$BLAST" "$1" "$SINK_PORT" "$2" "$BLAST_SECONDS" "$3" 18 "${4:-1}")
+	out=${out//sent=/}
+	echo "${out//elapsed_ns=/}"
+}
+
+# Forwarded packets per second (S's rx_packets) of one unpaced run.
+fwd_pps() {
+	local r0 r1 sent ns
+	r0=$(fwd_rx)
+	read -r sent ns <<<"$(fwd_blast "$FWD_S_IP" "$MAX_PKTS" 0)"
+	r1=$(fwd_rx)
+	awk -v p=$((r1 - r0)) -v ns="$ns" 'BEGIN {printf "%.0f", p / (ns / 1e9)}'
+}
+
+fwd_setup() {
+	FWD_T=${HF_NS}ft
+	FWD_R=${HF_NS}fr
+	FWD_S=${HF_NS}fs
+	hf_ns_add "$FWD_T" && hf_ns_add "$FWD_R" && hf_ns_add "$FWD_S" || return 1
+	hf_ns_quiet "$FWD_T" && hf_ns_quiet "$FWD_R" && hf_ns_quiet "$FWD_S" || return 1
+	hf_veth "$FWD_T" tx0 "$FWD_R" in0 && hf_veth "$FWD_R" out0 "$FWD_S" sx0 || return 1
+	hf_neigh "$FWD_T" tx0 "$FWD_T_IP" "$FWD_R" in0 "$FWD_R_IN" || return 1
+	hf_neigh "$FWD_R" out0 "$FWD_R_OUT" "$FWD_S" sx0 "$FWD_S_IP" || return 1
+	ip -n "$FWD_T" route add default via "$FWD_R_IN" || return 1
+	ip -n "$FWD_S" route add default via "$FWD_R_OUT" || return 1
+	ip -n "$FWD_R" route add "$FWD_MANY/17" via "$FWD_S_IP" || return 1
+	ip netns exec "$FWD_R" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	# No ICMP back from R or S: redirects off, unreachables rate-limited anyway.
+	ip netns exec "$FWD_R" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.in0.send_redirects=0 || return 1
+	hf_snmpd_start "$FWD_R" || return 1
+	SFLOW_PORT=$((HF_SNMP_PORT + 3))
+	SFLOW_STATE=$HF_DIR/sflow-fwd-state.json
+	hf_bg "$FWD_R" "$HF_DIR/sflowcount-fwd.log" python3 "$BENCH_DIR/sflowcount.py" \
+		127.0.0.1 "$SFLOW_PORT" "$SFLOW_STATE" 3600
+	# Never-read sockets: the host case ends in R's, the forwarded one in S's.
+	local ns ip
+	for ns in "$FWD_R:$FWD_R_IN" "$FWD_S:$FWD_S_IP"; do
+		ip=${ns#*:}
+		hf_bg "${ns%%:*}" "$HF_DIR/sink-${ns%%:*}.log" python3 -c \
+			"import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,4096); s.bind(('$ip',$SINK_PORT)); time.sleep(3600)"
+	done
+	hf_wait_for 5 test -s "$SFLOW_STATE"
+}
+
+# fwd_start CASE: hostflowd in R sampling in0 as CASE needs; ready when a
+# warm-up burst gives flow samples.
+fwd_start() {
+	local case=$1 conf=$HF_DIR/hostflowd-fwd.conf sample="sample in0 rate $FWD_RATE" before
+	[[ $case == *filter* ]] && sample+=" filter \"$FWD_FILTER\""
+	hf_conf "$conf" "collector 127.0.0.1 $SFLOW_PORT" "agent_address $FWD_R_IN" \
+		"sample lo off" "$sample" "polling_interval 0"
+	hf_hostflowd_start "$FWD_R" "$conf" || return 1
+	SAMPLER_PID=$HF_HOSTFLOWD_PID
+	before=$(flows_seen)
+	fwd_blast "$FWD_S_IP" $((FWD_RATE * 30)) 100000 >/dev/null
+	if ! hf_wait_for 10 _flows_above "$before"; then
+		note "C: hostflowd ($case) sent no flow sample for a warm-up of $((FWD_RATE * 30)) packets"
+		return 1
+	fi
+	wait_flush
+}
+
+# C1 for one case (sampled or sampled+filter): the ratio to the mean of the
+# unsampled runs just before and just after (the load drifts both ways).
+fwd_measure_pps() {
+	local case=$1 before after base pps
+	before=$(fwd_pps)
+	fwd_start "$case" || {
+		hf_hostflowd_stop
+		return 1
+	}
+	pps=$(fwd_pps)
+	hf_hostflowd_stop || note "C: hostflowd ($case) did not stop cleanly"
+	after=$(fwd_pps)
+	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
+	FWD_PPS[$case]+=" $pps"
+	FWD_BASE[$case]+=" $base"
+	FWD_PPSR[$case]+=" $(ratio "$pps" "$base")"
+	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	echo "  C1 $case: forwarded pkt/s $pps vs unsampled $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+# C3 for one mode (tap or tapnoout): tapdrop.py instead of hostflowd.
+_tap_ready() {
+	grep -q '^ready' "$1"
+}
+
+fwd_measure_tap() {
+	local mode=$1 before after base pps log=$HF_DIR/tapdrop.log tpid arg=()
+	[[ $mode == tapnoout ]] && arg=(ignore-outgoing)
+	before=$(fwd_pps)
+	: >"$log"
+	hf_bg "$FWD_R" "$log" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
+	tpid=$HF_LAST_PID
+	hf_wait_for 5 _tap_ready "$log" || {
+		hf_kill "$tpid"
+		return 1
+	}
+	pps=$(fwd_pps)
+	hf_kill "$tpid"
+	after=$(fwd_pps)
+	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
+	FWD_PPS[$mode]+=" $pps"
+	FWD_BASE[$mode]+=" $base"
+	FWD_PPSR[$mode]+=" $(ratio "$pps" "$base")"
+	FWD_LOAD[$mode]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	echo "  C3 $mode: forwarded pkt/s $pps vs no socket $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+# C2 for one case: CPU ns per flow sample over a paced run.
+fwd_measure_cpu() {
+	local case=$1 dst=$FWD_S_IP ndst=1 f0 f1 c0 c1 sent ns per
+	case $case in
+	host*) dst=$FWD_R_IN ;;
+	many) dst=$FWD_MANY ndst=65536 ;;
+	esac
+	fwd_start "$case" || {
+		hf_hostflowd_stop
+		return 1
+	}
+	f0=$(flows_seen)
+	c0=$(proc_ns "$SAMPLER_PID")
+	read -r sent ns <<<"$(fwd_blast "$dst" "$PACED_PKTS" "$PACED_PPS" "$ndst")"
+	wait_flush
+	c1=$(proc_ns "$SAMPLER_PID")
+	f1=$(flows_seen)
+	hf_hostflowd_stop || note "C: hostflowd ($case) did not stop cleanly"
+	((f1 > f0)) || return 1
+	per=$(awk -v t=$((c1 - c0)) -v f=$((f1 - f0)) 'BEGIN {printf "%.2f", t / 1e3 / f}')
+	FWD_CPU[$case]+=" $per"
+	FWD_FLOWS[$case]+=" $((f1 - f0))"
+	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	echo "  C2 $case: $per µs per sample ($((f1 - f0)) samples of $sent packets, load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+_fwd_rows() {
+	local c m base what
+	for c in sampled filter; do
+		m=$(median ${FWD_PPSR[$c]:-})
+		what=
+		[[ $c == filter ]] && what=" + filter"
+		row "C1 forwarded pkt/s, in0 sampled 1:$FWD_RATE$what (ratio: to unsampled)" \
+			"$(median ${FWD_PPS[$c]:-})" "unsampled before+after" "$(median ${FWD_BASE[$c]:-})" \
+			"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
+		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
+	done
+	for c in tap tapnoout; do
+		m=$(median ${FWD_PPSR[$c]:-})
+		what="a bare ETH_P_ALL drop-all socket, no hostflowd"
+		[[ $c == tapnoout ]] && what+=", PACKET_IGNORE_OUTGOING"
+		row "C3 forwarded pkt/s, $what (ratio: to none)" "$(median ${FWD_PPS[$c]:-})" \
+			"no socket before+after" "$(median ${FWD_BASE[$c]:-})" "$m" "" ""
+		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
+	done
+	base=$(median ${FWD_CPU[host]:-})
+	row "C2 sampler CPU per sample, host traffic (µs)" "$base" "" "" "" "" ""
+	row "C2 sampler CPU per sample, host traffic + filter (µs)" "$(median ${FWD_CPU[hostfilter]:-})" \
+		"host traffic" "$base" "$(ratio "$(median ${FWD_CPU[hostfilter]:-})" "$base")" "" ""
+	row "C2 sampler CPU per sample, forwarded, 1 destination (cached) (µs)" \
+		"$(median ${FWD_CPU[fwd]:-})" "host traffic" "$base" \
+		"$(ratio "$(median ${FWD_CPU[fwd]:-})" "$base")" "" ""
+	row "C2 sampler CPU per sample, forwarded, 65536 destinations (cache misses) (µs)" \
+		"$(median ${FWD_CPU[many]:-})" "host traffic" "$base" \
+		"$(ratio "$(median ${FWD_CPU[many]:-})" "$base")" "" ""
+	for c in host hostfilter fwd many; do
+		note "C2 $c µs per sample per repetition:${FWD_CPU[$c]:- none} (samples:${FWD_FLOWS[$c]:- none}; load${FWD_LOAD[$c]:- none})"
+	done
+}
+
+bench_fwd() {
+	local rep c
+	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=()
+	BLAST=$BENCH_OUT/udpblast
+	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	fwd_setup || {
+		note "part C setup failed (namespaces, routes, master snmpd or collector)"
+		return 1
+	}
+	for ((rep = 1; rep <= REPS; rep++)); do
+		echo "== C: repetition $rep of $REPS (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		for c in sampled filter; do
+			fwd_measure_pps "$c" || note "C1 $c, repetition $rep: not measured"
+		done
+		for c in tap tapnoout; do
+			fwd_measure_tap "$c" || note "C3 $c, repetition $rep: not measured"
+		done
+		for c in host hostfilter fwd many; do
+			fwd_measure_cpu "$c" || note "C2 $c, repetition $rep: not measured"
+		done
+	done
+	_fwd_rows
+	note "C: router R forwards T→S between two veths, hostflowd samples R's ingress in0 at 1:$FWD_RATE (filter \"$FWD_FILTER\" where named; no packet matches port 41641, so the filter only adds its cost); C1 $MAX_PKTS unpaced packets, C2 $PACED_PKTS at $PACED_PPS pkt/s; medians of $REPS repetitions; load average at the end of part C: $(cut -d' ' -f1-3 /proc/loadavg)"
+	hf_snmpd_stop
+	return 0
+}
