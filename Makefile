@@ -103,6 +103,7 @@ bench: deps all
 # It rebuilds the tree: objects of the normal build are removed first and after.
 asan:
 	$(MAKE) clean
+	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp \
 	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
 	$(MAKE) clean
 
