@@ -452,6 +452,8 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 }
 
 /* Takes what the agent thread handed over; returns 1 when asked to stop. */
+static void drain_pending(struct sampler *s, int64_t now);
+
 static int take_requests(struct sampler *s, int64_t now)
 {
 	struct config *n;
@@ -470,6 +472,7 @@ static int take_requests(struct sampler *s, int64_t now)
 		config_free(n);
 		return 1;
 	}
+	drain_pending(s, now);
 	if (n)
 		apply_config(s, n, now);
 	/* The table first: a new interface is answerable once registered. */
@@ -520,6 +523,20 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 	if (got < DRAIN_BATCH)
 		s->quiet_until_ms = now + COALESCE_MS;
+}
+
+/* Frames the kernel took under the sampling in force are handled before a
+ * new table or config replaces it: a deleted link's socket closes and its
+ * source goes, and what its ring still held would be lost. Bounded: a busy
+ * ring cannot keep the thread here. */
+static void drain_pending(struct sampler *s, int64_t now)
+{
+	struct frame_ctx fc = { s, now };
+	int rounds = 64;
+
+	while (capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc) == DRAIN_BATCH && --rounds)
+		;
+	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 }
 
 static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
