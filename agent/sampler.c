@@ -67,6 +67,7 @@ struct sampler {
 	char refused[256];        /* the last refusal logged */
 	char waiting[256];        /* sample patterns matching no interface now */
 	int64_t status_ms;        /* when the status text was last written */
+	uint64_t status_dgrams;   /* datagrams sent as of that text */
 	char self[1024];          /* pcap expression of our own datagrams */
 	int fault_exit;           /* HOSTFLOWD_FAULT=sampler-exit: the tests' way to end the thread */
 	uint32_t salt;            /* what else the kernel program depends on */
@@ -188,6 +189,7 @@ static void publish_status(struct sampler *s)
 	memcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);
 	s->status_ms = monotonic_ms();
+	s->status_dgrams = st.datagrams;
 }
 
 /* ---- the table ---- */
@@ -550,6 +552,23 @@ static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
 	return t <= now ? 0 : (int)(t - now);
 }
 
+/* The counts in the status text follow the datagrams sent, at most once a
+ * second; an idle sampler has nothing to refresh and is not woken for it.
+ * Returns the next wake-up, moved earlier while a refresh is pending. */
+static int64_t refresh_status(struct sampler *s, int64_t now, int64_t next)
+{
+	struct sfa_stats st;
+
+	sfa_get_stats(s->core, &st);
+	if (st.datagrams == s->status_dgrams)
+		return next;
+	if (now - s->status_ms >= STATUS_EVERY_MS) {
+		publish_status(s);
+		return next;
+	}
+	return next < s->status_ms + STATUS_EVERY_MS ? next : s->status_ms + STATUS_EVERY_MS;
+}
+
 /* The thread ended on its own: the agent thread must learn it (the daemon
  * exits and its service manager restarts it), never a silent half-daemon. */
 static void died(struct sampler *s, const char *what, int err)
@@ -603,11 +622,7 @@ static void *sampler_main(void *arg)
 		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
 			check_agent(s, now);
 		next = sfa_tick(s->core, now);
-		/* The counts in the status text: at most once a second. */
-		if (now - s->status_ms >= STATUS_EVERY_MS)
-			publish_status(s);
-		if (next > s->status_ms + STATUS_EVERY_MS)
-			next = s->status_ms + STATUS_EVERY_MS;
+		next = refresh_status(s, now, next);
 	}
 	sfa_flush(s->core, monotonic_ms());
 	return NULL;
