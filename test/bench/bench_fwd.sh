@@ -17,6 +17,12 @@
 #     forwarded traffic to one destination (one route lookup, then the
 #     cache), forwarded traffic to 65536 destinations (the 4096-entry cache
 #     misses: about one RTM_GETROUTE per sample).
+#
+#   BENCH_FWD_OLD=PATH   C1 also for another hostflowd binary (case "old":
+#                        `sample in0 rate N` only, which every version
+#                        reads), measured in the same repetitions: an A/B of
+#                        two versions on the same machine at the same time.
+#   BENCH_FWD_C1_ONLY=1  C1 only (no C3 references, no C2 CPU cases).
 
 FWD_T_IP=198.19.1.1
 FWD_R_IN=198.19.1.2
@@ -84,10 +90,12 @@ fwd_setup() {
 # warm-up burst gives flow samples.
 fwd_start() {
 	local case=$1 conf=$HF_DIR/hostflowd-fwd.conf sample="sample in0 rate $FWD_RATE" before
+	local bin=$HF_BIN lo="sample lo off"
 	[[ $case == *filter* ]] && sample+=" filter \"$FWD_FILTER\""
+	[[ $case == old ]] && bin=$BENCH_FWD_OLD lo="# no patterns in every version"
 	hf_conf "$conf" "collector 127.0.0.1 $SFLOW_PORT" "agent_address $FWD_R_IN" \
-		"sample lo off" "$sample" "polling_interval 0"
-	hf_hostflowd_start "$FWD_R" "$conf" || return 1
+		"$lo" "$sample" "polling_interval 0"
+	HF_BIN=$bin hf_hostflowd_start "$FWD_R" "$conf" || return 1
 	SAMPLER_PID=$HF_HOSTFLOWD_PID
 	before=$(flows_seen)
 	fwd_blast "$FWD_S_IP" $((FWD_RATE * 30)) 100000 >/dev/null
@@ -173,15 +181,17 @@ fwd_measure_cpu() {
 
 _fwd_rows() {
 	local c m base what
-	for c in sampled filter; do
+	for c in $FWD_C1_CASES; do
 		m=$(median ${FWD_PPSR[$c]:-})
 		what=
 		[[ $c == filter ]] && what=" + filter"
+		[[ $c == old ]] && what=", hostflowd $BENCH_FWD_OLD"
 		row "C1 forwarded pkt/s, in0 sampled 1:$FWD_RATE$what (ratio: to unsampled)" \
 			"$(median ${FWD_PPS[$c]:-})" "unsampled before+after" "$(median ${FWD_BASE[$c]:-})" \
 			"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
 		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
+	[[ -n ${BENCH_FWD_C1_ONLY:-} ]] && return
 	for c in tap tapnoout; do
 		m=$(median ${FWD_PPSR[$c]:-})
 		what="a bare ETH_P_ALL drop-all socket, no hostflowd"
@@ -207,6 +217,7 @@ _fwd_rows() {
 
 bench_fwd() {
 	local rep c
+	FWD_C1_CASES="sampled filter${BENCH_FWD_OLD:+ old}"
 	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=()
 	BLAST=$BENCH_OUT/udpblast
 	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
@@ -216,9 +227,10 @@ bench_fwd() {
 	}
 	for ((rep = 1; rep <= REPS; rep++)); do
 		echo "== C: repetition $rep of $REPS (load $(cut -d' ' -f1-3 /proc/loadavg))"
-		for c in sampled filter; do
+		for c in $FWD_C1_CASES; do
 			fwd_measure_pps "$c" || note "C1 $c, repetition $rep: not measured"
 		done
+		[[ -n ${BENCH_FWD_C1_ONLY:-} ]] && continue
 		for c in tap tapnoout; do
 			fwd_measure_tap "$c" || note "C3 $c, repetition $rep: not measured"
 		done

@@ -8,6 +8,8 @@
 #   BENCH_QUICK=1 bash test/bench/run.sh   # fewer interfaces and packets
 #   BENCH_PARTS="A" / "B" / "C" / "D" # some parts only (A SNMP, B sampler,
 #                                     # C router and cost per sample, D scale)
+#   BENCH_REPS=5                      # repetitions of each case (3)
+#   BENCH_FWD_OLD=PATH, BENCH_FWD_C1_ONLY=1: see bench_fwd.sh
 #
 # Writes build/bench/results.md (markdown table) and prints it.
 set -uo pipefail
@@ -40,7 +42,7 @@ else
 	CPU_WINDOW=30
 	PACED_PKTS=1000000
 	MAX_PKTS=2000000
-	REPS=3
+	REPS=${BENCH_REPS:-3}
 fi
 PACED_PPS=${BENCH_PPS:-200000}
 BLAST_SECONDS=30

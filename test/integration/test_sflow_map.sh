@@ -54,21 +54,24 @@ t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
 
 sf_decode "$cap" $P1 >"$dec"
 t_check "flow samples before the re-creation carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "F" && $14 == 4002 { c++; if ($4 != m || $9 != m || $8 == 0) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
+	'$1 == "F" && $14 == 4002 { c++; if ($4 != m || $9 != m || $8 == 0) { print "line " NR ": " $0; bad = 1; exit 1 } }
+	 END { if (!c) print "none"; exit bad || !c }' "$dec"
 t_check "flow samples after the re-creation carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "F" && $14 == 4003 { c++; if ($4 != m || $9 != m || $8 == 0) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
+	'$1 == "F" && $14 == 4003 { c++; if ($4 != m || $9 != m || $8 == 0) { print "line " NR ": " $0; bad = 1; exit 1 } }
+	 END { if (!c) print "none"; exit bad || !c }' "$dec"
 t_check "no sample carries the kernel ifindex" awk -v a="$k1" -v b="$k2" \
 	'($1 == "F" && ($4 == a || $4 == b || $8 == a || $9 == a || $8 == b || $9 == b)) ||
-	 ($1 == "C" && ($4 == a || $5 == a || $4 == b || $5 == b)) { bad = 1; exit 1 }' "$dec"
+	 ($1 == "C" && ($4 == a || $5 == a || $4 == b || $5 == b)) { print "line " NR ": " $0; bad = 1; exit 1 }' "$dec"
 t_check "counter samples carry $MAPPED" awk -v m=$MAPPED \
-	'$1 == "C" { c++; if ($4 != m || $5 != m) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
+	'$1 == "C" { c++; if ($4 != m || $5 != m) { print "line " NR ": " $0; bad = 1; exit 1 } }
+	 END { if (!c) print "none"; exit bad || !c }' "$dec"
 # Same ifIndex, new kernel link: its sample pool is not the old one's
 # continuation, so the source's sequence starts again (as hsflowd does).
 t_check "flow sample sequence numbers count up, then restart at 1 with the re-created link" awk \
 	'$1 == "F" { if ($3 == s + 1) s++
 		else if ($3 == 1 && !restarted) { restarted = 1; s = 1 }
-		else { bad = 1; exit }
+		else { print "line " NR " after sequence " s ": " $0; bad = 1; exit }
 		# every sample of the traffic after the re-creation comes after the restart
-		if ($14 == 4003 && !restarted) { bad = 1; exit } }
-	END { exit bad || !restarted }' "$dec"
+		if ($14 == 4003 && !restarted) { print "line " NR " before the restart: " $0; bad = 1; exit } }
+	END { if (!restarted) print "no restart"; exit bad || !restarted }' "$dec"
 t_done
