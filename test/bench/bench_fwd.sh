@@ -22,7 +22,12 @@
 #                        `sample in0 rate N` only, which every version
 #                        reads), measured in the same repetitions: an A/B of
 #                        two versions on the same machine at the same time.
-#   BENCH_FWD_C1_ONLY=1  C1 only (no C3 references, no C2 CPU cases).
+#   BENCH_FWD_ONLY="sampled old tc"  these C1/C3 cases only, no C2.
+#
+# C3 tc: instead of a socket, a tc ingress classifier on in0 running the same
+#     1-in-100 random draw in classic BPF (tc's `bpf bytecode`), matching
+#     nothing: what the kernel's cheapest per-packet hook costs, for
+#     comparison with a packet socket's tap.
 
 FWD_T_IP=198.19.1.1
 FWD_R_IN=198.19.1.2
@@ -131,19 +136,34 @@ _tap_ready() {
 	grep -q '^ready' "$1"
 }
 
+# ld random; mod #rate; jeq #0 ? match : no match (a match has no action).
+_tc_random() {
+	echo "5,32 0 0 4294963256,148 0 0 $FWD_RATE,21 0 1 0,6 0 0 4294967295,6 0 0 0"
+}
+
 fwd_measure_tap() {
 	local mode=$1 before after base pps log=$HF_DIR/tapdrop.log tpid arg=()
 	[[ $mode == tapnoout ]] && arg=(ignore-outgoing)
 	before=$(fwd_pps)
-	: >"$log"
-	hf_bg "$FWD_R" "$log" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
-	tpid=$HF_LAST_PID
-	hf_wait_for 5 _tap_ready "$log" || {
+	if [[ $mode == tc ]]; then
+		ip netns exec "$FWD_R" tc qdisc add dev in0 clsact &&
+			ip netns exec "$FWD_R" tc filter add dev in0 ingress bpf bytecode "$(_tc_random)" || {
+			ip netns exec "$FWD_R" tc qdisc del dev in0 clsact 2>/dev/null
+			return 1
+		}
+		pps=$(fwd_pps)
+		ip netns exec "$FWD_R" tc qdisc del dev in0 clsact
+	else
+		: >"$log"
+		hf_bg "$FWD_R" "$log" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
+		tpid=$HF_LAST_PID
+		hf_wait_for 5 _tap_ready "$log" || {
+			hf_kill "$tpid"
+			return 1
+		}
+		pps=$(fwd_pps)
 		hf_kill "$tpid"
-		return 1
-	}
-	pps=$(fwd_pps)
-	hf_kill "$tpid"
+	fi
 	after=$(fwd_pps)
 	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
 	FWD_PPS[$mode]+=" $pps"
@@ -191,15 +211,16 @@ _fwd_rows() {
 			"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
 		note "C1 $c per-repetition ratios to the mean of the unsampled runs just before and after:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
-	[[ -n ${BENCH_FWD_C1_ONLY:-} ]] && return
-	for c in tap tapnoout; do
+	for c in $FWD_C3_CASES; do
 		m=$(median ${FWD_PPSR[$c]:-})
 		what="a bare ETH_P_ALL drop-all socket, no hostflowd"
 		[[ $c == tapnoout ]] && what+=", PACKET_IGNORE_OUTGOING"
+		[[ $c == tc ]] && what="no socket: a tc ingress classic-BPF 1-in-$FWD_RATE draw on in0"
 		row "C3 forwarded pkt/s, $what (ratio: to none)" "$(median ${FWD_PPS[$c]:-})" \
 			"no socket before+after" "$(median ${FWD_BASE[$c]:-})" "$m" "" ""
 		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
+	[[ -n ${BENCH_FWD_ONLY:-} ]] && return
 	base=$(median ${FWD_CPU[host]:-})
 	row "C2 sampler CPU per sample, host traffic (µs)" "$base" "" "" "" "" ""
 	row "C2 sampler CPU per sample, host traffic + filter (µs)" "$(median ${FWD_CPU[hostfilter]:-})" \
@@ -218,6 +239,11 @@ _fwd_rows() {
 bench_fwd() {
 	local rep c
 	FWD_C1_CASES="sampled filter${BENCH_FWD_OLD:+ old}"
+	FWD_C3_CASES="tap tapnoout tc"
+	if [[ -n ${BENCH_FWD_ONLY:-} ]]; then
+		FWD_C1_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'sampled|filter|old' | xargs)
+		FWD_C3_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'tap|tapnoout|tc' | xargs)
+	fi
 	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=()
 	BLAST=$BENCH_OUT/udpblast
 	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
@@ -230,10 +256,10 @@ bench_fwd() {
 		for c in $FWD_C1_CASES; do
 			fwd_measure_pps "$c" || note "C1 $c, repetition $rep: not measured"
 		done
-		[[ -n ${BENCH_FWD_C1_ONLY:-} ]] && continue
-		for c in tap tapnoout; do
+		for c in $FWD_C3_CASES; do
 			fwd_measure_tap "$c" || note "C3 $c, repetition $rep: not measured"
 		done
+		[[ -n ${BENCH_FWD_ONLY:-} ]] && continue
 		for c in host hostfilter fwd many; do
 			fwd_measure_cpu "$c" || note "C2 $c, repetition $rep: not measured"
 		done

@@ -9,7 +9,7 @@
 #   BENCH_PARTS="A" / "B" / "C" / "D" # some parts only (A SNMP, B sampler,
 #                                     # C router and cost per sample, D scale)
 #   BENCH_REPS=5                      # repetitions of each case (3)
-#   BENCH_FWD_OLD=PATH, BENCH_FWD_C1_ONLY=1: see bench_fwd.sh
+#   BENCH_FWD_OLD=PATH, BENCH_FWD_ONLY="CASES": see bench_fwd.sh
 #
 # Writes build/bench/results.md (markdown table) and prints it.
 set -uo pipefail
