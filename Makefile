@@ -43,7 +43,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CPPFLAGS) 
 LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) -lpthread $(EXTRA_LDLIBS)
 
 # Pure rooms (no net-snmp, no kernel) go into the library the unit tests link.
-PURE_SRC := agent/log.c agent/util.c agent/textfile.c agent/config.c agent/ifmap.c agent/sflow_encode.c agent/sflow_agent.c agent/fwd.c agent/pfilter.c agent/bpfprog.c
+PURE_SRC := agent/log.c agent/util.c agent/textfile.c agent/sockaddr.c agent/confwords.c agent/config.c agent/config_resolve.c agent/ifmap.c agent/sflow_encode.c agent/sflow_agent.c agent/fwd.c agent/pfilter.c agent/bpfprog.c
 DAEMON_SRC := $(filter-out $(PURE_SRC),$(wildcard agent/*.c))
 PURE_OBJ := $(PURE_SRC:.c=.o)
 DAEMON_OBJ := $(DAEMON_SRC:.c=.o)

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "sflow_encode.h"
+#include "sockaddr.h"
 #include "util.h"
 
 #define IPV4_UDP_OVERHEAD (20 + 8)
@@ -69,11 +70,7 @@ static unsigned collector_host(const struct collector *c, char *host, size_t len
 
 static void collector_name(struct collector *c)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = collector_host(c, host, sizeof host);
-
-	snprintf(c->name, sizeof(c->name), c->family == AF_INET ? "%s:%u" : "[%s]:%u",
-		 host, port);
+	hf_sockaddr_format(&c->addr, c->name, sizeof c->name);
 }
 
 /* Forbids fragmentation: a fragmented datagram is lost whole when one

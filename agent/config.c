@@ -5,7 +5,9 @@
  * hosts are plain ASCII and no UTF-8 validation is needed; comments may hold
  * any byte but NUL. A trailing CR is ignored so CRLF files load. */
 #include "config.h"
+#include "confwords.h"
 #include "pfilter.h"
+#include "sockaddr.h"
 #include "textfile.h"
 #include "util.h"
 
@@ -13,7 +15,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stddef.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +22,9 @@
 #include <strings.h>
 
 #define LINE_MAX_BYTES TEXTFILE_LINE_MAX
-#define MAX_WORDS      16
 #define MAX_COLLECTORS 16
 #define UNIX_PATH_MAX  107  /* sizeof(sun_path) - 1 */
 #define U32_MAX        4294967295ULL
-
-struct word {
-	char *s;
-	int quoted;
-};
 
 enum single { S_AGENTX, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
 	      S_HEADER, S_USER, S_HOLD, S_HOLD_BYTES, S_COUNT };
@@ -49,7 +44,7 @@ struct directive {
 	int min_args, max_args;
 	int single;            /* enum single, or -1 for repeatable */
 	const char *usage;
-	int (*fn)(struct parser *p, int argc, struct word *w); /* NULL: d_number */
+	int (*fn)(struct parser *p, int argc, struct confword *w); /* NULL: d_number */
 	uint64_t min, max;     /* d_number: range */
 	size_t off;            /* d_number: uint32_t field of struct config */
 };
@@ -110,66 +105,6 @@ static int check_ifname(struct parser *p, const char *what, const char *s)
 		    "ASCII bytes, no '/', ':' or space, not '.' or '..')", what, s);
 }
 
-/* RFC 1123 host name, one trailing dot allowed; a last label of digits
- * only would be a mistyped IPv4 address (999.1.1.1), not a name. */
-static int valid_dnsname(const char *s)
-{
-	size_t len = strlen(s), lab = 0, i;
-	int alldigits = 1;
-
-	if (len > 1 && s[len - 1] == '.')
-		len--;
-	if (len < 1 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (c == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return 0;
-			lab = 0;
-			alldigits = 1;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-'))
-			return 0;
-		if ((lab == 0 && c == '-') || ++lab > 63)
-			return 0;
-		if (c < '0' || c > '9')
-			alldigits = 0;
-	}
-	return lab > 0 && s[len - 1] != '-' && !alldigits;
-}
-
-/* A numeric host into a socket address; IPv4 strictly dotted-quad. */
-static int numeric_sockaddr(const char *host, uint16_t port,
-			    struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_family = AF_INET6, .ai_socktype = SOCK_DGRAM };
-	struct addrinfo *res;
-	char serv[8];
-
-	memset(ss, 0, sizeof *ss);
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof *sin;
-		return 1;
-	}
-	if (!strchr(host, ':'))
-		return 0;
-	snprintf(serv, sizeof serv, "%u", port);
-	if (getaddrinfo(host, serv, &hints, &res))
-		return 0;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 1;
-}
-
 /* Room for one more element; NULL leaves arr as it was (still owned). */
 static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
@@ -185,7 +120,7 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 	return na;
 }
 
-static int d_agentx(struct parser *p, int argc, struct word *w)
+static int d_agentx(struct parser *p, int argc, struct confword *w)
 {
 	const char *s = w[1].s, *rest, *colon;
 	char host[256];
@@ -224,7 +159,7 @@ static int d_agentx(struct parser *p, int argc, struct word *w)
 	} else {
 		struct in_addr a4;
 
-		if (inet_pton(AF_INET, host, &a4) == 1 || valid_dnsname(host))
+		if (inet_pton(AF_INET, host, &a4) == 1 || hf_dnsname_valid(host))
 			goto ok;
 	}
 	return perr(p, "agentx_socket: bad host '%.*s' in '%s'", (int)hl, rest, s);
@@ -236,7 +171,7 @@ bad:
 		    "tcp:HOST:PORT or tcp:[IPv6]:PORT", s);
 }
 
-static int d_map(struct parser *p, int argc, struct word *w)
+static int d_map(struct parser *p, int argc, struct confword *w)
 {
 	(void)argc;
 	if (strlen(w[1].s) >= sizeof p->cfg->ifindex_map)
@@ -277,7 +212,7 @@ static int parse_speed(struct parser *p, const char *name, const char *s,
 		    r == -3 ? "is too large" : "must not be 0");
 }
 
-static int d_interface(struct parser *p, int argc, struct word *w)
+static int d_interface(struct parser *p, int argc, struct confword *w)
 {
 	struct config *cfg = p->cfg;
 	struct cfg_iface *f;
@@ -341,26 +276,26 @@ static int collector_host(struct parser *p, struct cfg_collector *c, const char 
 		memcpy(c->host, s + 1, len - 2);
 		c->host[len - 2] = '\0';
 		if (!strchr(c->host, ':') ||
-		    !numeric_sockaddr(c->host, c->port, &c->addr, &c->addrlen))
+		    !hf_sockaddr_numeric(c->host, c->port, &c->addr, &c->addrlen))
 			goto bad;
 		return 0;
 	}
 	if (len >= sizeof c->host)
 		goto bad;
 	memcpy(c->host, s, len + 1);
-	if (numeric_sockaddr(s, c->port, &c->addr, &c->addrlen))
+	if (hf_sockaddr_numeric(s, c->port, &c->addr, &c->addrlen))
 		return 0;
 	if (strchr(s, ':') && strchr(s, ':') == strrchr(s, ':'))
 		return perr(p, "collector: bad address '%s' (give the port as a "
 			    "separate argument: collector HOST PORT)", s);
-	if (!strchr(s, ':') && valid_dnsname(s))
+	if (!strchr(s, ':') && hf_dnsname_valid(s))
 		return 0;
 bad:
 	return perr(p, "collector: bad address '%s' (expected an IPv4 address, an "
 		    "IPv6 address, [IPv6] or a DNS name)", s);
 }
 
-static int d_collector(struct parser *p, int argc, struct word *w)
+static int d_collector(struct parser *p, int argc, struct confword *w)
 {
 	struct config *cfg = p->cfg;
 	struct cfg_collector *c;
@@ -390,7 +325,7 @@ static int d_collector(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
-static int d_agent_address(struct parser *p, int argc, struct word *w)
+static int d_agent_address(struct parser *p, int argc, struct confword *w)
 {
 	struct hf_addr *a = &p->cfg->agent_address;
 
@@ -408,7 +343,7 @@ static int d_agent_address(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
-static int d_agent_interface(struct parser *p, int argc, struct word *w)
+static int d_agent_interface(struct parser *p, int argc, struct confword *w)
 {
 	(void)argc;
 	if (p->seen[S_ADDR])
@@ -421,7 +356,7 @@ static int d_agent_interface(struct parser *p, int argc, struct word *w)
 }
 
 /* The plain numeric directives: the table gives range and field. */
-static int d_number(struct parser *p, const struct directive *d, struct word *w)
+static int d_number(struct parser *p, const struct directive *d, struct confword *w)
 {
 	uint64_t v;
 
@@ -469,7 +404,7 @@ static int check_pattern(struct parser *p, const char *s)
 		    "interface names: *, ?, [...])", s, why);
 }
 
-static int sample_filter(struct parser *p, struct cfg_sample *s, const struct word *w)
+static int sample_filter(struct parser *p, struct cfg_sample *s, const struct confword *w)
 {
 	struct sock_filter *prog = NULL;
 	char msg[512];
@@ -491,7 +426,7 @@ static int sample_filter(struct parser *p, struct cfg_sample *s, const struct wo
 	return 0;
 }
 
-static int d_sample(struct parser *p, int argc, struct word *w)
+static int d_sample(struct parser *p, int argc, struct confword *w)
 {
 	struct config *cfg = p->cfg;
 	struct cfg_sample *s, tmp = { .line = p->line };
@@ -539,7 +474,7 @@ static int d_sample(struct parser *p, int argc, struct word *w)
 }
 
 /* Debian's default NAME_REGEX, plus upper case. */
-static int d_user(struct parser *p, int argc, struct word *w)
+static int d_user(struct parser *p, int argc, struct confword *w)
 {
 	const char *s = w[1].s, *c;
 	size_t len = strlen(s);
@@ -559,7 +494,7 @@ static int d_user(struct parser *p, int argc, struct word *w)
 }
 
 /* `hold_samples on|off`: off for collectors that never poll SNMP. */
-static int d_hold(struct parser *p, int argc, struct word *w)
+static int d_hold(struct parser *p, int argc, struct confword *w)
 {
 	(void)argc;
 	if (!strcmp(w[1].s, "on"))
@@ -596,7 +531,7 @@ static const struct directive directives[] = {
 	    CFG_MIN_HOLD_BYTES, CFG_MAX_HOLD_BYTES, hold_bytes),
 };
 
-static int run_directive(struct parser *p, int argc, struct word *w)
+static int run_directive(struct parser *p, int argc, struct confword *w)
 {
 	const struct directive *d = NULL;
 	size_t i;
@@ -630,82 +565,10 @@ static int run_directive(struct parser *p, int argc, struct word *w)
 	return 0;
 }
 
-static int bad_byte(struct parser *p, unsigned char c)
-{
-	return perr(p, "byte 0x%02x is not allowed outside comments (printable "
-		    "ASCII only)", c);
-}
-
-/* A double-quoted string starting at line[*i] into out; \" and \\ only. */
-static int quoted_word(struct parser *p, const char *line, size_t len, size_t *i,
-		       char **out)
-{
-	size_t j = *i + 1;
-	unsigned char c;
-
-	for (; j < len && line[j] != '"'; j++) {
-		c = line[j];
-		if (c == '\\') {
-			if (++j == len)
-				break;
-			c = line[j];
-			if (c != '"' && c != '\\')
-				return perr(p, "unknown escape '\\%c' in quoted text "
-					    "(only \\\" and \\\\)", c);
-		} else if (c < ' ' || c > '~') {
-			return bad_byte(p, c);
-		}
-		*(*out)++ = c;
-	}
-	if (j >= len)
-		return perr(p, "unterminated quoted text (missing '\"')");
-	j++;
-	if (j < len && line[j] != ' ' && line[j] != '\t' && line[j] != '#')
-		return perr(p, "text right after a closing quote; put a space there");
-	*i = j;
-	return 0;
-}
-
-/* Splits one line into words in buf (big enough for the line). */
-static int split_line(struct parser *p, const char *line, size_t len, char *buf,
-		      struct word *w, int *argc)
-{
-	size_t i = 0;
-	char *out = buf;
-
-	*argc = 0;
-	for (;;) {
-		while (i < len && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (i == len || line[i] == '#')
-			return 0;
-		if (*argc == MAX_WORDS)
-			return perr(p, "too many words on one line");
-		w[*argc].s = out;
-		w[*argc].quoted = line[i] == '"';
-		if (line[i] == '"') {
-			if (quoted_word(p, line, len, &i, &out))
-				return -1;
-		} else {
-			for (; i < len && line[i] != ' ' && line[i] != '\t' &&
-			       line[i] != '#'; i++) {
-				if (line[i] == '"')
-					return perr(p, "unexpected '\"' inside a word");
-				if ((unsigned char)line[i] < ' ' ||
-				    (unsigned char)line[i] > '~')
-					return bad_byte(p, line[i]);
-				*out++ = line[i];
-			}
-		}
-		*out++ = '\0';
-		(*argc)++;
-	}
-}
-
 static int parse_line(struct parser *p, const char *line, size_t len)
 {
-	char buf[LINE_MAX_BYTES + MAX_WORDS + 1];
-	struct word w[MAX_WORDS];
+	char buf[LINE_MAX_BYTES + CONFWORDS_MAX + 1], why[160];
+	struct confword w[CONFWORDS_MAX];
 	int argc;
 
 	if (memchr(line, '\0', len))
@@ -714,8 +577,9 @@ static int parse_line(struct parser *p, const char *line, size_t len)
 		return perr(p, "line is longer than %d bytes", LINE_MAX_BYTES);
 	if (len && line[len - 1] == '\r')
 		len--;
-	if (split_line(p, line, len, buf, w, &argc))
-		return -1;
+	argc = confwords_split(line, len, buf, w, why, sizeof why);
+	if (argc < 0)
+		return perr(p, "%s", why);
 	return argc ? run_directive(p, argc, w) : 0;
 }
 
@@ -841,97 +705,6 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	r = config_parse(path, text, len, out, err, errlen);
 	free(text);
 	return r;
-}
-
-/* "ADDR:PORT", IPv6 as "[ADDR]:PORT". */
-static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
-		snprintf(out, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
-		snprintf(out, len, "%s:%u", a, ntohs(s4->sin_port));
-	}
-}
-
-/* Same family, address and port (padding and flow labels aside). */
-static int same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
-	}
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	return 0;
-}
-
-/* The parser catches the same literal twice; only resolution shows that
- * "localhost" is 127.0.0.1, and two entries for one socket address would
- * send every datagram twice. */
-static int check_resolved_twins(const struct config *cfg, char *err, size_t errlen)
-{
-	size_t i, j;
-	char where[INET6_ADDRSTRLEN + 16];
-
-	for (i = 1; i < cfg->n_collectors; i++) {
-		const struct cfg_collector *c = &cfg->collectors[i];
-
-		for (j = 0; j < i; j++) {
-			const struct cfg_collector *o = &cfg->collectors[j];
-
-			if (!c->addrlen || !o->addrlen || !same_sockaddr(&c->addr, &o->addr))
-				continue;
-			format_sockaddr(&c->addr, where, sizeof where);
-			snprintf(err, errlen, "%s:%d: collector %s resolves to %s, the same "
-				 "as line %d", cfg->path, c->line, c->host, where, o->line);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int config_resolve(struct config *cfg, char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res;
-	char serv[8];
-	size_t i;
-	int r;
-
-	for (i = 0; i < cfg->n_collectors; i++) {
-		struct cfg_collector *c = &cfg->collectors[i];
-
-		if (c->addrlen)
-			continue;
-		snprintf(serv, sizeof serv, "%u", c->port);
-		r = getaddrinfo(c->host, serv, &hints, &res);
-		if (r) {
-			snprintf(err, errlen, "%s:%d: collector %s: cannot resolve: %s",
-				 cfg->path, c->line, c->host,
-				 r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-			return -1;
-		}
-		memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
-		c->addrlen = res->ai_addrlen;
-		freeaddrinfo(res);
-	}
-	return check_resolved_twins(cfg, err, errlen);
 }
 
 struct config *config_ref(struct config *cfg)
