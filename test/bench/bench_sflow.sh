@@ -9,8 +9,8 @@
 # Per repetition and rate: a paced run (PACED_PKTS at PACED_PPS: the same
 # offered load for every sampler) gives CPU seconds per million packets and
 # sampling accuracy; an unpaced run (MAX_PKTS as fast as possible) gives the
-# packets per second the veth carries, against an unsampled run made just
-# before it (the load of a shared machine drifts).
+# packets per second the veth carries, against the mean of unsampled runs
+# made just before and just after it (the load of a shared machine drifts).
 
 SFLOW_PORT=
 SFLOW_STATE=
@@ -110,10 +110,10 @@ pps_run() {
 
 # measure KIND RATE REP: appends to the per-key result lists.
 measure() {
-	local kind=$1 rate=$2 key=$1@$2 c0 c1 f0 f1 r0 r1 sent ns cpu acc base pps
-	# The unsampled rate right before, so each ratio compares neighbours in
-	# time on a machine whose load changes.
-	base=$(pps_run)
+	local kind=$1 rate=$2 key=$1@$2 c0 c1 f0 f1 r0 r1 sent ns cpu acc before after base pps
+	# The unsampled rate right before and right after, so each ratio
+	# compares neighbours in time on a machine whose load drifts both ways.
+	before=$(pps_run)
 	sampler_start "$kind" "$rate" || {
 		sampler_stop "$kind"
 		return 1
@@ -133,12 +133,14 @@ measure() {
 	RES_ACC[$key]+=" $acc"
 	RES_FLOWS[$key]+=" $((f1 - f0))/$(((r1 - r0) / rate))"
 	pps=$(pps_run)
+	sampler_stop "$kind"
+	after=$(pps_run)
+	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
 	RES_PPS[$key]+=" $pps"
 	RES_BASE[$key]+=" $base"
 	RES_PPSR[$key]+=" $(ratio "$pps" "$base")"
 	RES_LOAD[$key]+=" $(cut -d' ' -f1 /proc/loadavg)"
-	echo "  $key: cpu ${cpu} s/Mpkt (sent $sent in $((ns / 1000000)) ms), flows $((f1 - f0)) for $((r1 - r0)) rx packets (ratio $acc), pkt/s $pps vs unsampled $base"
-	sampler_stop "$kind"
+	echo "  $key: cpu ${cpu} s/Mpkt (sent $sent in $((ns / 1000000)) ms), flows $((f1 - f0)) for $((r1 - r0)) rx packets (ratio $acc), pkt/s $pps vs unsampled $before before, $after after"
 }
 
 sflow_setup() {
@@ -170,11 +172,11 @@ _sflow_rows() {
 	ppps=$(median ${RES_PPS[pmacctd@$rate]:-})
 	hr=$(median ${RES_PPSR[hostflowd@$rate]:-})
 	pr=$(median ${RES_PPSR[pmacctd@$rate]:-})
-	row "B2 veth pkt/s, hostflowd 1:$rate (ratio: to unsampled)" "$hpps" "unsampled just before" \
+	row "B2 veth pkt/s, hostflowd 1:$rate (ratio: to unsampled)" "$hpps" "unsampled before+after" \
 		"$(median ${RES_BASE[hostflowd@$rate]:-})" "$hr" "≥ 0.97" "$(verdict "$hr" ge 0.97)"
-	row "B2 veth pkt/s, pmacctd 1:$rate (ratio: to unsampled)" "—" "pmacctd / unsampled before" \
+	row "B2 veth pkt/s, pmacctd 1:$rate (ratio: to unsampled)" "—" "pmacctd / unsampled before+after" \
 		"$ppps / $(median ${RES_BASE[pmacctd@$rate]:-})" "$pr" "" ""
-	note "B2 1:$rate per-repetition ratios to the unsampled run just before: hostflowd${RES_PPSR[hostflowd@$rate]:- none}; pmacctd${RES_PPSR[pmacctd@$rate]:- none}"
+	note "B2 1:$rate per-repetition ratios to the mean of the unsampled runs just before and after: hostflowd${RES_PPSR[hostflowd@$rate]:- none}; pmacctd${RES_PPSR[pmacctd@$rate]:- none}"
 	hacc=$(median ${RES_ACC[hostflowd@$rate]:-})
 	pacc=$(median ${RES_ACC[pmacctd@$rate]:-})
 	# Binomial: expected E samples, 3 sigma = 3 / sqrt(E) relative.
