@@ -77,45 +77,10 @@ s.close()' "$ip" "$port" "$bytes" || return 1
 	hf_wait_for 30 grep -q "^received $bytes\$" "$log"
 }
 
-# gs_decode FILE: one line per flow sample:
+# gs_decode FILE: one line per flow sample (sf_decode's columns reordered):
 #   G input output frame_length stripped pool ip_total_length drops
 gs_decode() {
-	tshark -r "$1" -d "udp.port==$PORT,sflow" -T json 2>/dev/null | python3 -c '
-import json, sys
-
-def get(pairs, key):
-    for k, v in pairs or []:
-        if k == key:
-            return v
-    return None
-
-def deep(pairs, key):
-    for k, v in pairs or []:
-        if k == key:
-            return v
-        if isinstance(v, list):
-            r = deep(v, key)
-            if r is not None:
-                return r
-    return None
-
-def num(x):
-    return int(x, 0) if x is not None else -1
-
-for pkt in json.load(sys.stdin, object_pairs_hook=lambda p: p):
-    sf = get(get(get(pkt, "_source"), "layers"), "sflow")
-    for k, v in sf or []:
-        if not k.startswith(("Flow sample", "Expanded flow sample")):
-            continue
-        raw = get(v, "Raw packet header")
-        p = "sflow.flow_sample."
-        print("G", num(get(v, p + "input_interface")), num(get(v, p + "output_interface")),
-              num(get(raw, "sflow_245.header.frame_length")),
-              num(get(raw, "sflow_245.header.payload_stripped")),
-              num(get(v, p + "sample_pool")),
-              num(deep(get(raw, "sflow_245.header_tree"), "ip.len")),
-              num(get(v, p + "dropped_packets")))
-'
+	sf_decode "$1" $PORT | awk '$1 == "F" { print "G", $8, $9, $11, $12, $6, $16, $7 }'
 }
 
 # gs_bytes DIR IF_BYTES: the sampled bytes (frame_length less the FCS) x rate

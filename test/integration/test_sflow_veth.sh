@@ -56,7 +56,7 @@ SF_CAPTURE_PIDS=()
 
 # sf_decode FILE PORT: one line per datagram and per sample, from tshark's JSON:
 #   D udp_payload_len agent sub_agent_id seq uptime nsamples
-#   F dgram_seq seq source rate pool drops input output proto frame_len stripped hdr_len sport dport
+#   F dgram_seq seq source rate pool drops input output proto frame_len stripped hdr_len sport dport ip_len
 #   C dgram_seq seq source ifindex iftype speed direction admin oper in_octets out_octets promisc
 sf_decode() {
 	tshark -r "$1" -d "udp.port==$2,sflow" -T json 2>/dev/null | python3 -c '
@@ -103,7 +103,8 @@ for pkt in json.load(sys.stdin, object_pairs_hook=lambda p: p):
                 *(num(get(raw, "sflow_245.header" + f)) for f in (
                     "_protocol", ".frame_length", ".payload_stripped",
                     ".sampled_header_length")),
-                num(deep(tree, "udp.srcport")), num(deep(tree, "udp.dstport")))
+                num(deep(tree, "udp.srcport")), num(deep(tree, "udp.dstport")),
+                num(deep(tree, "ip.len")))
         elif k.startswith(("Counters sample", "Expanded counters sample")):
             g = get(v, "Generic interface counters")
             p = "sflow.counters_sample."
