@@ -24,7 +24,8 @@ sf_capture_start() {
 	sf_sink "$ns" "$addr" "$port"
 	SF_CAPTURE_PIDS+=("$HF_LAST_PID")
 	hf_bg "$ns" "$file.log" sh -c 'exec tshark -i "$1" -f "udp port $2" -w "$3" -P -l \
-		-d "udp.port==$2,sflow" -T fields -e sflow.counters_sample.sequence_number \
+		-d "udp.port==$2,sflow" -o sflow.enable_dissection:FALSE \
+		-T fields -e sflow.counters_sample.sequence_number \
 		>"$3.live"' sh "$ifc" "$port" "$file"
 	SF_CAPTURE_PIDS+=("$HF_LAST_PID")
 	hf_wait_for 15 grep -q "Capturing on" "$file.log"

@@ -57,7 +57,10 @@ fl_capture_start() {
 		filter+="${filter:+ or }udp dst port $p"
 		decode+=(-d "udp.port==$p,sflow")
 	done
-	hf_bg "$ns" "$file.log" sh -c 'f=$1; shift; exec tshark "$@" -w "$f" -P -l -T fields \
+	# Sampled headers are not dissected: a sampled ICMP error quotes one of
+	# our own datagrams, whose fields would count as this datagram's.
+	hf_bg "$ns" "$file.log" sh -c 'f=$1; shift; exec tshark "$@" -w "$f" -P -l \
+		-o sflow.enable_dissection:FALSE -T fields \
 		-E separator=/s -e frame.time_epoch -e ip.dst -e udp.dstport \
 		-e sflow_245.sequence_number -e sflow_245.numsamples \
 		-e sflow.flow_sample.sampling_rate -e sflow.flow_sample.sequence_number \
