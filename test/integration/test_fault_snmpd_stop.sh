@@ -88,8 +88,10 @@ t_check "same hostflowd process (pid $pid)" kill -0 "$pid"
 t_check "hostflowd started once (one 'running' in its log)" fl_one_start
 
 t_check "the hang was seen: samples held" grep -q "holding samples" "$HF_DIR/hostflowd.log"
-first=$(awk -v t0="$t_late" '$1 >= t0 && $2 ~ /198\.18\.7\.1/ { print $1; exit }' "$cap.live")
-t_diag "late0 created at $t_late, first sample of it at ${first:-never} (SIGCONT at $t_cont)"
+# Traffic into late0: samples whose input is late0's ifIndex.
+lidx=$(sf_served "$A" late0)
+first=$(awk -v t0="$t_late" -v i="${lidx:-none}" '$1 >= t0 && index("," $8 ",", "," i ",") { print $1; exit }' "$cap.live")
+t_diag "late0 (ifIndex ${lidx:-not served}) created at $t_late, first sample of it at ${first:-never} (SIGCONT at $t_cont)"
 t_check "late0's samples arrive (held until snmpd answers)" test -n "$first"
 
 # From 5 s into the stop until SIGCONT nothing leaves: the master cannot

@@ -50,8 +50,12 @@ exited_with() {
 }
 # start_then SIG OFFSET_S: starts hostflowd -f, spins (no fork) until its
 # main() can have run: SIGHUP blocked, or 30 ms after the exec at most (the
-# dynamic loader's ~10 ms before main are out of any program's reach); then
-# sleeps OFFSET_S and sends SIG.
+# dynamic loader's ~10 ms before main are out of any program's reach; an
+# ASan build's runtime starts before main too and may take longer: 200 ms,
+# still well inside the 300 ms resolve where late blocking used to kill);
+# then sleeps OFFSET_S and sends SIG.
+main_by_us=30000
+ldd "$HF_BIN" | grep -q libasan && main_by_us=200000
 start_then() {
 	local sig=$1 off=$2 t pid
 	hf_bg "$A" "$log" "$HF_BIN" -f -d -c "$conf"
@@ -59,7 +63,7 @@ start_then() {
 	HF_HOSTFLOWD_PID=$pid
 	t=$(($(_hf_now_us) + 2000000))
 	until _is_hostflowd "$pid" || (($(_hf_now_us) > t)); do :; done
-	t=$(($(_hf_now_us) + 30000))
+	t=$(($(_hf_now_us) + main_by_us))
 	until _blocks_hup "$pid" 2>/dev/null || (($(_hf_now_us) > t)); do :; done
 	[[ $off == 0 ]] || sleep "$off"
 	kill "-$sig" "$pid"

@@ -13,10 +13,10 @@
 #   fl_capture_start NS IFACE FILE PORT...
 #                             tshark on IFACE for UDP to PORT...: pcap FILE and,
 #                             live, one line per datagram in FILE.live:
-#                             TIME DST DPORT DGRAM_SEQ NSAMPLES [RATES [FLOW_SEQS]]
-#                             (comma lists: DST and DPORT repeat the sampled
-#                             headers' after the datagram's own; RATES and
-#                             FLOW_SEQS are absent without flow samples).
+#                             TIME DST DPORT DGRAM_SEQ NSAMPLES [RATES FLOW_SEQS INPUTS]
+#                             (RATES, FLOW_SEQS and the samples' input ifIndex
+#                             values are comma lists, absent without flow
+#                             samples; sampled headers are not dissected).
 #                             Stop with sf_capture_stop.
 #   fl_dgrams FILE T0 T1 [DST [DPORT]]   datagrams captured in [T0, T1)
 #   fl_flows FILE T0 T1 [DST [DPORT]]    flow samples in those datagrams
@@ -64,6 +64,7 @@ fl_capture_start() {
 		-E separator=/s -e frame.time_epoch -e ip.dst -e udp.dstport \
 		-e sflow_245.sequence_number -e sflow_245.numsamples \
 		-e sflow.flow_sample.sampling_rate -e sflow.flow_sample.sequence_number \
+		-e sflow.flow_sample.input_interface \
 		>"$f.live"' sh "$file" -i "$ifc" -f "$filter" "${decode[@]}"
 	SF_CAPTURE_PIDS+=("$HF_LAST_PID")
 	hf_wait_for 15 grep -q "Capturing on" "$file.log"
