@@ -34,15 +34,19 @@ sf_capture_start() {
 # sf_sink NS ADDR PORT...: UDP sockets bound to the ports, never read, so
 # that no ICMP port unreachable answers (and pollutes the samples).
 sf_sink() {
-	local ns=$1 addr=$2
+	local ns=$1 addr=$2 log=$HF_DIR/sink-$1-$3.log
 	shift 2
-	hf_bg "$ns" "$HF_DIR/sink-$ns-$1.log" python3 -c '
+	hf_bg "$ns" "$log" python3 -c '
 import signal, socket, sys
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
 keep = [socket.socket(fam, socket.SOCK_DGRAM) for _ in sys.argv[2:]]
 for s, port in zip(keep, sys.argv[2:]):
     s.bind((sys.argv[1], int(port)))
+print("ready", flush=True)
 signal.pause()' "$addr" "$@"
+	# Bound before anything is sent there: else the first datagrams meet
+	# ICMP port unreachable (a slow python start on a loaded machine).
+	hf_wait_for 10 grep -q '^ready' "$log"
 }
 
 # Stops every capture (tshark finishes its file on SIGTERM).

@@ -90,9 +90,13 @@ fl_receiver() {
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
 with open(sys.argv[3], "a", buffering=1) as out:
     while True:
         out.write("%d\n" % len(s.recv(65536)))' "$2" "$3" "$4"
+	local pid=$HF_LAST_PID
+	hf_wait_for 10 grep -q '^ready' "$4.log"
+	HF_LAST_PID=$pid
 }
 
 fl_now() {
