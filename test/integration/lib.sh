@@ -41,6 +41,7 @@
 #   hf_hostflowd_stop         SIGTERM, wait; fails unless it exits with status 0.
 #   hf_conf FILE [LINES...]   writes a hostflowd config with agentx_socket
 #                             $HF_AGENTX followed by LINES (one per argument).
+#   hf_bin_asan               $HF_BIN is an AddressSanitizer build.
 # SNMP queries (numeric OIDs, -On, SNMPv2c community public, private port)
 #   hf_snmp NS get|getnext|walk|bulkwalk|bulkget ARGS...
 #                             snmpget/... output, e.g. ".1.3.6.1.2.1.2.1.0 = INTEGER: 4".
@@ -101,6 +102,12 @@ hf_init() {
 # --- time and waiting -------------------------------------------------------
 
 # Microseconds of wall time (bash 5 EPOCHREALTIME, no fork).
+# hf_bin_asan: the hostflowd under test is an AddressSanitizer build (slower
+# to start, RSS meaningless).
+hf_bin_asan() {
+	ldd "$HF_BIN" 2>/dev/null | grep -q libasan
+}
+
 _hf_now_us() {
 	local t=${EPOCHREALTIME}
 	echo $((10#${t%.*} * 1000000 + 10#${t#*.}))

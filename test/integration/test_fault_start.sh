@@ -55,7 +55,7 @@ exited_with() {
 # still well inside the 300 ms resolve where late blocking used to kill);
 # then sleeps OFFSET_S and sends SIG.
 main_by_us=30000
-ldd "$HF_BIN" | grep -q libasan && main_by_us=200000
+hf_bin_asan && main_by_us=200000
 start_then() {
 	local sig=$1 off=$2 t pid
 	hf_bg "$A" "$log" "$HF_BIN" -f -d -c "$conf"

@@ -98,7 +98,7 @@ for ln in open(sys.argv[1]):
 print(t // 1024)' "/proc/$pid/maps")
 t_check "packet rings do not grow per interface ($rings KiB <= 1024)" test "$rings" -le 1024
 # ASan's shadow and quarantine make RSS meaningless there.
-if ldd "$HF_BIN" | grep -q libasan; then
+if hf_bin_asan; then
 	t_diag "AddressSanitizer build: VmRSS ($rss kB) not compared"
 else
 	t_check "memory does not grow per interface (VmRSS $rss kB < 64 MiB)" test "$rss" -lt 65536

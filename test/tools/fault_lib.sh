@@ -94,9 +94,7 @@ print("ready", flush=True)
 with open(sys.argv[3], "a", buffering=1) as out:
     while True:
         out.write("%d\n" % len(s.recv(65536)))' "$2" "$3" "$4"
-	local pid=$HF_LAST_PID
 	hf_wait_for 10 grep -q '^ready' "$4.log"
-	HF_LAST_PID=$pid
 }
 
 fl_now() {
