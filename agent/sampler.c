@@ -614,9 +614,13 @@ static void *sampler_main(void *arg)
 		}
 		if (rc > 0 && (pfd[PFD_EVENT].revents & POLLIN) && take_requests(s, now))
 			break;
-		/* Routes first: a frame is classified with the routing in force. */
-		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN))
+		/* The ring's frames were taken under the routing before these
+		 * events (an address deleted the moment the traffic ends must not
+		 * make the host's last packets look forwarded): them first. */
+		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN)) {
+			drain_pending(s, now);
 			route_process_events(s->rw);
+		}
 		if (rc > 0 && pfd[PFD_CAPTURE].revents)
 			service_capture(s, pfd[PFD_CAPTURE].revents, now);
 		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)

@@ -36,8 +36,11 @@ hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd did not start"
 t_check "SNMP serves vethA as $MAPPED (kernel ifindex $k1)" \
 	test "$(sf_served "$A" vethA)" = $MAPPED
 
-sf_blast "$A" 198.18.0.1 198.18.0.2 4002 5002 $N
-# Re-create the link: a new kernel ifindex under the same name.
+# The address goes the moment the traffic ends, while the sampler's ring
+# still holds frames the host sent from it: they are the host's own (input
+# internal), not forwarded from an unknown interface. Then the link is
+# re-created: a new kernel ifindex under the same name.
+sf_blast "$A" 198.18.0.1 198.18.0.2 4002 5002 $N 20 ip addr del 198.18.0.1/24 dev vethA
 ip -n "$A" link del vethA
 mkveth || hf_die "veth again"
 k2=$(ip netns exec "$A" cat /sys/class/net/vethA/ifindex)

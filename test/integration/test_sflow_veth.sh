@@ -121,11 +121,12 @@ for pkt in json.load(sys.stdin, object_pairs_hook=lambda p: p):
 '
 }
 
-# sf_blast NS SRC DST SPORT DPORT COUNT [SIZE]: COUNT UDP packets of SIZE
-# (20) bytes of payload.
+# sf_blast NS SRC DST SPORT DPORT COUNT [SIZE [CMD ARG...]]: COUNT UDP packets
+# of SIZE (20) bytes of payload; then CMD, exec'd at once in NS (a change that
+# must meet frames still in the sampler's ring).
 sf_blast() {
 	ip netns exec "$1" python3 -c '
-import socket, sys
+import os, socket, sys
 src, dst, sport, dport, n, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -134,7 +135,9 @@ for _ in range(n):
     try:
         s.sendto(b"x" * size, (dst, dport))
     except OSError:
-        pass' "$2" "$3" "$4" "$5" "$6" "${7:-20}"
+        pass
+if len(sys.argv) > 7:
+    os.execvp(sys.argv[7], sys.argv[7:])' "$2" "$3" "$4" "$5" "$6" "${7:-20}" "${@:8}"
 }
 
 # rx+tx packets of IF in NS (the sample pool's definition).
