@@ -24,23 +24,26 @@
 #define REGWATCH_DROPIN_EXAMPLE "/usr/share/doc/hostflow/examples/snmpd.service.d-hostflow.conf"
 #define REGWATCH_DROPIN "/etc/systemd/system/snmpd.service.d/hostflow.conf"
 
-/* Registers the callbacks; call before init_snmp(). */
-void regwatch_start(const char *agentx);
-void regwatch_stop(void);
+struct regwatch;
+
+/* Registers the callbacks; call before init_snmp(). NULL: out of memory.
+ * Stop it before snmp_shutdown(). */
+struct regwatch *regwatch_start(const char *agentx);
+void regwatch_stop(struct regwatch *rw);
 
 /* For main's net-snmp log hook: returns 1 when msg is a registration
  * refusal, which regwatch then accounts for (and logs once, as one clear
  * error, from regwatch_tick); the caller should not log it. */
-int regwatch_log_message(const char *msg);
+int regwatch_log_message(struct regwatch *rw, const char *msg);
 
 /* The registration state and the wall time it last changed. */
-enum status_reg regwatch_state(time_t *since);
+enum status_reg regwatch_state(struct regwatch *rw, time_t *since);
 
 /* From the agent loop: logs state changes of the refusal, and retries
  * refused registrations every REGWATCH_RETRY_MS (the AgentX Register of
  * those subtrees again; never an Unregister, see regwatch.c). Returns the
  * monotonic time it wants to run again. */
-int64_t regwatch_tick(int64_t now_ms);
+int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms);
 
 /* Pure, for tests: 1 when msg is net-snmp's registration-refused line. */
 int regwatch_is_refusal(const char *msg);

@@ -22,20 +22,23 @@ struct snmpagent {
 	int connected;          /* AgentX session up (net-snmp callbacks) */
 	int announced;          /* what we last logged about it: -1 none */
 	int selected;           /* fds holds the last select()'s result */
+	struct regwatch *rw;      /* whether the master accepted our IF-MIB */
 	int64_t regwatch_next_ms; /* regwatch's next retry or log */
 	int count;
 	netsnmp_large_fd_set fds;
 };
 
 /* net-snmp's log goes through ours (stderr with -f, else syslog), minus the
- * version banner it prints on every AgentX connect. */
+ * version banner it prints on every AgentX connect. clientarg: the agent,
+ * or NULL while net-snmp shuts down. */
 static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 {
 	const struct snmp_log_message *m = serverarg;
+	struct snmpagent *a = clientarg;
 	char line[512];
 	size_t n;
 
-	(void)major; (void)minor; (void)clientarg;
+	(void)major; (void)minor;
 	if (!m || !m->msg || strstr(m->msg, "NET-SNMP version"))
 		return 0;
 	n = hf_strlcpy(line, m->msg, sizeof line);
@@ -45,7 +48,7 @@ static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 		line[--n] = '\0';
 	/* A refused registration is regwatch's to report, once, with the fix. */
 	if (n)
-		log_msg(regwatch_log_message(line) ? LOG_DEBUG : m->priority & 7,
+		log_msg(regwatch_log_message(a ? a->rw : NULL, line) ? LOG_DEBUG : m->priority & 7,
 			"net-snmp: %s", line);
 	return 0;
 }
@@ -79,7 +82,7 @@ static int index_cb(int major, int minor, void *serverarg, void *clientarg)
  * net-snmp's callbacks). */
 static void announce(struct snmpagent *a)
 {
-	int state = (int)regwatch_state(NULL);
+	int state = (int)regwatch_state(a->rw, NULL);
 
 	if (a->announced == state)
 		return;
@@ -124,7 +127,7 @@ struct snmpagent *snmpagent_start(const char *app, const char *socket,
 	setenv("MIBDIRS", "", 1);
 	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
-			       snmp_log_cb, NULL);
+			       snmp_log_cb, a);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_SESSION_INIT,
 			       session_init_cb, NULL);
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
@@ -136,11 +139,11 @@ struct snmpagent *snmpagent_start(const char *app, const char *socket,
 	/* init_agent() resets it; 0 would mean never reconnecting. */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
 			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, SNMPAGENT_PING_S);
-	regwatch_start(a->socket);
-	if (ifmib_register(src) < 0)
+	a->rw = regwatch_start(a->socket);
+	if (!a->rw || ifmib_register(src) < 0)
 		goto fail;
 	init_snmp(a->app);  /* first connection attempt happens here */
-	a->regwatch_next_ms = regwatch_tick(monotonic_ms());
+	a->regwatch_next_ms = regwatch_tick(a->rw, monotonic_ms());
 	announce(a);
 	return a;
 fail:
@@ -188,19 +191,23 @@ void snmpagent_process(struct snmpagent *a)
 	a->selected = 0;
 	run_alarms();
 	netsnmp_check_outstanding_agent_requests();
-	a->regwatch_next_ms = regwatch_tick(monotonic_ms());
+	a->regwatch_next_ms = regwatch_tick(a->rw, monotonic_ms());
 	announce(a);
 }
 
 int snmpagent_registered(const struct snmpagent *a)
 {
-	return a && a->connected && regwatch_state(NULL) == STATUS_REG_OK;
+	return a && a->connected && regwatch_state(a->rw, NULL) == STATUS_REG_OK;
 }
 
 enum status_reg snmpagent_state(const struct snmpagent *a, time_t *since)
 {
-	(void)a;
-	return regwatch_state(since);
+	if (!a || !a->rw) {
+		if (since)
+			*since = time(NULL);
+		return STATUS_REG_DOWN;
+	}
+	return regwatch_state(a->rw, since);
 }
 
 int64_t snmpagent_next_ms(const struct snmpagent *a)
@@ -212,13 +219,18 @@ void snmpagent_stop(struct snmpagent *a)
 {
 	if (!a)
 		return;
-	/* net-snmp frees every callback's clientarg at shutdown: take back the
-	 * two that point at us first. */
+	/* net-snmp frees every callback's clientarg at shutdown: take back
+	 * those that point at us first (the log's goes on without us). */
 	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
 				 SNMPD_CALLBACK_INDEX_START, index_cb, a, 1);
 	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
 				 SNMPD_CALLBACK_INDEX_STOP, index_cb, a, 1);
-	regwatch_stop();
+	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+				 snmp_log_cb, a, 1);
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+			       snmp_log_cb, NULL);
+	regwatch_stop(a->rw);
+	a->rw = NULL;
 	snmp_shutdown(a->app);
 	shutdown_agent();
 	netsnmp_large_fd_set_cleanup(&a->fds);
