@@ -5,10 +5,10 @@
  * agent thread hands over a new config, a new table or the registration
  * state (a mutex and an eventfd). */
 #include "sampler.h"
+#include "sampler_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,58 +29,12 @@
 
 #define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
-#define STATUS_MAX        1024
-#define STATUS_EVERY_MS   1000  /* the status text's counts are this fresh */
 /* After serving the ring, leave it alone this long so that one wake-up
  * serves many samples: a wake-up (a context switch) costs more than
  * encoding a sample. A drain that hits DRAIN_BATCH skips the pause. */
 #define COALESCE_MS       20
 
 enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
-
-struct sampler {
-	/* Shared with the agent thread, under lock. */
-	pthread_mutex_t lock;
-	struct config *pending;
-	int stop;
-	int registered;
-	char status[STATUS_MAX];
-	char exit_reason[256];
-	int efd;                  /* wakes the thread */
-	int exit_efd;             /* readable once the thread ended on its own */
-	struct iftable *table;
-	pthread_t thread;
-
-	/* Owned by the sampler thread once it runs. */
-	struct config *cfg;
-	struct sflow_agent *core;
-	struct capture *cap;
-	struct collectors *coll;
-	struct nl_stats *nls;
-	struct route_watch *rw;
-	uint64_t generation;
-	int synced, answerable;
-	struct hf_addr agent;
-	int64_t agent_check_ms;
-	int64_t quiet_until_ms;   /* see COALESCE_MS */
-	uint64_t held_dropped_logged;
-	char refused[256];        /* the last refusal logged */
-	char waiting[256];        /* sample patterns matching no interface now */
-	int64_t status_ms;        /* when the status text was last written */
-	uint64_t status_dgrams;   /* datagrams sent as of that text */
-	char self[1024];          /* pcap expression of our own datagrams */
-	int fault_exit;           /* HOSTFLOWD_FAULT=sampler-exit: the tests' way to end the thread */
-	uint32_t salt;            /* what else the kernel program depends on */
-};
-
-/* FNV-1a, 31 bits: a change of filter text, snap length or collectors must
- * re-install the program; the core only compares these numbers. */
-static uint32_t fnv(const char *t, uint32_t h)
-{
-	for (; t && *t; t++)
-		h = (h ^ (uint8_t)*t) * 16777619u;
-	return h & 0x7fffffffu;
-}
 
 /* ---- the core's callbacks ---- */
 
@@ -117,7 +71,7 @@ static void program_inputs(struct sampler *s)
 
 	collectors_self_filter(s->coll, s->self, sizeof s->self);
 	snprintf(hb, sizeof hb, "%u", s->cfg->header_bytes);
-	s->salt = fnv(s->self, fnv(hb, 2166136261u));
+	s->salt = sampler_hash(s->self, sampler_hash(hb, SAMPLER_HASH_SEED));
 }
 
 static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
@@ -145,200 +99,6 @@ static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
 			       s->cfg->header_bytes, why, whylen);
 	free(r);
 	return rc;
-}
-
-/* ---- status, for STATUS= and SIGUSR1 ---- */
-
-static void publish_status(struct sampler *s)
-{
-	struct sfa_port sp[8];
-	struct sfa_stats st;
-	char buf[STATUS_MAX];
-	size_t n, len;
-	int w;
-
-	sfa_get_stats(s->core, &st);
-	n = sfa_sampled(s->core, sp, 8);
-	w = snprintf(buf, sizeof buf, "sampling %zu", st.sampled);
-	len = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i < n && len < sizeof buf; i++) {
-		w = snprintf(buf + len, sizeof buf - len, "%s%s 1:%u", i ? ", " : " (",
-			     sp[i].name, sp[i].rate);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && st.sampled > n) {
-		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && s->waiting[0]) {
-		w = snprintf(buf + len, sizeof buf - len, "%swaiting for %s", n ? "; " : " (",
-			     s->waiting);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && (n || s->waiting[0])) {
-		w = snprintf(buf + len, sizeof buf - len, ")");
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len + 2 < sizeof buf) {
-		memcpy(buf + len, "; ", 3);
-		len += 2 + collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
-	}
-	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples)
-		snprintf(buf + len, sizeof buf - len, "; holding samples");
-	pthread_mutex_lock(&s->lock);
-	memcpy(s->status, buf, sizeof s->status);
-	pthread_mutex_unlock(&s->lock);
-	s->status_ms = monotonic_ms();
-	s->status_dgrams = st.datagrams;
-}
-
-/* ---- the table ---- */
-
-/* The ports the core needs: every row, with the rate and line of the
- * `sample` line that decides for it (rate 0 when none, or no collector). */
-static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *snap)
-{
-	struct sfa_port *v = calloc(snap->n ? snap->n : 1, sizeof *v);
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < snap->n; i++) {
-		const struct if_row *r = &snap->rows[i];
-		const struct cfg_sample *m = config_sample_match(s->cfg, r->name);
-
-		v[i].kindex = r->kindex;
-		v[i].ifindex = r->ifindex;
-		hf_strlcpy(v[i].name, r->name, sizeof v[i].name);
-		v[i].arphrd = r->arphrd;
-		v[i].iftype = r->iftype;
-		v[i].speed_bps = r->speed_bps;
-		v[i].admin = r->admin;
-		v[i].oper = r->oper;
-		v[i].promisc = r->promisc;
-		if (m && s->cfg->n_collectors) {
-			v[i].rate = config_sample_rate(s->cfg, m);
-			v[i].filter_id = (int)fnv(m->filter, s->salt);
-		}
-	}
-	return v;
-}
-
-/* The sample lines (not `off`) that match no interface of the snapshot. */
-static void find_waiting(struct sampler *s, const struct if_snapshot *snap)
-{
-	size_t used = 0;
-
-	s->waiting[0] = '\0';
-	for (size_t i = 0; i < s->cfg->n_samples && used < sizeof s->waiting; i++) {
-		const struct cfg_sample *c = &s->cfg->samples[i];
-		size_t r = 0;
-		int w;
-
-		if (c->off)
-			continue;
-		while (r < snap->n && fnmatch(c->name, snap->rows[r].name, 0) != 0)
-			r++;
-		if (r < snap->n)
-			continue;
-		w = snprintf(s->waiting + used, sizeof s->waiting - used, "%s%s",
-			     used ? ", " : "", c->name);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
-#define LOG_CHANGES_MAX 8   /* per-interface lines per change; then a count */
-
-static size_t sampled_list(struct sampler *s, struct sfa_port **out)
-{
-	struct sfa_stats st;
-
-	sfa_get_stats(s->core, &st);
-	*out = calloc(st.sampled ? st.sampled : 1, sizeof **out);
-	return *out ? sfa_sampled(s->core, *out, st.sampled) : 0;
-}
-
-/* Says what changed between two sampled lists (both sorted by kindex):
- * interfaces taken, let go, or sampled at another rate. */
-static void log_changes(const struct sfa_port *a, size_t na, const struct sfa_port *b,
-			size_t nb)
-{
-	size_t i = 0, j = 0, said = 0, more = 0;
-
-	while (i < na || j < nb) {
-		int d = i == na ? 1 : j == nb ? -1 :
-			(a[i].kindex > b[j].kindex) - (a[i].kindex < b[j].kindex);
-		int note = d != 0 || a[i].rate != b[j].rate;
-
-		if (note && said >= LOG_CHANGES_MAX)
-			more++;
-		else if (d < 0)
-			log_info("sampler: %s no longer sampled", a[i].name);
-		else if (d > 0)
-			log_info("sampler: sampling %s (ifIndex %u) 1 in %u", b[j].name,
-				 b[j].ifindex, b[j].rate);
-		else if (note)
-			log_info("sampler: %s now 1 in %u", b[j].name, b[j].rate);
-		said += note;
-		i += d <= 0;
-		j += d >= 0;
-	}
-	if (more)
-		log_info("sampler: and %zu more interface changes", more);
-}
-
-static void log_sampling(struct sampler *s, const struct sfa_port *before, size_t nbefore,
-			 int force)
-{
-	struct sfa_port *after;
-	size_t n = sampled_list(s, &after);
-
-	log_changes(before, nbefore, after, n);
-	if (n != nbefore || force)
-		log_info("sampler: sampling %zu interface%s", n, n == 1 ? "" : "s");
-	free(after);
-}
-
-/* Hands the table to the core when it changed (or force). */
-static void sync_table(struct sampler *s, int force, int64_t now)
-{
-	struct if_snapshot *snap = iftable_acquire(s->table);
-	struct sfa_port *ports, *before;
-	size_t nbefore;
-	char why[512] = "";
-
-	if (!snap)
-		return;
-	if (!force && s->synced && snap->generation == s->generation) {
-		iftable_release(s->table, snap);
-		return;
-	}
-	nbefore = sampled_list(s, &before);
-	ports = ports_of(s, snap);
-	if (!ports) {
-		log_err("sampler: out of memory; the table's change waits");
-		iftable_release(s->table, snap);
-		free(before);
-		return;
-	}
-	if (sfa_sync(s->core, ports, snap->n, now, why, sizeof why) < 0) {
-		/* The kernel keeps what it had, and so do the samples' rates. */
-		if (strcmp(why, s->refused))
-			log_warn("sampler: new sampling refused (%s); the rates in "
-				 "force stay", why);
-		hf_strlcpy(s->refused, why, sizeof s->refused);
-	} else {
-		s->refused[0] = '\0';
-	}
-	s->generation = snap->generation;
-	s->synced = 1;
-	find_waiting(s, snap);
-	free(ports);
-	iftable_release(s->table, snap);
-	log_sampling(s, before, nbefore, force);
-	free(before);
-	publish_status(s);
 }
 
 /* ---- agent address, path ---- */
@@ -408,7 +168,7 @@ static void set_answerable(struct sampler *s, int on, int64_t now)
 				 "samples", st.queued_bytes);
 		s->held_dropped_logged = st.held_dropped;
 	}
-	publish_status(s);
+	sampler_publish_status(s);
 }
 
 /* ---- reload ---- */
@@ -450,7 +210,7 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 	check_agent(s, now);
 	set = settings_of(s, n);
 	sfa_configure(s->core, &set, now);
-	sync_table(s, 1, now);
+	sampler_sync_table(s, 1, now);
 }
 
 /* Takes what the agent thread handed over; returns 1 when asked to stop. */
@@ -478,7 +238,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	if (n)
 		apply_config(s, n, now);
 	/* The table first: a new interface is answerable once registered. */
-	sync_table(s, 0, now);
+	sampler_sync_table(s, 0, now);
 	set_answerable(s, reg, now);
 	return 0;
 }
@@ -552,23 +312,6 @@ static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
 	return t <= now ? 0 : (int)(t - now);
 }
 
-/* The counts in the status text follow the datagrams sent, at most once a
- * second; an idle sampler has nothing to refresh and is not woken for it.
- * Returns the next wake-up, moved earlier while a refresh is pending. */
-static int64_t refresh_status(struct sampler *s, int64_t now, int64_t next)
-{
-	struct sfa_stats st;
-
-	sfa_get_stats(s->core, &st);
-	if (st.datagrams == s->status_dgrams)
-		return next;
-	if (now - s->status_ms >= STATUS_EVERY_MS) {
-		publish_status(s);
-		return next;
-	}
-	return next < s->status_ms + STATUS_EVERY_MS ? next : s->status_ms + STATUS_EVERY_MS;
-}
-
 /* The thread ended on its own: the agent thread must learn it (the daemon
  * exits and its service manager restarts it), never a silent half-daemon. */
 static void died(struct sampler *s, const char *what, int err)
@@ -589,7 +332,7 @@ static void *sampler_main(void *arg)
 	int64_t next = monotonic_ms();
 
 	check_agent(s, next);
-	sync_table(s, 1, next);
+	sampler_sync_table(s, 1, next);
 	if (s->cfg->hold_samples)
 		log_info("sampler: holding samples until snmpd answers for their "
 			 "interfaces (not registered yet)");
@@ -626,7 +369,7 @@ static void *sampler_main(void *arg)
 		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
 			check_agent(s, now);
 		next = sfa_tick(s->core, now);
-		next = refresh_status(s, now, next);
+		next = sampler_refresh_status(s, now, next);
 	}
 	sfa_flush(s->core, monotonic_ms());
 	return NULL;
@@ -694,7 +437,7 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 		snprintf(err, errlen, "sampler: out of memory");
 		return -1;
 	}
-	publish_status(s);
+	sampler_publish_status(s);
 	return 0;
 }
 
