@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 
 #include "agentaddr.h"
-#include "hf_skip.h"
+#include "hf_check.h"
 
 #define enter_netns() enter_netns_for(__func__)
 static int enter_netns_for(const char *test)
@@ -71,14 +71,8 @@ int main(void)
 {
 	Suite *su = suite_create("agentaddr");
 	TCase *tc = tcase_create("rule");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_rule);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(su, CK_FORK_GETENV);
 }

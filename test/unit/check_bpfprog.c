@@ -8,6 +8,7 @@
 
 #include "bpfprog.h"
 #include "pfilter.h"
+#include "hf_check.h"
 
 #define SNAP 128
 
@@ -469,11 +470,5 @@ static Suite *bpfprog_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(bpfprog_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(bpfprog_suite(), CK_FORK_GETENV);
 }

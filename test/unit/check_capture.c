@@ -25,6 +25,7 @@
 
 #include "capture.h"
 #include "util.h"
+#include "hf_check.h"
 
 #define SNAP 128
 #define WG_PORT 41641
@@ -569,11 +570,5 @@ static Suite *capture_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(capture_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(capture_suite(), CK_FORK_GETENV);
 }

@@ -17,7 +17,7 @@
 #include "log.h"
 #include "sflow_encode.h"
 #include "util.h"
-#include "hf_skip.h"
+#include "hf_check.h"
 
 #define DEADLINE_MS 5000
 #define SKIP 77
@@ -388,11 +388,5 @@ static Suite *collector_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(collector_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(collector_suite(), CK_FORK_GETENV);
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "hf_skip.h"
+#include "hf_check.h"
 
 static struct config *parse_ok(const char *text)
 {
@@ -745,11 +745,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(config_suite(), CK_FORK_GETENV);
 }

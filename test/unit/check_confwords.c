@@ -8,6 +8,7 @@
 
 #include "confwords.h"
 #include "sockaddr.h"
+#include "hf_check.h"
 
 static char buf[512], why[160];
 static struct confword w[CONFWORDS_MAX];
@@ -99,17 +100,11 @@ int main(void)
 {
 	Suite *su = suite_create("confwords");
 	TCase *tc = tcase_create("pure");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_words);
 	tcase_add_test(tc, test_quotes);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_addresses);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(su, CK_FORK_GETENV);
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "fwd.h"
+#include "hf_check.h"
 
 /* ---- frames ---- */
 
@@ -713,11 +714,5 @@ static Suite *fwd_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fwd_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(fwd_suite(), CK_FORK_GETENV);
 }

@@ -8,6 +8,7 @@
 
 #include "ifmap.h"
 #include "log.h"
+#include "hf_check.h"
 
 static struct hf_ifmap *map_ok(const char *text)
 {
@@ -463,12 +464,6 @@ static Suite *ifmap_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ifmap_suite());
-	int failed;
-
 	log_init("check_ifmap", 1, 0);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(ifmap_suite(), CK_FORK_GETENV);
 }

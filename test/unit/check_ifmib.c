@@ -5,6 +5,7 @@
 #define ifmib_register test_ifmib_register
 #define ifmib_unregister test_ifmib_unregister
 #include "../../agent/ifmib.c"
+#include "hf_check.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -469,11 +470,5 @@ static Suite *ifmib_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ifmib_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(ifmib_suite(), CK_FORK_GETENV);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "iftable.h"
+#include "hf_check.h"
 
 static struct nl_link mk(int kindex, const char *name)
 {
@@ -531,11 +532,5 @@ static Suite *iftable_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(iftable_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(iftable_suite(), CK_FORK_GETENV);
 }

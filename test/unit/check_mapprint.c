@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mapprint.h"
+#include "hf_check.h"
 
 static struct if_snapshot *snap2(void)
 {
@@ -82,15 +83,9 @@ int main(void)
 {
 	Suite *su = suite_create("mapprint");
 	TCase *tc = tcase_create("formats");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_pmacct);
 	tcase_add_test(tc, test_akvorado);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(su, CK_FORK_GETENV);
 }

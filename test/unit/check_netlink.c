@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hf_skip.h"
+#include "hf_check.h"
 #include "netlink.h"
 #include <linux/if.h> /* after net/if.h (netlink.h): IFF_LOWER_UP, IF_OPER_* */
 #include "util.h"
@@ -651,13 +651,6 @@ static Suite *netlink_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(netlink_suite());
-	int failed;
-
 	/* Each test unshares its own namespace: it must run in a child. */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(netlink_suite(), CK_FORK);
 }

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "resolver.h"
+#include "hf_check.h"
 
 static struct config *parse(const char *text)
 {
@@ -93,11 +94,5 @@ static Suite *resolver_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resolver_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(resolver_suite(), CK_FORK_GETENV);
 }

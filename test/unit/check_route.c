@@ -17,6 +17,7 @@
 
 #include "route.h"
 #include "util.h"
+#include "hf_check.h"
 
 #define SKIP 77
 
@@ -256,11 +257,5 @@ static Suite *route_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(route_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(route_suite(), CK_FORK_GETENV);
 }

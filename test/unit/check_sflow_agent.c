@@ -11,6 +11,7 @@
 
 #include "sflow_agent.h"
 #include "sflow_encode.h"
+#include "hf_check.h"
 
 #define MAX_DG   4096
 #define MAX_SMP  65536
@@ -558,11 +559,5 @@ static Suite *agent_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(agent_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(agent_suite(), CK_FORK_GETENV);
 }

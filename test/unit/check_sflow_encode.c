@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sflow_encode.h"
+#include "hf_check.h"
 
 /* Datagram header, IPv4 agent 192.0.2.1, sub-agent 7, with nsamples n. */
 #define HDR_V4(n) \
@@ -902,11 +903,5 @@ static Suite *sflow_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(sflow_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(sflow_suite(), CK_FORK_GETENV);
 }

@@ -15,6 +15,7 @@
 #include "collector.h"
 #include "regwatch.h"
 #include "status.h"
+#include "hf_check.h"
 
 /* 2026-12-01 12:01:03 UTC */
 #define T0 ((time_t)1796126463)
@@ -215,11 +216,5 @@ static Suite *status_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(status_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hf_run(status_suite(), CK_FORK_GETENV);
 }

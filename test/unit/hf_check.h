@@ -1,14 +1,31 @@
-/* A unit test that cannot run here (not root, no namespace, a tool missing)
- * says SKIP on stderr and returns; under CI=true, where everything it needs
- * is installed, not running is a failure, not a pass. */
-#ifndef HF_SKIP_H
-#define HF_SKIP_H
+/* What the unit suites share: running a suite, and skipping a test that
+ * cannot run here. */
+#ifndef HF_CHECK_H
+#define HF_CHECK_H
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs the suite (forking per test as CK_FORK says, unless fork forces
+ * it) and returns main's exit status. */
+static inline int hf_run(Suite *su, enum fork_status fork)
+{
+	SRunner *sr = srunner_create(su);
+	int failed;
+
+	if (fork != CK_FORK_GETENV)
+		srunner_set_fork_status(sr, fork);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* A test that cannot run here (not root, no namespace, a tool missing)
+ * says SKIP on stderr and returns; under CI=true, where everything it needs
+ * is installed, not running is a failure, not a pass. */
 static inline int hf_ci(void)
 {
 	const char *ci = getenv("CI");
