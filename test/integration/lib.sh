@@ -79,6 +79,7 @@ _hf_t_fail=0
 _hf_t_skip=0
 _hf_pids=()
 _hf_nss=()
+_hf_etcs=()
 _hf_cleaned=0
 
 hf_die() {
@@ -101,13 +102,13 @@ hf_init() {
 
 # --- time and waiting -------------------------------------------------------
 
-# Microseconds of wall time (bash 5 EPOCHREALTIME, no fork).
 # hf_bin_asan: the hostflowd under test is an AddressSanitizer build (slower
 # to start, RSS meaningless).
 hf_bin_asan() {
 	ldd "$HF_BIN" 2>/dev/null | grep -q libasan
 }
 
+# Microseconds of wall time (bash 5 EPOCHREALTIME, no fork).
 _hf_now_us() {
 	local t=${EPOCHREALTIME}
 	echo $((10#${t%.*} * 1000000 + 10#${t#*.}))
@@ -190,6 +191,9 @@ hf_cleanup() {
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
+	for p in "${_hf_etcs[@]}"; do
+		rm -rf "$p"
+	done
 	if [[ -n ${HF_KEEP:-} ]]; then
 		echo "# kept $HF_DIR (HF_KEEP set)"
 	elif [[ -n ${HF_DIR:-} && -d $HF_DIR ]]; then
@@ -199,6 +203,20 @@ hf_cleanup() {
 }
 
 # --- links ------------------------------------------------------------------
+
+# hf_slowdns NS DELAY_MS: a resolver of NS's own (ip netns exec bind-mounts
+# /etc/netns/NS/resolv.conf over /etc/resolv.conf, removed at cleanup).
+# Names answer 127.0.0.1 after DELAY_MS; names starting with "never" are never
+# answered, and a lookup gives up after 3 s. It logs each query ("q NAME") to
+# $HF_DIR/dns.log. NS must exist.
+hf_slowdns() {
+	local etc=/etc/netns/$1
+	mkdir -p "$etc" || return 1
+	_hf_etcs+=("$etc")
+	printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$etc/resolv.conf"
+	hf_bg "$1" "$HF_DIR/dns.log" python3 -u "$HF_TOOLS/slowdns.py" 127.0.0.1 53 "$2" 127.0.0.1
+	hf_wait_for 5 grep -q '^ready' "$HF_DIR/dns.log"
+}
 
 hf_ns_add() {
 	local ns=$1

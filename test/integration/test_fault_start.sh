@@ -15,20 +15,9 @@ conf=$HF_DIR/hostflowd.conf
 log=$HF_DIR/hostflowd.log
 dns=$HF_DIR/dns.log
 
-# A resolver of our own for namespace A: ip netns exec bind-mounts
-# /etc/netns/A/resolv.conf over /etc/resolv.conf. Names answer after 300 ms
-# (127.0.0.1); names starting with "never" are never answered.
-netns_etc=/etc/netns/$A
-cleanup() { hf_cleanup; rm -rf "$netns_etc"; }
-trap 'cleanup' EXIT
-trap 'cleanup; trap - INT; kill -INT $$' INT
-trap 'cleanup; exit 143' TERM
-mkdir -p "$netns_etc" || hf_die "mkdir $netns_etc"
-printf 'nameserver 127.0.0.1\noptions timeout:3 attempts:1\n' >"$netns_etc/resolv.conf"
-
 hf_ns_add "$A" || hf_die "namespace"
-hf_bg "$A" "$dns" python3 -u "$HF_TOOLS/slowdns.py" 127.0.0.1 53 300 127.0.0.1
-hf_wait_for 5 grep -q '^ready' "$dns" || hf_die "slowdns did not start"
+# Names answer after 300 ms; names starting with "never" are never answered.
+hf_slowdns "$A" 300 || hf_die "slowdns did not start"
 hf_snmpd_start "$A" || hf_die "snmpd"
 # Start resolves this name (300 ms): a window in which signals used to kill.
 hf_conf "$conf" "polling_interval 0" "collector slow.hf.test 6343"
