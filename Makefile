@@ -100,12 +100,13 @@ bench: deps all
 	@bash test/bench/run.sh
 
 # The whole suite with AddressSanitizer and UBSan (CI runs it after check).
-# It rebuilds the tree: objects of the normal build are removed first and after.
+# It rebuilds the tree: objects of the normal build are removed first, and
+# the sanitized ones after, whether the suite passed or not.
 asan:
 	$(MAKE) clean
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp \
-	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
-	$(MAKE) clean
+	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check; \
+	rc=$$?; $(MAKE) clean; exit $$rc
 
 valgrind: all $(UNIT_BIN)
 	@bash test/valgrind.sh
