@@ -12,7 +12,8 @@
 #include "hf_types.h"
 #include "iftable.h"
 
-#define STATUS_MAX        1024
+#define STATUS_MAX        1024  /* the status text, for STATUS= and SIGUSR1 */
+
 struct sampler {
 	/* Shared with the agent thread, under lock. */
 	pthread_mutex_t lock;

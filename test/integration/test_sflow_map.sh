@@ -3,7 +3,10 @@
 # counter samples carry the map's number, the same one SNMP serves, and not
 # the kernel ifindex. When the sampled veth is deleted and re-created under
 # the same name (a new kernel ifindex), sampling resumes on the next table
-# change under the same number, and sequence numbers continue.
+# change under the same number, and its flow sample sequence starts again at
+# 1 (the new link's pool is not the old one's continuation). The address
+# goes first, the moment the traffic ends: frames still in the ring are the
+# host's own, labelled with the routing they were sent under.
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
