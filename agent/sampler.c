@@ -213,9 +213,9 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 	sampler_sync_table(s, 1, now);
 }
 
-/* Takes what the agent thread handed over; returns 1 when asked to stop. */
 static void drain_pending(struct sampler *s, int64_t now);
 
+/* Takes what the agent thread handed over; returns 1 when asked to stop. */
 static int take_requests(struct sampler *s, int64_t now)
 {
 	struct config *n;
