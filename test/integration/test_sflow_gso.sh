@@ -86,18 +86,27 @@ gs_decode() {
 # gs_bytes DIR IF_BYTES: the sampled bytes (frame_length less the FCS) x rate
 # of direction DIR (out: output = $idx, in: input = $idx) within 5 sigma of
 # IF_BYTES, sigma estimated from the samples: Var = (N - 1) N sum(len^2).
-# Samples the ring dropped (the last drops field) are taken to be like the
-# ones that arrived: the estimate is scaled by (samples + drops) / samples.
+# Samples the ring dropped are taken to be like the ones that arrived around
+# them: the drops field grows at the next sample after an overflow, so each
+# transfer (A -> B first, then B -> A; a sample belongs to the transfer of the
+# last super-frame before it) is scaled by its own (samples + drops) /
+# samples. One factor for both would be wrong: the ring overflows more in one
+# transfer than in the other.
 gs_bytes() {
 	awk -v dir="$1" -v truth="$2" -v i="$idx" -v r=$RATE '$1 == "G" {
-		all++; drops = $8
+		if ($4 > 1518) ph = $3 == i ? "out" : "in"
+		else if (ph == "") ph = "out"
+		n[ph]++; dr[ph] += $8 - last; last = $8
 		if ((dir == "out" && $3 == i) || (dir == "in" && $2 == i)) {
-			l = $4 - $5; s += l; q += l * l; k++ } }
+			l = $4 - $5; s[ph] += l; q[ph] += l * l; k++ } }
 		END {
-			f = all ? (all + drops) / all : 1
-			e = s * r * f; sd = f * sqrt((r - 1) * r * q); d = e - truth; if (d < 0) d = -d
-			printf "# %s: %d samples (x %.3f for %d drops), estimate %.0f bytes, counters %d, 5 sigma %.0f\n",
-				dir, k, f, drops, e, truth, 5 * sd
+			for (p in n) {
+				f = (n[p] + dr[p]) / n[p]
+				e += s[p] * r * f; v += f * f * (r - 1) * r * q[p]
+			}
+			sd = sqrt(v); d = e - truth; if (d < 0) d = -d
+			printf "# %s: %d samples (drops: %d in the A -> B transfer, %d in B -> A), estimate %.0f bytes, counters %d, 5 sigma %.0f\n",
+				dir, k, dr["out"], dr["in"], e, truth, 5 * sd
 			exit !(k > 0 && d <= 5 * sd) }' "$dec"
 }
 
