@@ -151,7 +151,12 @@ int status_limiter_offer(struct status_limiter *l, const char *text, int64_t now
 	gap = !l->sent_any || strcmp(key, l->last_key) ? STATUS_STATE_GAP_MS
 						       : STATUS_COUNTER_GAP_MS;
 	if (l->sent_any && now - l->last_ms < gap) {
+		/* Held counters must not hide a change of state that comes
+		 * meanwhile (the sampler's part changes without waking us): look
+		 * again at the usual pace. */
 		*next_ms = l->last_ms + gap;
+		if (*next_ms > now + STATUS_POLL_MS)
+			*next_ms = now + STATUS_POLL_MS;
 		return 0;
 	}
 	hf_strlcpy(l->last, text, sizeof l->last);

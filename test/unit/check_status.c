@@ -135,6 +135,9 @@ START_TEST(limiter_rates)
 	ck_assert_int_eq(next, 1500 + STATUS_POLL_MS);
 	/* Counters only: held until 10 s after the last text, coalesced. */
 	ck_assert_int_eq(status_limiter_offer(&l, A2, 2000, &next), 0);
+	/* ... but looked at again at the usual pace meanwhile, */
+	ck_assert_int_eq(next, 2000 + STATUS_POLL_MS);
+	ck_assert_int_eq(status_limiter_offer(&l, A3, 10000, &next), 0);
 	ck_assert_int_eq(next, 1000 + STATUS_COUNTER_GAP_MS);
 	ck_assert_int_eq(status_limiter_offer(&l, A3, 10999, &next), 0);
 	ck_assert_int_eq(status_limiter_offer(&l, A3, 11000, &next), 1);
@@ -146,6 +149,23 @@ START_TEST(limiter_rates)
 	/* A change that went back before it was sent is no change. */
 	ck_assert_int_eq(status_limiter_offer(&l, A3, 12100, &next), 0);
 	ck_assert_int_eq(status_limiter_offer(&l, B, 13200, &next), 0);
+}
+END_TEST
+
+/* A change of state that comes while counters are held goes out at the next
+ * look, not when the counters' 10 s are up (CI saw a registration's "holding
+ * samples" linger 10 s this way). */
+START_TEST(limiter_state_during_counter_hold)
+{
+	struct status_limiter l;
+	int64_t next;
+
+	memset(&l, 0, sizeof l);
+	ck_assert_int_eq(status_limiter_offer(&l, A, 1000, &next), 1);
+	ck_assert_int_eq(status_limiter_offer(&l, A2, 2500, &next), 0);
+	ck_assert_int_lt(next, 1000 + STATUS_COUNTER_GAP_MS);
+	ck_assert_int_eq(status_limiter_offer(&l, B, next, &next), 1);
+	ck_assert_str_eq(l.last, B);
 }
 END_TEST
 
@@ -208,6 +228,7 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, sampling_text);
 	tcase_add_test(tc, key_blanks_counters_only);
 	tcase_add_test(tc, limiter_rates);
+	tcase_add_test(tc, limiter_state_during_counter_hold);
 	tcase_add_test(tc, describe_collectors);
 	tcase_add_test(tc, refusal_line);
 	suite_add_tcase(s, tc);
