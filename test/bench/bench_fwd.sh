@@ -22,7 +22,23 @@
 #                        `sample in0 rate N` only, which every version
 #                        reads), measured in the same repetitions: an A/B of
 #                        two versions on the same machine at the same time.
-#   BENCH_FWD_ONLY="sampled old tc"  these C1/C3 cases only, no C2.
+#   BENCH_FWD_ONLY="sampled old tc pair"  these C1/C3/C4 cases only, no C2.
+#   BENCH_PAIR_SECONDS=N  the length of one C4 run (5 s)
+#
+# C4: C1 with the machine's drift cancelled: two identical routers side by
+#     side (T-R-S, and T2-R2-S2 with the same addresses in their own
+#     namespaces), blasted at the same time for PAIR_SECONDS by two senders
+#     sharing one CPU (taskset), so that whatever the other tenants take in
+#     that moment they take from both. On veths each packet's forwarding
+#     runs in its sender's context, and this kernel does not set softirq
+#     time apart (no IRQ_TIME_ACCOUNTING): a sender's CPU time per packet
+#     received is its path's whole cost. hostflowd (and the test collector)
+#     run on the other CPU; hostflowd's CPU per packet R forwarded is added
+#     to R's cost. Ratio = R2's cost / R's, against the mean of the same
+#     ratio unsampled just before and just after; the senders' CPU swaps
+#     every repetition. Case "pair"; "pairtap", "pairbound", "pairtc": the
+#     references of C3 (and the drop-all socket bound to in0); "pairnone":
+#     nothing started in the middle run (the A/A control).
 #
 # C3 tc: instead of a socket, a tc ingress classifier on in0 running the same
 #     1-in-100 random draw in classic BPF (tc's `bpf bytecode`), matching
@@ -47,6 +63,7 @@ fwd_rx() {
 fwd_blast() {
 	local out
 	out=$(ip netns exec "$FWD_T" "$BLAST" "$1" "$SINK_PORT" "$2" "$BLAST_SECONDS" "$3" 18 "${4:-1}")
+	out=${out%% cpu_ns=*}
 	out=${out//sent=/}
 	echo "${out//elapsed_ns=/}"
 }
@@ -60,34 +77,43 @@ fwd_pps() {
 	awk -v p=$((r1 - r0)) -v ns="$ns" 'BEGIN {printf "%.0f", p / (ns / 1e9)}'
 }
 
+# _fwd_router T R S: sender T -- tx0/in0 -- router R -- out0/sx0 -- S, the
+# addresses and routes above, and a never-read socket in S.
+_fwd_router() {
+	local t=$1 r=$2 s=$3
+	hf_ns_add "$t" && hf_ns_add "$r" && hf_ns_add "$s" || return 1
+	hf_ns_quiet "$t" && hf_ns_quiet "$r" && hf_ns_quiet "$s" || return 1
+	hf_veth "$t" tx0 "$r" in0 && hf_veth "$r" out0 "$s" sx0 || return 1
+	hf_neigh "$t" tx0 "$FWD_T_IP" "$r" in0 "$FWD_R_IN" || return 1
+	hf_neigh "$r" out0 "$FWD_R_OUT" "$s" sx0 "$FWD_S_IP" || return 1
+	ip -n "$t" route add default via "$FWD_R_IN" || return 1
+	ip -n "$s" route add default via "$FWD_R_OUT" || return 1
+	ip -n "$r" route add "$FWD_MANY/17" via "$FWD_S_IP" || return 1
+	# No ICMP back from R or S: redirects off, unreachables rate-limited anyway.
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.in0.send_redirects=0 || return 1
+	_fwd_sink "$s" "$FWD_S_IP"
+}
+
+# A socket never read: what arrives ends in its full receive buffer.
+_fwd_sink() {
+	hf_bg "$1" "$HF_DIR/sink-$1.log" python3 -c \
+		"import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,4096); s.bind(('$2',$SINK_PORT)); time.sleep(3600)"
+}
+
 fwd_setup() {
 	FWD_T=${HF_NS}ft
 	FWD_R=${HF_NS}fr
 	FWD_S=${HF_NS}fs
-	hf_ns_add "$FWD_T" && hf_ns_add "$FWD_R" && hf_ns_add "$FWD_S" || return 1
-	hf_ns_quiet "$FWD_T" && hf_ns_quiet "$FWD_R" && hf_ns_quiet "$FWD_S" || return 1
-	hf_veth "$FWD_T" tx0 "$FWD_R" in0 && hf_veth "$FWD_R" out0 "$FWD_S" sx0 || return 1
-	hf_neigh "$FWD_T" tx0 "$FWD_T_IP" "$FWD_R" in0 "$FWD_R_IN" || return 1
-	hf_neigh "$FWD_R" out0 "$FWD_R_OUT" "$FWD_S" sx0 "$FWD_S_IP" || return 1
-	ip -n "$FWD_T" route add default via "$FWD_R_IN" || return 1
-	ip -n "$FWD_S" route add default via "$FWD_R_OUT" || return 1
-	ip -n "$FWD_R" route add "$FWD_MANY/17" via "$FWD_S_IP" || return 1
-	ip netns exec "$FWD_R" sysctl -qw net.ipv4.ip_forward=1 || return 1
-	# No ICMP back from R or S: redirects off, unreachables rate-limited anyway.
-	ip netns exec "$FWD_R" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
-		net.ipv4.conf.in0.send_redirects=0 || return 1
+	_fwd_router "$FWD_T" "$FWD_R" "$FWD_S" || return 1
 	hf_snmpd_start "$FWD_R" || return 1
 	SFLOW_PORT=$((HF_SNMP_PORT + 3))
 	SFLOW_STATE=$HF_DIR/sflow-fwd-state.json
 	hf_bg "$FWD_R" "$HF_DIR/sflowcount-fwd.log" python3 "$BENCH_DIR/sflowcount.py" \
 		127.0.0.1 "$SFLOW_PORT" "$SFLOW_STATE" 3600
-	# Never-read sockets: the host case ends in R's, the forwarded one in S's.
-	local ns ip
-	for ns in "$FWD_R:$FWD_R_IN" "$FWD_S:$FWD_S_IP"; do
-		ip=${ns#*:}
-		hf_bg "${ns%%:*}" "$HF_DIR/sink-${ns%%:*}.log" python3 -c \
-			"import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,4096); s.bind(('$ip',$SINK_PORT)); time.sleep(3600)"
-	done
+	FWD_COLLECTOR_PID=$HF_LAST_PID
+	# The host case's traffic ends in R's never-read socket.
+	_fwd_sink "$FWD_R" "$FWD_R_IN"
 	hf_wait_for 5 test -s "$SFLOW_STATE"
 }
 
@@ -173,6 +199,115 @@ fwd_measure_tap() {
 	echo "  C3 $mode: forwarded pkt/s $pps vs no socket $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
+# The second router for C4: the same addresses and routes as fwd_setup's,
+# no snmpd, no hostflowd, no collector.
+fwd_setup_pair() {
+	FWD_T2=${HF_NS}gt
+	FWD_R2=${HF_NS}gr
+	FWD_S2=${HF_NS}gs
+	_fwd_router "$FWD_T2" "$FWD_R2" "$FWD_S2"
+}
+
+# _pair_blast NS CPU OUT: one of C4's senders, in the background, on CPU.
+_pair_blast() {
+	taskset -c "$2" ip netns exec "$1" "$BLAST" "$FWD_S_IP" "$SINK_PORT" 1000000000 \
+		"$PAIR_SECONDS" >"$3" &
+}
+
+_cpu_ns_of() {
+	sed -n 's/.* cpu_ns=\([0-9]*\).*/\1/p' "$1"
+}
+
+# One C4 run, both senders on CPU $1: "RATIO R_NS R2_NS HF_NS", RATIO the
+# cost per packet of R2's path over R's, R's with hostflowd's CPU in it, the
+# costs the senders' CPU time per packet S received (the forwarding runs in
+# their context), HF_NS hostflowd's CPU per packet R forwarded.
+fwd_pair_run() {
+	local a0 a1 b0 b1 h0=0 h1=0 pa pb oa=$HF_DIR/pair-a.out ob=$HF_DIR/pair-b.out
+	a0=$(fwd_rx)
+	b0=$(ip netns exec "$FWD_S2" cat /sys/class/net/sx0/statistics/rx_packets)
+	[[ -n ${HF_HOSTFLOWD_PID:-} ]] && h0=$(proc_ns "$HF_HOSTFLOWD_PID")
+	_pair_blast "$FWD_T" "$1" "$oa"
+	pa=$!
+	_pair_blast "$FWD_T2" "$1" "$ob"
+	pb=$!
+	wait "$pa" "$pb"
+	[[ -n ${HF_HOSTFLOWD_PID:-} ]] && h1=$(proc_ns "$HF_HOSTFLOWD_PID")
+	a1=$(fwd_rx)
+	b1=$(ip netns exec "$FWD_S2" cat /sys/class/net/sx0/statistics/rx_packets)
+	awk -v ca="$(_cpu_ns_of "$oa")" -v cb="$(_cpu_ns_of "$ob")" -v pa=$((a1 - a0)) \
+		-v pb=$((b1 - b0)) -v h=$((h1 - h0)) 'BEGIN {
+		if (pa <= 0 || pb <= 0 || ca <= 0 || cb <= 0) { print "n/a"; exit }
+		r = ca / pa; r2 = cb / pb; hf = h / pa
+		printf "%.4f %.1f %.1f %.1f\n", r2 / (r + hf), r, r2, hf }'
+}
+
+# What C4's middle run has in R, started on CPU $2: hostflowd (pair), C3's
+# references (pairtap: the unbound drop-all socket; pairbound: the same
+# bound to in0, the shape of hostflowd's socket when it samples up to
+# CAPTURE_BOUND_MAX interfaces; pairtc: the tc classifier), or nothing.
+_pair_start() {
+	local log=$HF_DIR/tapdrop.log arg=()
+	PAIR_PID=
+	case $1 in
+	pair)
+		fwd_start sampled || {
+			hf_hostflowd_stop
+			return 1
+		}
+		{ taskset -a -p -c "$2" "$HF_HOSTFLOWD_PID" &&
+			taskset -a -p -c "$2" "$FWD_COLLECTOR_PID"; } >/dev/null || note "C4: taskset failed"
+		;;
+	pairtap | pairbound)
+		[[ $1 == pairbound ]] && arg=(bind=in0)
+		: >"$log"
+		hf_bg "$FWD_R" "$log" taskset -c "$2" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
+		PAIR_PID=$HF_LAST_PID
+		hf_wait_for 5 _tap_ready "$log" || {
+			hf_kill "$PAIR_PID"
+			return 1
+		}
+		;;
+	pairtc)
+		ip netns exec "$FWD_R" tc qdisc add dev in0 clsact &&
+			ip netns exec "$FWD_R" tc filter add dev in0 ingress bpf bytecode "$(_tc_random)" || {
+			ip netns exec "$FWD_R" tc qdisc del dev in0 clsact 2>/dev/null
+			return 1
+		}
+		;;
+	esac
+}
+
+_pair_stop() {
+	case $1 in
+	pair)
+		hf_hostflowd_stop || note "C4: hostflowd did not stop cleanly"
+		taskset -a -p -c 0,1 "$FWD_COLLECTOR_PID" >/dev/null
+		;;
+	pairtap | pairbound) hf_kill "$PAIR_PID" ;;
+	pairtc) ip netns exec "$FWD_R" tc qdisc del dev in0 clsact ;;
+	esac
+}
+
+# C4 for one case in one repetition: hostflowd (pair) or nothing (pairnone)
+# in R during the middle run; both senders on CPU $2, hostflowd and the test
+# collector on the other.
+fwd_measure_pair() {
+	local case=$1 cpu=$2 other=$((1 - $2)) before after mid base
+	before=$(fwd_pair_run "$cpu")
+	_pair_start "$case" "$other" || return 1
+	mid=$(fwd_pair_run "$cpu")
+	_pair_stop "$case"
+	after=$(fwd_pair_run "$cpu")
+	base=$(awk -v a="${before%% *}" -v b="${after%% *}" 'BEGIN {printf "%.4f", (a + b) / 2}')
+	FWD_PPS[$case]+=" ${mid%% *}"
+	FWD_BASE[$case]+=" $base"
+	FWD_PPSR[$case]+=" $(ratio "${mid%% *}" "$base")"
+	FWD_HF[$case]+=" $(echo "$mid" | cut -d' ' -f4)"
+	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	echo "  C4 $case (senders on CPU $cpu): R2/R cost $mid (R ns, R2 ns, hostflowd ns per packet) vs ${before%% *} before, ${after%% *} after (load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
 # C2 for one case: CPU ns per flow sample over a paced run.
 fwd_measure_cpu() {
 	local case=$1 dst=$FWD_S_IP ndst=1 f0 f1 c0 c1 sent ns per
@@ -220,6 +355,22 @@ _fwd_rows() {
 			"no socket before+after" "$(median ${FWD_BASE[$c]:-})" "$m" "" ""
 		note "C3 $c per-repetition ratios:${FWD_PPSR[$c]:- none} (load${FWD_LOAD[$c]:- none})"
 	done
+	for c in $FWD_C4_CASES; do
+		m=$(median ${FWD_PPSR[$c]:-})
+		if [[ $c == pair ]]; then
+			row "C4 two routers at once on one CPU: cost per packet R2/R, R's in0 sampled 1:$FWD_RATE, hostflowd's CPU counted in R's (ratio: to unsampled = the forwarding rate ratio)" \
+				"$(median ${FWD_PPS[$c]:-})" "unsampled before+after" "$(median ${FWD_BASE[$c]:-})" \
+				"$m" "≥ 0.97" "$(verdict "$m" ge 0.97)"
+		else
+			what="nothing started in the middle run (A/A control)"
+			[[ $c == pairtap ]] && what="a bare unbound ETH_P_ALL drop-all socket, no hostflowd"
+			[[ $c == pairbound ]] && what="the same socket bound to in0"
+			[[ $c == pairtc ]] && what="no socket: the tc ingress classic-BPF 1-in-$FWD_RATE draw on in0"
+			row "C4 the same, $what" "$(median ${FWD_PPS[$c]:-})" "before+after" \
+				"$(median ${FWD_BASE[$c]:-})" "$m" "" ""
+		fi
+		note "C4 $c per-repetition ratios:${FWD_PPSR[$c]:- none} (hostflowd ns per forwarded packet:${FWD_HF[$c]:- none}; load${FWD_LOAD[$c]:- none})"
+	done
 	[[ -n ${BENCH_FWD_ONLY:-} ]] && return
 	base=$(median ${FWD_CPU[host]:-})
 	row "C2 sampler CPU per sample, host traffic (µs)" "$base" "" "" "" "" ""
@@ -240,17 +391,24 @@ bench_fwd() {
 	local rep c
 	FWD_C1_CASES="sampled filter${BENCH_FWD_OLD:+ old}"
 	FWD_C3_CASES="tap tapnoout tc"
+	FWD_C4_CASES="pair pairtap pairbound pairtc pairnone"
+	PAIR_SECONDS=${BENCH_PAIR_SECONDS:-5}
 	if [[ -n ${BENCH_FWD_ONLY:-} ]]; then
+		FWD_C4_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'pair|pairtap|pairbound|pairtc|pairnone' | xargs)
 		FWD_C1_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'sampled|filter|old' | xargs)
 		FWD_C3_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'tap|tapnoout|tc' | xargs)
 	fi
-	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=()
+	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=() FWD_HF=()
 	BLAST=$BENCH_OUT/udpblast
 	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
 	fwd_setup || {
 		note "part C setup failed (namespaces, routes, master snmpd or collector)"
 		return 1
 	}
+	if [[ -n $FWD_C4_CASES ]] && ! fwd_setup_pair; then
+		note "C4: the second router could not be set up; C4 not measured"
+		FWD_C4_CASES=
+	fi
 	for ((rep = 1; rep <= REPS; rep++)); do
 		echo "== C: repetition $rep of $REPS (load $(cut -d' ' -f1-3 /proc/loadavg))"
 		for c in $FWD_C1_CASES; do
@@ -258,6 +416,9 @@ bench_fwd() {
 		done
 		for c in $FWD_C3_CASES; do
 			fwd_measure_tap "$c" || note "C3 $c, repetition $rep: not measured"
+		done
+		for c in $FWD_C4_CASES; do
+			fwd_measure_pair "$c" $((rep % 2)) || note "C4 $c, repetition $rep: not measured"
 		done
 		[[ -n ${BENCH_FWD_ONLY:-} ]] && continue
 		for c in host hostfilter fwd many; do

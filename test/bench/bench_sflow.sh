@@ -31,6 +31,7 @@ flows_seen() {
 blast() {
 	local out
 	out=$(ip netns exec "$TX_NS" "$BLAST" "$RX_IP" "$SINK_PORT" "$1" "$BLAST_SECONDS" "$2")
+	out=${out%% cpu_ns=*}
 	out=${out//sent=/}
 	echo "${out//elapsed_ns=/}"
 }
