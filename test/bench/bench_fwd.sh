@@ -140,7 +140,7 @@ fwd_start() {
 # C1 for one case (sampled or sampled+filter): the ratio to the mean of the
 # unsampled runs just before and just after (the load drifts both ways).
 fwd_measure_pps() {
-	local case=$1 before after base pps
+	local case=$1 before after pps
 	before=$(fwd_pps)
 	fwd_start "$case" || {
 		hf_hostflowd_stop
@@ -149,15 +149,11 @@ fwd_measure_pps() {
 	pps=$(fwd_pps)
 	hf_hostflowd_stop || note "C: hostflowd ($case) did not stop cleanly"
 	after=$(fwd_pps)
-	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
-	FWD_PPS[$case]+=" $pps"
-	FWD_BASE[$case]+=" $base"
-	FWD_PPSR[$case]+=" $(ratio "$pps" "$base")"
-	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	_fwd_record "$case" "$pps" "$before" "$after"
 	echo "  C1 $case: forwarded pkt/s $pps vs unsampled $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
-# C3 for one mode (tap or tapnoout): tapdrop.py instead of hostflowd.
+# tapdrop.py's log LOG says its program is attached.
 _tap_ready() {
 	grep -q '^ready' "$1"
 }
@@ -167,35 +163,58 @@ _tc_random() {
 	echo "5,32 0 0 4294963256,148 0 0 $FWD_RATE,21 0 1 0,6 0 0 4294967295,6 0 0 0"
 }
 
-fwd_measure_tap() {
-	local mode=$1 before after base pps log=$HF_DIR/tapdrop.log tpid arg=()
-	[[ $mode == tapnoout ]] && arg=(ignore-outgoing)
-	before=$(fwd_pps)
-	if [[ $mode == tc ]]; then
+# A reference in R in place of hostflowd (C3, C4): tapdrop.py unbound (tap),
+# with PACKET_IGNORE_OUTGOING (tapnoout), bound to in0 (bound), on CPUS; or
+# the tc classifier (tc). Sets REF_PID.
+_ref_start() {
+	local log=$HF_DIR/tapdrop.log arg=()
+	REF_PID=
+	if [[ $1 == tc ]]; then
 		ip netns exec "$FWD_R" tc qdisc add dev in0 clsact &&
 			ip netns exec "$FWD_R" tc filter add dev in0 ingress bpf bytecode "$(_tc_random)" || {
 			ip netns exec "$FWD_R" tc qdisc del dev in0 clsact 2>/dev/null
 			return 1
 		}
-		pps=$(fwd_pps)
+		return 0
+	fi
+	[[ $1 == tapnoout ]] && arg=(ignore-outgoing)
+	[[ $1 == bound ]] && arg=(bind=in0)
+	: >"$log"
+	hf_bg "$FWD_R" "$log" taskset -c "$2" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
+	REF_PID=$HF_LAST_PID
+	hf_wait_for 5 _tap_ready "$log" || {
+		hf_kill "$REF_PID"
+		return 1
+	}
+}
+
+_ref_stop() {
+	if [[ $1 == tc ]]; then
 		ip netns exec "$FWD_R" tc qdisc del dev in0 clsact
 	else
-		: >"$log"
-		hf_bg "$FWD_R" "$log" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
-		tpid=$HF_LAST_PID
-		hf_wait_for 5 _tap_ready "$log" || {
-			hf_kill "$tpid"
-			return 1
-		}
-		pps=$(fwd_pps)
-		hf_kill "$tpid"
+		hf_kill "$REF_PID"
 	fi
+}
+
+# _fwd_record CASE VALUE BEFORE AFTER: VALUE against the mean of the runs
+# just before and just after (the load drifts both ways).
+_fwd_record() {
+	local base
+	base=$(awk -v a="$3" -v b="$4" 'BEGIN {printf "%.6g", (a + b) / 2}')
+	FWD_PPS[$1]+=" $2"
+	FWD_BASE[$1]+=" $base"
+	FWD_PPSR[$1]+=" $(ratio "$2" "$base")"
+	FWD_LOAD[$1]+=" $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+fwd_measure_tap() {
+	local mode=$1 before after pps
+	before=$(fwd_pps)
+	_ref_start "$mode" 0,1 || return 1
+	pps=$(fwd_pps)
+	_ref_stop "$mode"
 	after=$(fwd_pps)
-	base=$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.0f", (a + b) / 2}')
-	FWD_PPS[$mode]+=" $pps"
-	FWD_BASE[$mode]+=" $base"
-	FWD_PPSR[$mode]+=" $(ratio "$pps" "$base")"
-	FWD_LOAD[$mode]+=" $(cut -d' ' -f1 /proc/loadavg)"
+	_fwd_record "$mode" "$pps" "$before" "$after"
 	echo "  C3 $mode: forwarded pkt/s $pps vs no socket $before before, $after after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
@@ -247,8 +266,6 @@ fwd_pair_run() {
 # bound to in0, the shape of hostflowd's socket when it samples up to
 # CAPTURE_BOUND_MAX interfaces; pairtc: the tc classifier), or nothing.
 _pair_start() {
-	local log=$HF_DIR/tapdrop.log arg=()
-	PAIR_PID=
 	case $1 in
 	pair)
 		fwd_start sampled || {
@@ -258,23 +275,7 @@ _pair_start() {
 		{ taskset -a -p -c "$2" "$HF_HOSTFLOWD_PID" &&
 			taskset -a -p -c "$2" "$FWD_COLLECTOR_PID"; } >/dev/null || note "C4: taskset failed"
 		;;
-	pairtap | pairbound)
-		[[ $1 == pairbound ]] && arg=(bind=in0)
-		: >"$log"
-		hf_bg "$FWD_R" "$log" taskset -c "$2" python3 "$BENCH_DIR/tapdrop.py" "${arg[@]}" 300
-		PAIR_PID=$HF_LAST_PID
-		hf_wait_for 5 _tap_ready "$log" || {
-			hf_kill "$PAIR_PID"
-			return 1
-		}
-		;;
-	pairtc)
-		ip netns exec "$FWD_R" tc qdisc add dev in0 clsact &&
-			ip netns exec "$FWD_R" tc filter add dev in0 ingress bpf bytecode "$(_tc_random)" || {
-			ip netns exec "$FWD_R" tc qdisc del dev in0 clsact 2>/dev/null
-			return 1
-		}
-		;;
+	pairtap | pairbound | pairtc) _ref_start "${1#pair}" "$2" ;;
 	esac
 }
 
@@ -284,27 +285,22 @@ _pair_stop() {
 		hf_hostflowd_stop || note "C4: hostflowd did not stop cleanly"
 		taskset -a -p -c 0,1 "$FWD_COLLECTOR_PID" >/dev/null
 		;;
-	pairtap | pairbound) hf_kill "$PAIR_PID" ;;
-	pairtc) ip netns exec "$FWD_R" tc qdisc del dev in0 clsact ;;
+	pairtap | pairbound | pairtc) _ref_stop "${1#pair}" ;;
 	esac
 }
 
-# C4 for one case in one repetition: hostflowd (pair) or nothing (pairnone)
-# in R during the middle run; both senders on CPU $2, hostflowd and the test
+# C4 for one case in one repetition: hostflowd, a reference or nothing (see
+# _pair_start) in R during the middle run; both senders on CPU $2, hostflowd and the test
 # collector on the other.
 fwd_measure_pair() {
-	local case=$1 cpu=$2 other=$((1 - $2)) before after mid base
+	local case=$1 cpu=$2 other=$((1 - $2)) before after mid
 	before=$(fwd_pair_run "$cpu")
 	_pair_start "$case" "$other" || return 1
 	mid=$(fwd_pair_run "$cpu")
 	_pair_stop "$case"
 	after=$(fwd_pair_run "$cpu")
-	base=$(awk -v a="${before%% *}" -v b="${after%% *}" 'BEGIN {printf "%.4f", (a + b) / 2}')
-	FWD_PPS[$case]+=" ${mid%% *}"
-	FWD_BASE[$case]+=" $base"
-	FWD_PPSR[$case]+=" $(ratio "${mid%% *}" "$base")"
+	_fwd_record "$case" "${mid%% *}" "${before%% *}" "${after%% *}"
 	FWD_HF[$case]+=" $(echo "$mid" | cut -d' ' -f4)"
-	FWD_LOAD[$case]+=" $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  C4 $case (senders on CPU $cpu): R2/R cost $mid (R ns, R2 ns, hostflowd ns per packet) vs ${before%% *} before, ${after%% *} after (load $(cut -d' ' -f1 /proc/loadavg))"
 }
 

@@ -123,13 +123,21 @@ END_TEST
 #define A3 "registered; 7 rows; sampling 1 (a 1:10); c:6343 sent 3 err 0"
 #define B "refused; 7 rows; sampling 1 (a 1:10); c:6343 sent 3 err 0"
 
+/* A fresh limiter that has sent A at 1000 ms. */
+static void sent_a(struct status_limiter *l)
+{
+	int64_t next;
+
+	memset(l, 0, sizeof *l);
+	ck_assert_int_eq(status_limiter_offer(l, A, 1000, &next), 1);
+}
+
 START_TEST(limiter_rates)
 {
 	struct status_limiter l;
 	int64_t next;
 
-	memset(&l, 0, sizeof l);
-	ck_assert_int_eq(status_limiter_offer(&l, A, 1000, &next), 1);
+	sent_a(&l);
 	/* Nothing new: not again, but look again soon. */
 	ck_assert_int_eq(status_limiter_offer(&l, A, 1500, &next), 0);
 	ck_assert_int_eq(next, 1500 + STATUS_POLL_MS);
@@ -160,8 +168,7 @@ START_TEST(limiter_state_during_counter_hold)
 	struct status_limiter l;
 	int64_t next;
 
-	memset(&l, 0, sizeof l);
-	ck_assert_int_eq(status_limiter_offer(&l, A, 1000, &next), 1);
+	sent_a(&l);
 	ck_assert_int_eq(status_limiter_offer(&l, A2, 2500, &next), 0);
 	ck_assert_int_lt(next, 1000 + STATUS_COUNTER_GAP_MS);
 	ck_assert_int_eq(status_limiter_offer(&l, B, next, &next), 1);
