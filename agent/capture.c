@@ -19,11 +19,18 @@
  * alignment padding and HF_MAX_HEADER bytes of packet. */
 #define RING_FRAME_SIZE 512u
 #define PCAP_MSG_MAX    512   /* libpcap's messages are at most PCAP_ERRBUF_SIZE */
-/* The ring of the unbound socket: one for every sampled interface, so sized
- * for the host's sampled rate, not per interface (1 MiB). */
-#define RING_ALL_FRAMES 2048u
-/* The ring of a socket bound to one interface (256 KiB). */
-#define RING_BOUND_FRAMES 512u
+/* A ring must hold the samples that arrive while the sampler is not
+ * running: its pause between drains (capture_pause_ms keeps that to an
+ * eighth of the ring) plus however long a busy machine keeps the thread off
+ * a CPU. A bulk TCP transfer sampled 1 in 2 brings 15-40 thousand samples a
+ * second, and a starved thread on a loaded 2-core machine waits 100 ms and
+ * more: 512 frames lost a quarter of them. The unbound socket's ring serves
+ * every sampled interface, so it is sized for the host's sampled rate
+ * (2 MiB); a bound one for one interface's (1 MiB). */
+#define RING_ALL_FRAMES 4096u
+#define RING_BOUND_FRAMES 2048u
+/* The pause aims to find the ring no fuller than this fraction: 1/8. */
+#define RING_FILL_SHIFT 3
 
 /* One packet socket and its ring; kindex 0: unbound (every interface). */
 struct sock {
@@ -397,6 +404,27 @@ int capture_clear_error(struct capture *c)
 			first = e;
 	}
 	return first;
+}
+
+unsigned capture_ring_frames(const struct capture *c)
+{
+	unsigned least = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (!least || c->s[i].frames < least)
+			least = c->s[i].frames;
+	return least;
+}
+
+int64_t capture_pause_ms(unsigned got, int64_t since_ms, unsigned ring_frames, int64_t max_ms)
+{
+	int64_t target = ring_frames >> RING_FILL_SHIFT, pause;
+
+	if (!got || since_ms <= 0)
+		return got ? 0 : max_ms;
+	/* got frames in since_ms: target of them take target * since / got. */
+	pause = target * since_ms / got;
+	return pause < max_ms ? pause : max_ms;
 }
 
 uint32_t capture_take_drops(struct capture *c)

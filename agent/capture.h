@@ -3,9 +3,9 @@
  * holding only the first snaplen bytes of each sampled packet. Owned and used
  * by the sampler thread only.
  *
- * Up to CAPTURE_BOUND_MAX sampled interfaces: a socket bound to each (256 KiB
+ * Up to CAPTURE_BOUND_MAX sampled interfaces: a socket bound to each (1 MiB
  * ring), so unsampled interfaces' packets never meet a tap. More: ONE
- * unbound socket and ONE 1 MiB ring for all of them, their rates and pcap
+ * unbound socket and ONE 2 MiB ring for all of them, their rates and pcap
  * filters decided by one program (see bpfprog.h), so fds and memory do not
  * grow with the number of interfaces. The sampler polls one fd either way. */
 #ifndef HF_CAPTURE_H
@@ -74,6 +74,16 @@ unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx
 /* Clears a pending socket error (ENETDOWN after the link went down) so that
  * poll() stops reporting POLLERR; returns the error, 0 when none. */
 int capture_clear_error(struct capture *c);
+/* Frames of the smallest ring (0 without a socket). */
+unsigned capture_ring_frames(const struct capture *c);
+/* How long the sampler may leave the rings alone after a drain that took
+ * got frames, since_ms after the one before: long enough that one wake-up
+ * serves many samples (a wake-up costs more than a sample), short enough
+ * that at the rate just seen the smallest ring of ring_frames is an eighth
+ * full when it looks again, so the rest of the ring is there for the time a
+ * busy machine keeps the thread waiting. At most max_ms; 0: look again at
+ * once. Pure. */
+int64_t capture_pause_ms(unsigned got, int64_t since_ms, unsigned ring_frames, int64_t max_ms);
 /* Packets the ring had no room for since the last call (on the shared
  * socket: of all interfaces together; the kernel does not say which). */
 uint32_t capture_take_drops(struct capture *c);

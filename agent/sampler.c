@@ -29,9 +29,9 @@
 
 #define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
-/* After serving the ring, leave it alone this long so that one wake-up
- * serves many samples: a wake-up (a context switch) costs more than
- * encoding a sample. A drain that hits DRAIN_BATCH skips the pause. */
+/* After serving the ring, leave it alone up to this long so that one
+ * wake-up serves many samples (capture_pause_ms: shorter when samples come
+ * fast). A drain that hits DRAIN_BATCH skips the pause. */
 #define COALESCE_MS       20
 
 enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
@@ -284,7 +284,10 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 	}
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 	if (got < DRAIN_BATCH)
-		s->quiet_until_ms = now + COALESCE_MS;
+		s->quiet_until_ms = now + capture_pause_ms(got, now - s->drained_ms,
+							   capture_ring_frames(s->cap),
+							   COALESCE_MS);
+	s->drained_ms = now;
 }
 
 /* Frames the kernel took under the sampling in force are handled before a

@@ -18,6 +18,11 @@
 #   hf_bg NS LOG CMD...       start CMD in NS in the background (stdout+stderr to
 #                             LOG), killed at exit; its pid is in $HF_LAST_PID.
 #   hf_kill PID               SIGTERM PID, wait (deadline 5 s, then SIGKILL).
+#   hf_hog_start / hf_hog_stop
+#                             one busy process per CPU (a loaded machine), at
+#                             most 120 s; stopped at exit too.
+#   hf_starve PID             every thread of PID at nice 19: beside the hogs it
+#                             waits for a CPU as on a busy machine.
 #   hf_cleanup                what the trap runs.
 #   hf_ns_quiet NS            IPv6 off in NS: counters rest between a test's bursts.
 #   hf_neigh NS1 IF1 IP1 NS2 IF2 IP2
@@ -79,6 +84,7 @@ _hf_t_fail=0
 _hf_t_skip=0
 _hf_pids=()
 _hf_nss=()
+_hf_hogs=()
 _hf_etcs=()
 _hf_cleaned=0
 
@@ -174,6 +180,30 @@ hf_kill() {
 	fi
 	{ wait "$pid"; } 2>/dev/null
 	return 0
+}
+
+hf_hog_start() {
+	local i
+	for ((i = 0; i < $(nproc); i++)); do
+		timeout 120 sh -c 'while :; do :; done' &
+		_hf_hogs+=("$!")
+		_hf_track "$!"
+	done
+}
+
+hf_hog_stop() {
+	local pid
+	for pid in "${_hf_hogs[@]}"; do
+		hf_kill "$pid"
+	done
+	_hf_hogs=()
+}
+
+hf_starve() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		renice -n 19 -p "${t##*/}" >/dev/null || return 1
+	done
 }
 
 hf_cleanup() {

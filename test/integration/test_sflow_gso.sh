@@ -10,11 +10,16 @@
 #   - the 1-in-N is drawn per super-frame, the pool and the interface's
 #     packet counters count each once: samples x rate estimates super-frames,
 #     far fewer than the TCP segments that a wire would carry.
-# At 1 in 2 a starved sampler (2 cores shared with both TCP ends and tshark,
-# slower still under ASan) may let its ring overflow. Such a sample is not
-# lost unseen: it is counted in the source's drops field, as sFlow defines,
-# so the estimates here count samples + drops, and the drops must be few and
-# the same number the log reports.
+# The ring keeps up with a starved sampler (issue 16, item 3): the
+# transfers run beside one busy process per CPU with hostflowd at nice 19,
+# a busy 2-core machine where the sampler waits for a CPU while 1-in-2
+# super-frames arrive at tens of thousands a second. With 512-frame rings
+# and a fixed 20 ms pause it lost 15-20 % of the samples here (14-24 % on
+# a fresh CI machine without the load); a ring sized for the wait and a
+# pause that shortens as samples come faster lose at most a few. What the
+# ring drops is not lost unseen: it is counted in the source's drops field,
+# as sFlow defines, so the estimates here count samples + drops, and the
+# drops must be the same number the log reports.
 # Skips (fails under CI=true) when the kernel hands over no super-frame (its
 # counters show no more bytes a packet than a 1500-byte MTU frame).
 set -uo pipefail
@@ -128,8 +133,11 @@ hf_wait_for 10 sf_more_counters "$cap" 0
 
 tx0=$(gs_stat "$A" vethA tx bytes) rx0=$(gs_stat "$A" vethA rx bytes) tp0=$(gs_stat "$A" vethA tx packets)
 p0=$(sf_pkts "$A" vethA) sa0=$(gs_segs "$A") sb0=$(gs_segs "$B")
+t_check "hostflowd's threads at nice 19" hf_starve "$HF_HOSTFLOWD_PID"
+hf_hog_start
 t_check "TCP bulk A -> B ($BYTES bytes)" gs_bulk "$A" "$B" 198.18.0.2 5201 $BYTES
 t_check "TCP bulk B -> A ($BYTES bytes)" gs_bulk "$B" "$A" 198.18.0.1 5202 $BYTES
+hf_hog_stop
 hf_wait_for 10 sf_counters_stable "$A" vethA
 tx1=$(gs_stat "$A" vethA tx bytes) rx1=$(gs_stat "$A" vethA rx bytes) tp1=$(gs_stat "$A" vethA tx packets)
 p1=$(sf_pkts "$A" vethA) sa1=$(gs_segs "$A") sb1=$(gs_segs "$B")
@@ -175,8 +183,8 @@ logged=$(sed -n 's/.*samples dropped while holding, \([0-9]*\) by the ring.*/\1/
 t_diag "ring drops: $drops in the drops field, ${logged:-none} in the log"
 t_check "every sample the ring dropped is counted: drops field $drops = the log's ${logged:-none}" \
 	test "$drops" = "${logged:-none}"
-t_check "the ring drops few samples ($drops, at most a quarter of the $k that arrived)" \
-	test $((drops * 4)) -le "$k"
+t_check "the ring keeps up with a starved sampler ($drops dropped, at most 1 in 20 of the $k that arrived)" \
+	test $((drops * 20)) -le "$k"
 t_check "samples (+ drops) x rate estimate super-frames: $k + $drops samples of $((p2 - p0)) counted packets, 1 in $RATE" \
 	sf_binomial $((k + drops)) $((p2 - p0)) $RATE
 t_check "packets low: samples x rate below a fifth of the TCP segments ($((k * RATE)) vs $segs)" \

@@ -328,7 +328,7 @@ START_TEST(t_veth)
 		set_rules(c, r, CAPTURE_BOUND_MAX + 1, NULL);
 	}
 	ck_assert_uint_eq(capture_sockets(c), 1);
-	ck_assert_uint_eq(capture_ring_bytes(c), 1024 * 1024);
+	ck_assert_uint_eq(capture_ring_bytes(c), 2048 * 1024);
 	udp_send("127.0.0.1", 5002, 30);
 	udp_send("198.18.9.2", 5000, 50);
 	peer_send(&p, 5001, 40);
@@ -541,10 +541,12 @@ START_TEST(t_scale)
 			counts[j], count_fds() - base, capture_ring_bytes(c) / 1024);
 		if (counts[j] <= CAPTURE_BOUND_MAX) {
 			ck_assert_int_eq(count_fds() - base, 1 + counts[j]);
-			ck_assert_uint_eq(capture_ring_bytes(c), (size_t)counts[j] * 256 * 1024);
+			ck_assert_uint_eq(capture_ring_bytes(c), (size_t)counts[j] * 1024 * 1024);
+			ck_assert_uint_eq(capture_ring_frames(c), 2048);
 		} else {
 			ck_assert_int_eq(count_fds() - base, 2);
-			ck_assert_uint_eq(capture_ring_bytes(c), 1024 * 1024);
+			ck_assert_uint_eq(capture_ring_bytes(c), 2048 * 1024);
+			ck_assert_uint_eq(capture_ring_frames(c), 4096);
 		}
 		capture_close(c);
 	}
@@ -553,10 +555,37 @@ START_TEST(t_scale)
 }
 END_TEST
 
+/* The pause after a drain (pure): at the rate just seen, the ring is an
+ * eighth full when the sampler looks again; never longer than the cap, and
+ * at once when the rate would fill an eighth within a millisecond. */
+START_TEST(t_pause)
+{
+	/* Idle or slow: the whole cap (one wake-up serves many samples). */
+	ck_assert_int_eq(capture_pause_ms(0, 20, 2048, 20), 20);
+	ck_assert_int_eq(capture_pause_ms(5, 20, 2048, 20), 20);
+	ck_assert_int_eq(capture_pause_ms(1, 5000, 2048, 20), 20);
+	/* 265 frames in 20 ms (test_sflow_gso's bursts): 256 take 19 ms. */
+	ck_assert_int_eq(capture_pause_ms(265, 20, 2048, 20), 19);
+	/* 512 in 20 ms: 10 ms, so 256 arrive, not 512 more. */
+	ck_assert_int_eq(capture_pause_ms(512, 20, 2048, 20), 10);
+	/* 200,000 a second (200 a ms): 1 ms; faster: look again at once. */
+	ck_assert_int_eq(capture_pause_ms(400, 2, 2048, 20), 1);
+	ck_assert_int_eq(capture_pause_ms(500, 1, 2048, 20), 0);
+	/* A smaller ring pauses less for the same rate. */
+	ck_assert_int_eq(capture_pause_ms(100, 10, 512, 20), 6);
+	/* No time measured since the last drain: no pause. */
+	ck_assert_int_eq(capture_pause_ms(10, 0, 2048, 20), 0);
+}
+END_TEST
+
 static Suite *capture_suite(void)
 {
 	Suite *s = suite_create("capture");
 	TCase *tc = tcase_create("shared socket");
+	TCase *pure = tcase_create("pause");
+
+	tcase_add_test(pure, t_pause);
+	suite_add_tcase(s, pure);
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_veth);
