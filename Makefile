@@ -42,15 +42,23 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) -lpthread $(EXTRA_LDLIBS)
 
-# Pure rooms (no net-snmp, no kernel) go into the library the unit tests link.
-PURE_SRC := agent/log.c agent/util.c agent/textfile.c agent/sockaddr.c agent/confwords.c agent/config.c agent/config_resolve.c agent/ifmap.c agent/sflow_encode.c agent/sflow_agent.c agent/fwd.c agent/pfilter.c agent/bpfprog.c
-DAEMON_SRC := $(filter-out $(PURE_SRC),$(wildcard agent/*.c))
-PURE_OBJ := $(PURE_SRC:.c=.o)
-DAEMON_OBJ := $(DAEMON_SRC:.c=.o)
+# The rooms of agent/ (docs/ARCHITECTURE.md draws them). Objects go to
+# build/obj/, mirroring the tree.
+ROOMS := base config table snmp sflow sflow/core daemon
+SRC := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.c))
+HDR := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.h))
+OBJDIR := build/obj
+obj = $(patsubst agent/%.c,$(OBJDIR)/%.o,$(1))
+# Pure code (no net-snmp, no kernel, no thread): the base room, the config
+# parser, the map, and the sFlow core. The fuzzers link exactly these.
+PURE_SRC := $(wildcard agent/base/*.c) agent/config/config.c agent/config/config_resolve.c \
+	agent/config/ifmap.c $(wildcard agent/sflow/core/*.c)
+PURE_OBJ := $(call obj,$(PURE_SRC))
+DAEMON_OBJ := $(call obj,$(filter-out $(PURE_SRC),$(SRC)))
 UNIT_SRC := $(wildcard test/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 # Unit tests of rooms that need the kernel side (iftable) link everything but main.
-LIB_OBJ := $(PURE_OBJ) $(filter-out agent/main.o,$(DAEMON_OBJ))
+LIB_OBJ := $(PURE_OBJ) $(filter-out $(OBJDIR)/daemon/main.o,$(DAEMON_OBJ))
 
 .PHONY: all check unit fuzz-replay integration demo bench install uninstall clean asan valgrind deps fuzz \
 	deb check-package deps-package FORCE
@@ -62,17 +70,18 @@ agent/hostflowd: $(PURE_OBJ) $(DAEMON_OBJ)
 
 # main.c prints the version: rebuilt when VERSION changes (build/version holds
 # the last one built; it is rewritten only when it differs).
-agent/main.o: build/version
-agent/main.o: ALL_CFLAGS += -DHOSTFLOW_VERSION='"$(VERSION)"'
+$(OBJDIR)/daemon/main.o: build/version
+$(OBJDIR)/daemon/main.o: ALL_CFLAGS += -DHOSTFLOW_VERSION='"$(VERSION)"'
 build/version: FORCE
 	@mkdir -p build
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
 
-agent/%.o: agent/%.c $(wildcard agent/*.h)
+$(OBJDIR)/%.o: agent/%.c $(HDR)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 test/unit/check_%: test/unit/check_%.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done
@@ -158,6 +167,10 @@ check-package: deps-package
 deps-package:
 	@bash test/deps.sh package
 
+# make -s print-VAR: the value of VAR (test/fuzz/run.sh reads PURE_SRC).
+print-%:
+	@echo $($*)
+
 clean:
-	rm -f agent/*.o agent/hostflowd $(UNIT_BIN) test/unit/*.o
-	rm -rf --one-file-system build/deb build/package build/hostflow_*.deb build/version
+	rm -f agent/hostflowd $(UNIT_BIN) test/unit/*.o
+	rm -rf --one-file-system $(OBJDIR) build/deb build/package build/hostflow_*.deb build/version

@@ -2,7 +2,7 @@
  * Never crash, leak or hang; errors name the file and an existing line; a
  * parsed config keeps the documented ranges and its lookups find what it
  * holds. */
-#include "config.h"
+#include "config/config.h"
 #include "fuzz_check.h"
 
 #define NAME "fuzz.conf"

@@ -2,7 +2,7 @@
  * rule over links made from what was parsed. The input is the map text; the
  * links' kernel indexes, previous numbers and extra names are derived from a
  * hash of it, so every map the fuzzer finds also tries many link sets. */
-#include "ifmap.h"
+#include "config/ifmap.h"
 #include "fuzz_check.h"
 
 #define NAME      "fuzz.map"

@@ -9,7 +9,7 @@
  * the sample fits, grows the datagram by the size function's answer, and
  * sflow_validate() counts every added sample and rejects a truncated copy.
  * Some flow samples carry an extended_router record (op bit 2). */
-#include "sflow_encode.h"
+#include "sflow/core/sflow_encode.h"
 #include "fuzz_check.h"
 
 #include <sys/socket.h>

@@ -16,12 +16,10 @@ FUZZ=$ROOT/test/fuzz
 OUT=$ROOT/build/fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 ALL_TARGETS=(config ifmap sflow)
-# The pure rooms as the Makefile lists them, so a new helper file of theirs
-# (textfile.c) is linked without editing this script.
-# pfilter.c (config's filter check) links libpcap.
-read -r -a PURE <<<"$(sed -n 's/^PURE_SRC *:= *//p' "$ROOT/Makefile")"
-[ ${#PURE[@]} -gt 0 ] || PURE=(agent/log.c agent/util.c agent/config.c agent/ifmap.c
-			       agent/sflow_encode.c)
+# The pure rooms as the Makefile lists them, so a new file of theirs is
+# linked without editing this script (pfilter.c links libpcap).
+read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"
+[ ${#PURE[@]} -gt 0 ] || { echo "fuzz: cannot read PURE_SRC from the Makefile" >&2; exit 1; }
 CC=${FUZZ_CC:-clang}
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 	-fno-sanitize-recover=undefined -Iagent -I"$FUZZ" -D_GNU_SOURCE -std=gnu11
@@ -46,7 +44,7 @@ bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 # Rebuilds build/fuzz/fuzz_T when any of its sources is newer.
 build() {
 	local t=$1 bin=$OUT/fuzz_$1 src f
-	src=("$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "${PURE[@]/#/$ROOT/}" "$ROOT"/agent/*.h)
+	src=("$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "${PURE[@]/#/$ROOT/}" "$ROOT"/agent/*/*.h "$ROOT"/agent/*/*/*.h)
 	if [ -x "$bin" ]; then
 		for f in "${src[@]}"; do
 			[ "$f" -nt "$bin" ] && break

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "agentaddr.h"
+#include "sflow/agentaddr.h"
 #include "hf_check.h"
 
 #define enter_netns() enter_netns_for(__func__)

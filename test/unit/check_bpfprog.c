@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfprog.h"
-#include "pfilter.h"
+#include "sflow/core/bpfprog.h"
+#include "sflow/core/pfilter.h"
 #include "hf_check.h"
 
 #define SNAP 128

@@ -23,8 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "util.h"
+#include "sflow/capture.h"
+#include "base/util.h"
 #include "hf_check.h"
 
 #define SNAP 128

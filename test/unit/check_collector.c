@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "log.h"
-#include "sflow_encode.h"
-#include "util.h"
+#include "sflow/collector.h"
+#include "base/log.h"
+#include "sflow/core/sflow_encode.h"
+#include "base/util.h"
 #include "hf_check.h"
 
 #define DEADLINE_MS 5000

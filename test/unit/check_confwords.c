@@ -6,8 +6,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "confwords.h"
-#include "sockaddr.h"
+#include "base/confwords.h"
+#include "base/sockaddr.h"
 #include "hf_check.h"
 
 static char buf[512], why[160];

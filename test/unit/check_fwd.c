@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fwd.h"
+#include "sflow/core/fwd.h"
 #include "hf_check.h"
 
 /* ---- frames ---- */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ifmap.h"
-#include "log.h"
+#include "config/ifmap.h"
+#include "base/log.h"
 #include "hf_check.h"
 
 static struct hf_ifmap *map_ok(const char *text)

@@ -4,7 +4,7 @@
  * names are renamed so they do not clash with ifmib.o in the test library. */
 #define ifmib_register test_ifmib_register
 #define ifmib_unregister test_ifmib_unregister
-#include "../../agent/ifmib.c"
+#include "../../agent/snmp/ifmib.c"
 #include "hf_check.h"
 
 #include <check.h>

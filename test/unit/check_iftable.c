@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "iftable.h"
+#include "table/iftable.h"
 #include "hf_check.h"
 
 static struct nl_link mk(int kindex, const char *name)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapprint.h"
+#include "daemon/mapprint.h"
 #include "hf_check.h"
 
 static struct if_snapshot *snap2(void)

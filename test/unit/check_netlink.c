@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "hf_check.h"
-#include "netlink.h"
+#include "table/netlink.h"
 #include <linux/if.h> /* after net/if.h (netlink.h): IFF_LOWER_UP, IF_OPER_* */
-#include "util.h"
+#include "base/util.h"
 
 /* Returns 0 when the test can run (root, fresh namespace). */
 #define enter_netns() enter_netns_for(__func__)

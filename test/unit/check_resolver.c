@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "resolver.h"
+#include "config/config.h"
+#include "config/resolver.h"
 #include "hf_check.h"
 
 static struct config *parse(const char *text)

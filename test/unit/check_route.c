@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "route.h"
-#include "util.h"
+#include "sflow/route.h"
+#include "base/util.h"
 #include "hf_check.h"
 
 #define SKIP 77

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "sflow_agent.h"
-#include "sflow_encode.h"
+#include "sflow/core/sflow_agent.h"
+#include "sflow/core/sflow_encode.h"
 #include "hf_check.h"
 
 #define MAX_DG   4096

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sflow_encode.h"
+#include "sflow/core/sflow_encode.h"
 #include "hf_check.h"
 
 /* Datagram header, IPv4 agent 192.0.2.1, sub-agent 7, with nsamples n. */

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "regwatch.h"
-#include "status.h"
+#include "sflow/collector.h"
+#include "snmp/regwatch.h"
+#include "daemon/status.h"
 #include "hf_check.h"
 
 /* 2026-12-01 12:01:03 UTC */

@@ -1,0 +1,220 @@
+/* The daemon's life: signals, detaching, sd_notify, the privilege drop. */
+#include "daemon/daemon.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* ---- signals -------------------------------------------------------------- */
+
+/* The signals taken through the signalfd; SIGPIPE is only blocked (a send
+ * error is an errno). SIGUSR1 logs the status line (statusline.c). */
+static void our_sigset(sigset_t *set, int with_pipe)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	if (with_pipe)
+		sigaddset(set, SIGPIPE);
+}
+
+void daemon_block_signals(void)
+{
+	sigset_t set;
+
+	our_sigset(&set, 1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+void daemon_unblock_signals(void)
+{
+	sigset_t set;
+
+	our_sigset(&set, 1);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int daemon_stop_pending(void)
+{
+	sigset_t set;
+
+	return sigpending(&set) == 0 &&
+	       (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1);
+}
+
+int daemon_signalfd(void)
+{
+	sigset_t set;
+
+	our_sigset(&set, 0);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int daemon_stop_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* ---- systemd notification, without libsystemd --------------------------- */
+
+void daemon_notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof sa.sun_path)
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';  /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_debug("sd_notify %s: %s", msg, strerror(errno));
+	close(fd);
+}
+
+/* ---- daemonizing ---------------------------------------------------------- */
+
+/* The parent waits for the child's first word: "OK", or the reason it failed.
+ * Our signals are blocked here too: one sent to the parent meanwhile is
+ * passed on to the child, which takes it once its loop runs. */
+static void parent_wait(const char *app, int fd, pid_t child)
+{
+	struct signalfd_siginfo si;
+	struct pollfd p[2];
+	char buf[1024];
+	size_t got = 0;
+	ssize_t r;
+
+	p[0].fd = fd;
+	p[0].events = POLLIN;
+	p[1].fd = daemon_signalfd();
+	p[1].events = POLLIN;
+	while (got < sizeof buf - 1) {
+		if (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		while (p[1].fd >= 0 && read(p[1].fd, &si, sizeof si) == (ssize_t)sizeof si)
+			kill(child, (int)si.ssi_signo);
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		r = read(fd, buf + got, sizeof buf - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	if (got >= 2 && !strncmp(buf, "OK", 2))
+		_exit(0);
+	fprintf(stderr, "%s: %s\n", app, got ? buf : "daemon exited during startup");
+	_exit(2);
+}
+
+int daemon_detach(const char *app)
+{
+	int p[2], null;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		parent_wait(app, p[0], pid);
+	}
+	close(p[0]);
+	if (setsid() < 0 || chdir("/") < 0)
+		goto fail;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		goto fail;
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+	return p[1];
+fail:
+	close(p[1]);
+	return -1;
+}
+
+void daemon_report(int *fd, const char *msg)
+{
+	if (*fd < 0)
+		return;
+	if (write(*fd, msg, strlen(msg)) < 0)
+		log_debug("cannot report to the parent: %s", strerror(errno));
+	close(*fd);
+	*fd = -1;
+}
+
+/* ---- privileges ------------------------------------------------------------ */
+
+/* `user NAME` when started as root: become NAME keeping only CAP_NET_RAW
+ * (the sampler's packet sockets). Raw capset(2): no libcap. Netlink and
+ * syslog are already open; the AgentX socket must be reachable by NAME. */
+int daemon_drop_privileges(const char *user, char *err, size_t len)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	struct passwd *pw;
+
+	if (!user[0] || geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, len, "user %s: no such user", user);
+		return -1;
+	}
+	memset(caps, 0, sizeof caps);
+	caps[0].effective = caps[0].permitted = 1u << CAP_NET_RAW;
+	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgid(pw->pw_gid) < 0 ||
+	    initgroups(user, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
+	    syscall(SYS_capset, &hdr, caps) < 0 ||
+	    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
+		snprintf(err, len, "user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as %s with CAP_NET_RAW only", user);
+	return 0;
+}

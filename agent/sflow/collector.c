@@ -1,0 +1,359 @@
+/* Collectors: one connected, non-blocking UDP socket each.
+ *
+ * connect() matters twice: the kernel then reports ICMP errors for the
+ * collector on our next send (ECONNREFUSED instead of silent loss), and it
+ * keeps a route, hence a path MTU, for the socket. With IP_PMTUDISC_DO the
+ * kernel never fragments our datagrams; a datagram above the path MTU fails
+ * with EMSGSIZE, and collectors_max_payload() then reads the lower MTU. */
+#include "sflow/collector.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "sflow/core/sflow_encode.h"
+#include "base/sockaddr.h"
+#include "base/util.h"
+
+#define IPV4_UDP_OVERHEAD (20 + 8)
+#define IPV6_UDP_OVERHEAD (40 + 8)
+
+/* A send that succeeds proves little about a dead collector: its ICMP
+ * error fails the send after, and the kernel rate-limits those errors to
+ * about one a second per host. So a collector counts as working again only
+ * after two sends in a row succeed and the last error is this old;
+ * otherwise every other datagram would log "works again". */
+#define RECOVER_SENDS   2
+#define RECOVER_QUIET_MS 3000
+
+struct collector {
+	int fd;
+	int family;
+	int connected;           /* connect() succeeded at least once */
+	int failing;             /* an error was logged; quiet until it works again */
+	unsigned ok_run;         /* sends that succeeded since the last error */
+	int64_t last_err_ms;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char name[INET6_ADDRSTRLEN + 16];  /* "1.2.3.4:6343" or "[::1]:6343" */
+	uint64_t sent, errors;
+	uint64_t lost;           /* datagrams never sent */
+};
+
+struct collectors {
+	size_t n;
+	struct collector c[];
+};
+
+/* The collector's address as text (host[] of INET6_ADDRSTRLEN) and its port. */
+static unsigned collector_host(const struct collector *c, char *host, size_t len)
+{
+	if (c->family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)len);
+		return ntohs(sin->sin_port);
+	}
+	{
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)len);
+		return ntohs(sin6->sin6_port);
+	}
+}
+
+static void collector_name(struct collector *c)
+{
+	hf_sockaddr_format(&c->addr, c->name, sizeof c->name);
+}
+
+/* Forbids fragmentation: a fragmented datagram is lost whole when one
+ * fragment is, and some paths (tunnels) drop fragments altogether. */
+static int set_pmtu_do(int fd, int family)
+{
+	int v;
+
+	if (family == AF_INET) {
+		v = IP_PMTUDISC_DO;
+		return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v));
+	}
+	v = IPV6_PMTUDISC_DO;
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
+}
+
+/* A collector whose connect() fails (no route yet at boot) keeps its socket
+ * and is connected again on the next send. */
+static int collector_connect(struct collector *c)
+{
+	if (connect(c->fd, (const struct sockaddr *)&c->addr, c->addrlen) < 0)
+		return -1;
+	c->connected = 1;
+	return 0;
+}
+
+static void collector_fail(struct collector *c, int err, const char *what)
+{
+	c->errors++;
+	c->ok_run = 0;
+	c->last_err_ms = monotonic_ms();
+	if (c->failing)
+		return;
+	c->failing = 1;
+	log_warn("collector %s: %s%s; further errors not logged until it works again",
+		 c->name, what, strerror(err));
+}
+
+static int collector_init(struct collector *c, const struct cfg_collector *cfg)
+{
+	int family = cfg->addr.ss_family;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if ((family != AF_INET && family != AF_INET6) ||
+	    cfg->addrlen == 0 || cfg->addrlen > sizeof(c->addr)) {
+		log_warn("collector %s (line %d): no address; skipped", cfg->host, cfg->line);
+		return -1;
+	}
+	c->family = family;
+	memcpy(&c->addr, &cfg->addr, cfg->addrlen);
+	c->addrlen = cfg->addrlen;
+	collector_name(c);
+	c->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		log_warn("collector %s: socket: %s; skipped", c->name, strerror(errno));
+		return -1;
+	}
+	if (set_pmtu_do(c->fd, family) < 0) {
+		log_warn("collector %s: path MTU discovery: %s; skipped",
+			 c->name, strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	if (collector_connect(c) < 0)
+		collector_fail(c, errno, "connect: ");
+	return 0;
+}
+
+struct collectors *collectors_open(const struct cfg_collector *c, size_t n)
+{
+	struct collectors *cs = calloc(1, sizeof(*cs) + n * sizeof(cs->c[0]));
+	size_t i;
+
+	if (!cs)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (collector_init(&cs->c[cs->n], &c[i]) == 0)
+			cs->n++;
+	return cs;
+}
+
+void collectors_close(struct collectors *cs)
+{
+	size_t i;
+
+	if (!cs)
+		return;
+	for (i = 0; i < cs->n; i++)
+		close(cs->c[i].fd);
+	free(cs);
+}
+
+/* Path MTU of a connected socket minus the IP and UDP headers; 0 unknown. */
+static size_t collector_payload(const struct collector *c)
+{
+	int mtu = 0;
+	socklen_t len = sizeof(mtu);
+	int r;
+
+	if (!c->connected)
+		return 0;
+	if (c->family == AF_INET)
+		r = getsockopt(c->fd, IPPROTO_IP, IP_MTU, &mtu, &len);
+	else
+		r = getsockopt(c->fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &len);
+	if (r < 0 || mtu <= 0)
+		return 0;
+	if (c->family == AF_INET)
+		return mtu > IPV4_UDP_OVERHEAD ? (size_t)mtu - IPV4_UDP_OVERHEAD : 1;
+	return mtu > IPV6_UDP_OVERHEAD ? (size_t)mtu - IPV6_UDP_OVERHEAD : 1;
+}
+
+size_t collectors_max_payload(struct collectors *cs)
+{
+	size_t best = COLLECTOR_MAX_DATAGRAM, i;
+
+	for (i = 0; cs && i < cs->n; i++) {
+		size_t p = collector_payload(&cs->c[i]);
+
+		if (p && p < best)
+			best = p;
+	}
+	/* Below this not even one sample fits; such a path fragments instead. */
+	return best < SFLOW_MIN_DATAGRAM ? SFLOW_MIN_DATAGRAM : best;
+}
+
+/* An error a connected UDP socket reports on send() may belong to an earlier
+ * datagram: the ICMP it provoked (nothing listening, no route to the host)
+ * is queued on the socket and handed to the next send, which then fails
+ * without sending. Such a send is tried again at once. */
+static int async_icmp_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH ||
+	       e == EHOSTDOWN;
+}
+
+/* At most this many tries: one for the queued error, one in case another
+ * ICMP arrived in between; never a wait. */
+#define SEND_TRIES 3
+
+static void collector_send(struct collector *c, const void *buf, size_t len)
+{
+	int tries = 0, err = 0;
+
+	if (!c->connected && collector_connect(c) < 0) {
+		collector_fail(c, errno, "connect: ");
+		c->lost++;
+		return;
+	}
+	while (tries++ < SEND_TRIES) {
+		if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+			err = 0;
+			break;
+		}
+		err = errno;
+		collector_fail(c, err, "");
+		if (!async_icmp_error(err))
+			break;
+	}
+	if (err) {
+		/* Never sent: the collector sees a gap in the datagram sequence,
+		 * and the log says how many (once per failing period). */
+		c->lost++;
+		return;
+	}
+	c->sent++;
+	if (!c->failing)
+		return;
+	if (++c->ok_run >= RECOVER_SENDS &&
+	    monotonic_ms() - c->last_err_ms >= RECOVER_QUIET_MS) {
+		c->failing = 0;
+		log_info("collector %s: sending works again (%llu errors so far, "
+			 "%llu datagrams lost)", c->name, (unsigned long long)c->errors,
+			 (unsigned long long)c->lost);
+	}
+}
+
+void collectors_send(struct collectors *cs, const void *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; cs && i < cs->n; i++)
+		collector_send(&cs->c[i], buf, len);
+}
+
+uint64_t collectors_sent(const struct collectors *cs)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; cs && i < cs->n; i++)
+		total += cs->c[i].sent;
+	return total;
+}
+
+/* The local port of a connected socket, 0 when it has none yet. */
+static unsigned local_port(const struct collector *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+void collectors_self_filter(const struct collectors *cs, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; cs && i < cs->n && used < len; i++) {
+		const struct collector *c = &cs->c[i];
+		char host[INET6_ADDRSTRLEN] = "";
+		unsigned port = collector_host(c, host, sizeof host), lport = local_port(c);
+		int w;
+
+		if (lport)
+			w = snprintf(buf + used, len - used,
+				     "%s(udp and dst host %s and dst port %u and src port %u)",
+				     used ? " or " : "", host, port, lport);
+		else
+			w = snprintf(buf + used, len - used,
+				     "%s(udp and dst host %s and dst port %u)",
+				     used ? " or " : "", host, port);
+		if (w < 0 || (size_t)w >= len - used) {
+			/* Too many to say: better none than a cut expression. */
+			buf[0] = '\0';
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
+size_t collectors_describe(const struct collectors *cs, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!cs || !cs->n) {
+		hf_strlcpy(buf, "no collector", len);
+		return strlen(buf);
+	}
+	for (size_t i = 0; i < cs->n && used < len; i++) {
+		const struct collector *c = &cs->c[i];
+		int w = snprintf(buf + used, len - used, "%s%s sent %llu err %llu",
+				 i ? ", " : "", c->name, (unsigned long long)c->sent,
+				 (unsigned long long)c->errors);
+
+		if (w >= 0 && c->lost && (size_t)w < len - used)
+			w += snprintf(buf + used + w, len - used - (size_t)w, " lost %llu",
+				      (unsigned long long)c->lost);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return used < len ? used : len - 1;
+}
+
+uint64_t collectors_lost(const struct collectors *cs)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; cs && i < cs->n; i++)
+		total += cs->c[i].lost;
+	return total;
+}
+
+uint64_t collectors_errors(const struct collectors *cs)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; cs && i < cs->n; i++)
+		total += cs->c[i].errors;
+	return total;
+}

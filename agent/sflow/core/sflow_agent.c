@@ -1,0 +1,689 @@
+/* The sFlow agent core (see sflow_agent.h). Samples are encoded as they are
+ * taken into one byte queue; datagrams are packed from the queue only when
+ * SNMP can answer for the ifIndex values inside them. So holding is not a
+ * second path: it is the same queue left to fill, bounded by bytes, and a
+ * sample that finds no room is never given a sequence number (the sequence
+ * stays gapless; its source's drops count it, as sFlow defines drops). */
+#include "sflow/core/sflow_agent.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <net/if_arp.h>
+
+#include "sflow/core/sflow_encode.h"
+#include "base/util.h"
+
+#define POOL_REFRESH_MS   100   /* the pool is read at most this often per source */
+#define QUEUE_MIN_BYTES   (64u << 10) /* the queue when not holding */
+#define SCRATCH_BYTES     2048  /* one encoded sample, with a datagram header */
+
+struct source {
+	int kindex;
+	uint32_t ifindex;
+	char name[IFNAMSIZ];
+	unsigned arphrd;
+	uint32_t iftype, rate;
+	uint64_t speed_bps;
+	uint8_t admin, oper, promisc;
+	uint32_t flow_seq, ctr_seq;
+	uint64_t pool_base;        /* link packets when the source began */
+	uint32_t pool, drops;
+	int64_t pool_read_ms;      /* 0: never */
+	int64_t next_poll_ms;
+};
+
+struct installed {
+	int kindex;
+	unsigned arphrd;
+	uint32_t rate;
+	int filter_id;
+};
+
+struct sflow_agent {
+	struct sfa_settings set;
+	struct sfa_callbacks cb;
+	int answerable;
+
+	struct sfa_port *ports;    /* every served interface, sorted by kindex */
+	size_t n_ports;
+	struct source *src;        /* sampled ones, sorted by kindex */
+	size_t n_src;
+	struct installed *inst;    /* what the kernel samples, sorted by kindex */
+	size_t n_inst;
+	uint32_t ring_drops;       /* not yet given to a sample */
+
+	uint32_t dgram_seq;
+	int64_t epoch_ms;          /* uptime 0 of the current agent address */
+
+	uint8_t *q;                /* encoded samples, each 8 + length bytes */
+	size_t q_len, q_cap;
+	int64_t q_oldest_ms;
+
+	struct sfa_stats st;
+	uint8_t scratch[SCRATCH_BYTES];
+	uint8_t dgram[HF_MAX_DATAGRAM];
+};
+
+/* ---- helpers ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t link_packets(const struct if_counters *c)
+{
+	return c->in_ucast + c->in_mcast + c->in_bcast +
+	       c->out_ucast + c->out_mcast + c->out_bcast;
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	const struct sfa_port *x = a, *y = b;
+
+	return (x->kindex > y->kindex) - (x->kindex < y->kindex);
+}
+
+static const struct sfa_port *find_port(const struct sflow_agent *a, int kindex)
+{
+	struct sfa_port key = { .kindex = kindex };
+
+	if (!a->n_ports)
+		return NULL;
+	return bsearch(&key, a->ports, a->n_ports, sizeof key, cmp_port);
+}
+
+static struct source *find_src(const struct sflow_agent *a, int kindex)
+{
+	size_t lo = 0, hi = a->n_src;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->src[mid].kindex == kindex)
+			return &a->src[mid];
+		if (a->src[mid].kindex < kindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static struct source *find_src_ifindex(struct source *v, size_t n, uint32_t ifindex)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ifindex == ifindex)
+			return &v[i];
+	return NULL;
+}
+
+static int cmp_inst(const void *x, const void *y)
+{
+	const struct installed *a = x, *b = y;
+
+	return (a->kindex > b->kindex) - (a->kindex < b->kindex);
+}
+
+/* inst is built from sorted ports, so it is sorted too. */
+static const struct installed *find_inst(const struct sflow_agent *a, int kindex)
+{
+	struct installed key = { .kindex = kindex };
+
+	if (!a->n_inst)
+		return NULL;
+	return bsearch(&key, a->inst, a->n_inst, sizeof key, cmp_inst);
+}
+
+/* Served ifIndex of a kernel ifindex; 0 (unknown) when the table has none. */
+static uint32_t served(const struct sflow_agent *a, int kindex)
+{
+	const struct sfa_port *p = find_port(a, kindex);
+
+	return p ? p->ifindex : 0;
+}
+
+static int can_send(const struct sflow_agent *a)
+{
+	return a->answerable || !a->set.hold;
+}
+
+static size_t queue_bound(const struct sfa_settings *s)
+{
+	return s->hold && s->hold_bytes > QUEUE_MIN_BYTES ? s->hold_bytes : QUEUE_MIN_BYTES;
+}
+
+/* ---- datagrams from the queue ---- */
+
+/* Packs queued samples into datagrams of at most max_datagram bytes and sends
+ * them; with all = 0 only full datagrams go (the rest waits for more). */
+static void pack(struct sflow_agent *a, int64_t now, int all)
+{
+	size_t off = 0, cap = a->set.max_datagram, last = 0;
+
+	if (cap > sizeof a->dgram)
+		cap = sizeof a->dgram;
+	while (off < a->q_len) {
+		struct sflow_datagram d;
+		size_t start = off;
+
+		sflow_dgram_begin(&d, a->dgram, cap, &a->set.agent, a->set.sub_agent_id,
+				  a->dgram_seq + 1, (uint32_t)(now - a->epoch_ms));
+		while (off < a->q_len) {
+			size_t len = 8 + (size_t)rd32(a->q + off + 4);
+
+			if (sflow_dgram_add_raw(&d, a->q + off, len) < 0)
+				break;
+			off += len;
+			last = len;
+		}
+		if (off == start) {
+			/* One sample larger than a datagram can be (a tiny path
+			 * MTU): it can never be sent; count it, go on. */
+			off += 8 + (size_t)rd32(a->q + off + 4);
+			a->st.held_dropped++;
+			continue;
+		}
+		/* Not full yet (another sample like the last would fit): wait. */
+		if (!all && off == a->q_len && cap - d.len >= last) {
+			off = start;
+			break;
+		}
+		a->dgram_seq++;
+		a->st.datagrams++;
+		a->cb.send(a->cb.ctx, a->dgram, sflow_dgram_len(&d));
+	}
+	if (!off)
+		return;
+	memmove(a->q, a->q + off, a->q_len - off);
+	a->q_len -= off;
+	/* What remains is younger than what went; keeping the old mark only
+	 * sends it a little early. */
+	if (!a->q_len)
+		a->q_oldest_ms = 0;
+}
+
+/* Appends an encoded sample (the scratch datagram's only sample). */
+static void enqueue(struct sflow_agent *a, const struct sflow_datagram *d, size_t hdr, int64_t now)
+{
+	size_t len = d->len - hdr;
+
+	memcpy(a->q + a->q_len, d->buf + hdr, len);
+	if (!a->q_len)
+		a->q_oldest_ms = now;
+	a->q_len += len;
+	if (can_send(a))
+		pack(a, now, 0);
+}
+
+/* Room for size more bytes in the queue? When SNMP answers and the queue is
+ * merely full of a datagram's worth, sending makes room. */
+static int room_for(struct sflow_agent *a, size_t size, int64_t now)
+{
+	if (a->q_len + size <= a->q_cap)
+		return 1;
+	if (can_send(a)) {
+		pack(a, now, 1);
+		return a->q_len + size <= a->q_cap;
+	}
+	return 0;
+}
+
+/* ---- samples ---- */
+
+static void refresh_pool(struct sflow_agent *a, struct source *s, int64_t now)
+{
+	struct if_counters c;
+
+	if (s->pool_read_ms && now - s->pool_read_ms < POOL_REFRESH_MS)
+		return;
+	if (a->cb.counters(a->cb.ctx, s->kindex, &c) == 0)
+		s->pool = (uint32_t)(link_packets(&c) - s->pool_base);
+	s->pool_read_ms = now;
+}
+
+/* sFlow's header_protocol, or 0 when the packet cannot be described. */
+static uint32_t header_protocol(unsigned arphrd, const struct sfa_frame *f)
+{
+	if (arphrd == ARPHRD_ETHER || arphrd == ARPHRD_LOOPBACK)
+		return SFLOW_HDR_ETHERNET;
+	/* No link header (tun, wireguard): the snap starts at the IP header. */
+	if (f->caplen < 1)
+		return 0;
+	switch (f->data[0] >> 4) {
+	case 4: return SFLOW_HDR_IPV4;
+	case 6: return SFLOW_HDR_IPV6;
+	default: return 0;
+	}
+}
+
+/* Input and output of a sample; 0 when the frame is not to be sampled here
+ * (the egress copy of a packet already sampled where it came in). */
+static int directions(const struct sflow_agent *a, const struct source *s,
+		      const struct sfa_frame *f, struct sflow_flow_sample *fs)
+{
+	const struct fwd_info *w = f->fwd;
+
+	if (!w || !w->forwarded) {
+		/* The host sent it: it came from inside and left through the link. */
+		fs->input = f->outgoing ? SFLOW_IF_INTERNAL : s->ifindex;
+		fs->output = f->outgoing ? s->ifindex : SFLOW_IF_INTERNAL;
+		return 1;
+	}
+	if (!f->outgoing) {
+		fs->input = s->ifindex;
+		fs->output = served(a, w->out_kindex);
+		return 1;
+	}
+	if (find_src(a, w->in_kindex))
+		return 0;
+	fs->input = served(a, w->in_kindex);
+	fs->output = s->ifindex;
+	return 1;
+}
+
+void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
+{
+	struct source *s = find_src(a, f->kindex);
+	struct sflow_flow_sample fs = { 0 };
+	struct sflow_router rt = { 0 };
+	struct sflow_datagram d;
+	size_t hdr;
+
+	if (!s)
+		return;
+	fs.header_protocol = header_protocol(s->arphrd, f);
+	if (!fs.header_protocol || !directions(a, s, f, &fs))
+		return;
+	if (f->fwd && f->fwd->forwarded) {
+		rt.nexthop = f->fwd->nexthop;
+		rt.src_mask_len = f->fwd->src_len;
+		rt.dst_mask_len = f->fwd->dst_len;
+		fs.router = &rt;
+	}
+	s->drops += a->ring_drops;
+	a->ring_drops = 0;
+	fs.header = f->data;
+	fs.header_len = f->caplen < HF_MAX_HEADER ? f->caplen : HF_MAX_HEADER;
+	if (!room_for(a, sflow_flow_sample_size(&fs), now)) {
+		s->drops++;
+		a->st.held_dropped++;
+		return;
+	}
+	refresh_pool(a, s, now);
+	fs.seq = ++s->flow_seq;
+	fs.source_index = s->ifindex;
+	fs.rate = s->rate;
+	fs.pool = s->pool;
+	fs.drops = s->drops;
+	fs.frame_length = f->len;
+	if (s->arphrd == ARPHRD_ETHER) {
+		/* The spec's frame length counts the FCS that is never captured. */
+		fs.frame_length += 4;
+		fs.stripped = 4;
+	}
+	sflow_dgram_begin(&d, a->scratch, sizeof a->scratch, &a->set.agent, 0, 0, 0);
+	hdr = d.len;
+	if (sflow_dgram_add_flow(&d, &fs) < 0) {
+		s->flow_seq--;
+		return;
+	}
+	a->st.flow_samples++;
+	enqueue(a, &d, hdr, now);
+}
+
+static void counter_sample(struct sflow_agent *a, struct source *s, int64_t now)
+{
+	struct sflow_counter_sample cs = { 0 };
+	struct if_counters c;
+	struct sflow_datagram d;
+	size_t hdr;
+
+	if (a->cb.counters(a->cb.ctx, s->kindex, &c) < 0)
+		return;
+	if (!room_for(a, sflow_counter_sample_size(&cs), now))
+		return;   /* counters are cumulative: the next one says it all */
+	cs.seq = ++s->ctr_seq;
+	cs.source_index = s->ifindex;
+	cs.if_index = s->ifindex;
+	cs.if_type = s->iftype;
+	cs.if_speed = s->speed_bps;
+	cs.if_direction = SFLOW_DIR_UNKNOWN;
+	cs.if_status = (s->admin == 1 ? 1u : 0u) | (s->oper == 1 ? 2u : 0u);
+	cs.promisc = s->promisc;
+	cs.in_octets = c.in_octets;
+	cs.in_ucast = (uint32_t)c.in_ucast;
+	cs.in_mcast = (uint32_t)c.in_mcast;
+	cs.in_bcast = (uint32_t)c.in_bcast;
+	cs.in_discards = (uint32_t)c.in_discards;
+	cs.in_errors = (uint32_t)c.in_errors;
+	cs.in_unknown = (uint32_t)c.in_unknown;
+	cs.out_octets = c.out_octets;
+	cs.out_ucast = (uint32_t)c.out_ucast;
+	cs.out_mcast = (uint32_t)c.out_mcast;
+	cs.out_bcast = (uint32_t)c.out_bcast;
+	cs.out_discards = (uint32_t)c.out_discards;
+	cs.out_errors = (uint32_t)c.out_errors;
+	sflow_dgram_begin(&d, a->scratch, sizeof a->scratch, &a->set.agent, 0, 0, 0);
+	hdr = d.len;
+	if (sflow_dgram_add_counters(&d, &cs) < 0) {
+		s->ctr_seq--;
+		return;
+	}
+	a->st.counter_samples++;
+	enqueue(a, &d, hdr, now);
+}
+
+/* The first poll of a source lands anywhere in one interval, so that many
+ * sources do not all poll in the same second. */
+static int64_t first_poll(struct sflow_agent *a, int64_t now)
+{
+	uint64_t span = (uint64_t)a->set.polling_interval * 1000;
+
+	if (!span)
+		return 0;
+	return now + 1 + (int64_t)(a->cb.random(a->cb.ctx) % span);
+}
+
+/* ---- the sources against the table ---- */
+
+static int same_install(const struct sflow_agent *a, const struct sfa_port *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct installed *in;
+
+		if (!p[i].rate)
+			continue;
+		in = find_inst(a, p[i].kindex);
+		if (!in || in->rate != p[i].rate || in->arphrd != p[i].arphrd ||
+		    in->filter_id != p[i].filter_id)
+			return 0;
+		k++;
+	}
+	return k == a->n_inst;
+}
+
+static int remember_install(struct sflow_agent *a, const struct sfa_port *p, size_t n)
+{
+	struct installed *v = calloc(n ? n : 1, sizeof *v);
+	size_t k = 0;
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i].rate)
+			v[k++] = (struct installed){ p[i].kindex, p[i].arphrd, p[i].rate,
+						     p[i].filter_id };
+	free(a->inst);
+	a->inst = v;
+	a->n_inst = k;
+	return 0;
+}
+
+/* The sampling in force for port p: its own when installed, else what the
+ * kernel was left with (a refused install). */
+static uint32_t rate_in_force(const struct sflow_agent *a, const struct sfa_port *p)
+{
+	const struct installed *in = find_inst(a, p->kindex);
+
+	return in ? in->rate : 0;
+}
+
+static void source_begin(struct sflow_agent *a, struct source *s, int64_t now)
+{
+	struct if_counters c;
+
+	s->flow_seq = s->ctr_seq = 0;
+	s->pool = s->drops = 0;
+	s->pool_read_ms = 0;
+	s->pool_base = a->cb.counters(a->cb.ctx, s->kindex, &c) == 0 ? link_packets(&c) : 0;
+	s->next_poll_ms = first_poll(a, now);
+}
+
+static void source_from_port(struct source *s, const struct sfa_port *p, uint32_t rate)
+{
+	s->kindex = p->kindex;
+	s->ifindex = p->ifindex;
+	hf_strlcpy(s->name, p->name, sizeof s->name);
+	s->arphrd = p->arphrd;
+	s->iftype = p->iftype;
+	s->speed_bps = p->speed_bps;
+	s->admin = p->admin;
+	s->oper = p->oper;
+	s->promisc = p->promisc;
+	s->rate = rate;
+}
+
+static int cmp_src(const void *x, const void *y)
+{
+	const struct source *a = x, *b = y;
+
+	return (a->kindex > b->kindex) - (a->kindex < b->kindex);
+}
+
+/* Rebuilds the sources from the ports (rates already those in force). */
+static int rebuild_sources(struct sflow_agent *a, int64_t now)
+{
+	struct source *v = calloc(a->n_ports ? a->n_ports : 1, sizeof *v);
+	size_t k = 0;
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < a->n_ports; i++) {
+		const struct sfa_port *p = &a->ports[i];
+		uint32_t rate = rate_in_force(a, p);
+		struct source *old;
+
+		if (!rate)
+			continue;
+		old = find_src(a, p->kindex);
+		if (!old || old->ifindex != p->ifindex)
+			old = find_src_ifindex(a->src, a->n_src, p->ifindex);
+		if (old)
+			v[k] = *old;
+		source_from_port(&v[k], p, rate);
+		/* Another kernel ifindex under the same ifIndex: a re-created
+		 * interface, whose pool is not the old one's continuation. */
+		if (!old || old->kindex != p->kindex)
+			source_begin(a, &v[k], now);
+		k++;
+	}
+	qsort(v, k, sizeof *v, cmp_src);
+	free(a->src);
+	a->src = v;
+	a->n_src = k;
+	a->st.sampled = k;
+	return 0;
+}
+
+int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int64_t now,
+	     char *why, size_t whylen)
+{
+	struct sfa_port *v = calloc(n ? n : 1, sizeof *v);
+	int rc = 0;
+
+	if (!v) {
+		hf_strlcpy(why, "out of memory", whylen);
+		return -1;
+	}
+	if (n)
+		memcpy(v, ports, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_port);
+	if (!same_install(a, v, n)) {
+		if (a->cb.install(a->cb.ctx, v, n, why, whylen) == 0)
+			rc = remember_install(a, v, n);
+		else
+			rc = -1;
+	}
+	free(a->ports);
+	a->ports = v;
+	a->n_ports = n;
+	if (rebuild_sources(a, now) < 0) {
+		hf_strlcpy(why, "out of memory", whylen);
+		return -1;
+	}
+	return rc;
+}
+
+/* ---- settings, time ---- */
+
+static void new_epoch(struct sflow_agent *a, int64_t now)
+{
+	a->dgram_seq = 0;
+	a->epoch_ms = now;
+}
+
+struct sflow_agent *sfa_new(const struct sfa_settings *set, const struct sfa_callbacks *cb,
+			    int64_t now)
+{
+	struct sflow_agent *a = calloc(1, sizeof *a);
+
+	if (!a)
+		return NULL;
+	a->set = *set;
+	a->cb = *cb;
+	a->epoch_ms = now;
+	a->q_cap = queue_bound(set);
+	a->q = malloc(a->q_cap);
+	if (!a->q) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void sfa_free(struct sflow_agent *a)
+{
+	if (!a)
+		return;
+	free(a->q);
+	free(a->ports);
+	free(a->src);
+	free(a->inst);
+	free(a);
+}
+
+static int same_addr(const struct hf_addr *x, const struct hf_addr *y)
+{
+	return x->family == y->family && memcmp(x->a, y->a, sizeof x->a) == 0;
+}
+
+void sfa_set_agent(struct sflow_agent *a, const struct hf_addr *agent, int64_t now)
+{
+	if (same_addr(&a->set.agent, agent))
+		return;
+	/* What was sampled under the old address goes out under it. */
+	if (can_send(a))
+		pack(a, now, 1);
+	a->set.agent = *agent;
+	new_epoch(a, now);
+}
+
+void sfa_set_max_datagram(struct sflow_agent *a, size_t max)
+{
+	a->set.max_datagram = max;
+}
+
+void sfa_configure(struct sflow_agent *a, const struct sfa_settings *set, int64_t now)
+{
+	size_t cap = queue_bound(set);
+	uint32_t old_interval = a->set.polling_interval;
+	struct hf_addr old_agent = a->set.agent;
+
+	if (can_send(a))
+		pack(a, now, 1);
+	if (cap > a->q_cap || (cap < a->q_cap && a->q_len <= cap)) {
+		uint8_t *q = realloc(a->q, cap);
+
+		if (q) {
+			a->q = q;
+			a->q_cap = cap;
+		}
+	}
+	a->set = *set;
+	if (!same_addr(&old_agent, &a->set.agent))
+		new_epoch(a, now);
+	if (old_interval != set->polling_interval)
+		for (size_t i = 0; i < a->n_src; i++)
+			a->src[i].next_poll_ms = first_poll(a, now);
+	if (can_send(a))
+		pack(a, now, 0);
+}
+
+void sfa_set_answerable(struct sflow_agent *a, int answerable, int64_t now)
+{
+	a->answerable = answerable;
+	if (can_send(a) && a->q_len)
+		pack(a, now, 1);
+}
+
+void sfa_ring_drops(struct sflow_agent *a, uint32_t n)
+{
+	a->ring_drops += n;
+	a->st.ring_dropped += n;
+}
+
+int64_t sfa_tick(struct sflow_agent *a, int64_t now)
+{
+	int64_t next = now + 60000;
+
+	if (a->set.polling_interval) {
+		for (size_t i = 0; i < a->n_src; i++) {
+			struct source *s = &a->src[i];
+
+			if (s->next_poll_ms && now >= s->next_poll_ms) {
+				counter_sample(a, s, now);
+				s->next_poll_ms += (int64_t)a->set.polling_interval * 1000;
+				if (s->next_poll_ms <= now)  /* a long stall: no burst */
+					s->next_poll_ms = now + (int64_t)a->set.polling_interval * 1000;
+			}
+			if (s->next_poll_ms && s->next_poll_ms < next)
+				next = s->next_poll_ms;
+		}
+	}
+	if (a->q_len && can_send(a)) {
+		if (now - a->q_oldest_ms >= SFA_FLUSH_AFTER_MS)
+			pack(a, now, 1);
+		if (a->q_len && a->q_oldest_ms + SFA_FLUSH_AFTER_MS < next)
+			next = a->q_oldest_ms + SFA_FLUSH_AFTER_MS;
+	}
+	return next;
+}
+
+void sfa_flush(struct sflow_agent *a, int64_t now)
+{
+	if (can_send(a))
+		pack(a, now, 1);
+}
+
+const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex)
+{
+	return find_port(a, kindex);
+}
+
+int sfa_is_sampled(const struct sflow_agent *a, int kindex)
+{
+	return find_src(a, kindex) != NULL;
+}
+
+void sfa_get_stats(const struct sflow_agent *a, struct sfa_stats *out)
+{
+	*out = a->st;
+	out->queued_bytes = a->q_len;
+}
+
+size_t sfa_sampled(const struct sflow_agent *a, struct sfa_port *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < a->n_src && k < max; i++, k++) {
+		memset(&out[k], 0, sizeof out[k]);
+		out[k].kindex = a->src[i].kindex;
+		out[k].ifindex = a->src[i].ifindex;
+		hf_strlcpy(out[k].name, a->src[i].name, sizeof out[k].name);
+		out[k].rate = a->src[i].rate;
+	}
+	return k;
+}

@@ -1,0 +1,534 @@
+/* The sFlow face's thread shell. sflow_agent.c decides everything sFlow;
+ * this file owns what it cannot: the thread, the one packet socket
+ * (capture.c), the collectors' sockets, a private netlink socket for
+ * counters, the route room's sockets, and the mailbox through which the
+ * agent thread hands over a new config, a new table or the registration
+ * state (a mutex and an eventfd). */
+#include "sflow/sampler.h"
+#include "sflow/sampler_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "sflow/agentaddr.h"
+#include "sflow/capture.h"
+#include "sflow/collector.h"
+#include "base/log.h"
+#include "table/netlink.h"
+#include "sflow/route.h"
+#include "sflow/core/sflow_agent.h"
+#include "base/util.h"
+
+#define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
+#define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
+/* After serving the ring, leave it alone up to this long so that one
+ * wake-up serves many samples (capture_pause_ms: shorter when samples come
+ * fast). A drain that hits DRAIN_BATCH skips the pause. */
+#define COALESCE_MS       20
+
+enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
+
+/* ---- the core's callbacks ---- */
+
+static void cb_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct sampler *s = ctx;
+
+	collectors_send(s->coll, buf, len);
+}
+
+static int cb_counters(void *ctx, int kindex, struct if_counters *out)
+{
+	struct sampler *s = ctx;
+
+	return nl_stats_read(s->nls, kindex, out);
+}
+
+static uint32_t cb_random(void *ctx)
+{
+	uint32_t v = 0;
+
+	(void)ctx;
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+		v = (uint32_t)monotonic_ms() * 2654435761u;
+	return v;
+}
+
+/* The daemon's own datagrams are never sampled (with `sample lo` and a local
+ * collector they would feed themselves forever): a pcap expression of them,
+ * and with it everything else the program depends on. */
+static void program_inputs(struct sampler *s)
+{
+	char hb[16];
+
+	collectors_self_filter(s->coll, s->self, sizeof s->self);
+	snprintf(hb, sizeof hb, "%u", s->cfg->header_bytes);
+	s->salt = sampler_hash(s->self, sampler_hash(hb, SAMPLER_HASH_SEED));
+}
+
+static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
+		      char *why, size_t whylen)
+{
+	struct sampler *s = ctx;
+	struct capture_rule *r = calloc(n ? n : 1, sizeof *r);
+	size_t k = 0;
+	int rc;
+
+	if (!r) {
+		hf_strlcpy(why, "out of memory", whylen);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ports[i].rate)
+			continue;
+		r[k].kindex = ports[i].kindex;
+		r[k].arphrd = ports[i].arphrd;
+		r[k].rate = ports[i].rate;
+		r[k].filter = config_sample_match(s->cfg, ports[i].name)->filter;
+		k++;
+	}
+	rc = capture_set_rules(s->cap, r, k, s->self[0] ? s->self : NULL,
+			       s->cfg->header_bytes, why, whylen);
+	free(r);
+	return rc;
+}
+
+/* ---- agent address, path ---- */
+
+static void check_agent(struct sampler *s, int64_t now)
+{
+	struct hf_addr a;
+	char buf[INET6_ADDRSTRLEN] = "?";
+	enum agentaddr_source src;
+
+	s->agent_check_ms = now + AGENT_RECHECK_MS;
+	sfa_set_max_datagram(s->core, collectors_max_payload(s->coll));
+	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
+	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
+		return;
+	s->agent = a;
+	sfa_set_agent(s->core, &a, now);
+	inet_ntop(a.family, a.a, buf, sizeof buf);
+	/* A collector takes the agent address as the exporter and polls SNMP
+	 * there: a stand-in address is worth a warning each time it is used. */
+	if (src == AGENTADDR_LOOPBACK)
+		log_warn("sampler: no global address found; agent address 127.0.0.1");
+	else if (src == AGENTADDR_OTHER)
+		log_warn("sampler: agent_interface %s has no global address; agent "
+			 "address %s (of another interface) until it has one",
+			 s->cfg->agent_interface, buf);
+	else
+		log_info("sampler: agent address %s", buf);
+}
+
+static struct sfa_settings settings_of(const struct sampler *s, const struct config *c)
+{
+	struct sfa_settings set = { 0 };
+
+	set.agent = s->agent;
+	set.sub_agent_id = c->sub_agent_id;
+	set.polling_interval = c->polling_interval;
+	set.max_datagram = collectors_max_payload(s->coll);
+	set.hold = c->hold_samples;
+	set.hold_bytes = c->hold_bytes;
+	return set;
+}
+
+/* ---- holding ---- */
+
+static void set_answerable(struct sampler *s, int on, int64_t now)
+{
+	struct sfa_stats st;
+
+	if (on == s->answerable)
+		return;
+	s->answerable = on;
+	sfa_get_stats(s->core, &st);
+	if (!on && s->cfg->hold_samples)
+		log_info("sampler: not registered with snmpd: holding samples until "
+			 "SNMP answers for their interfaces");
+	sfa_set_answerable(s->core, on, now);
+	if (on && s->cfg->hold_samples) {
+		uint64_t lost = st.held_dropped - s->held_dropped_logged;
+
+		if (lost)
+			log_warn("sampler: registered: sending held samples; %llu "
+				 "dropped while holding (hold full), counted in drops",
+				 (unsigned long long)lost);
+		else if (st.queued_bytes)
+			log_info("sampler: registered: sending %zu bytes of held "
+				 "samples", st.queued_bytes);
+		s->held_dropped_logged = st.held_dropped;
+	}
+	sampler_publish_status(s);
+}
+
+/* ---- reload ---- */
+
+static int collectors_differ(const struct config *a, const struct config *b)
+{
+	if (a->n_collectors != b->n_collectors)
+		return 1;
+	for (size_t i = 0; i < a->n_collectors; i++) {
+		const struct cfg_collector *x = &a->collectors[i], *y = &b->collectors[i];
+
+		if (x->addrlen != y->addrlen || memcmp(&x->addr, &y->addr, x->addrlen))
+			return 1;
+	}
+	return 0;
+}
+
+static void apply_config(struct sampler *s, struct config *n, int64_t now)
+{
+	struct sfa_settings set;
+
+	/* What is queued was sampled under the old config: send it with it. */
+	sfa_flush(s->core, now);
+	if (collectors_differ(s->cfg, n)) {
+		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
+
+		if (!c) {
+			log_err("sampler: reload: out of memory; keeping the old config");
+			config_free(n);
+			return;
+		}
+		collectors_close(s->coll);
+		s->coll = c;
+	}
+	config_free(s->cfg);
+	s->cfg = n;
+	program_inputs(s);
+	s->agent.family = 0;      /* re-chosen below, logged once */
+	check_agent(s, now);
+	set = settings_of(s, n);
+	sfa_configure(s->core, &set, now);
+	sampler_sync_table(s, 1, now);
+}
+
+static void drain_pending(struct sampler *s, int64_t now);
+
+/* Takes what the agent thread handed over; returns 1 when asked to stop. */
+static int take_requests(struct sampler *s, int64_t now)
+{
+	struct config *n;
+	uint64_t v;
+	int stop, reg;
+
+	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_debug("sampler: eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&s->lock);
+	n = s->pending;
+	s->pending = NULL;
+	stop = s->stop;
+	reg = s->registered;
+	pthread_mutex_unlock(&s->lock);
+	if (stop) {
+		config_free(n);
+		return 1;
+	}
+	drain_pending(s, now);
+	if (n)
+		apply_config(s, n, now);
+	/* The table first: a new interface is answerable once registered. */
+	sampler_sync_table(s, 0, now);
+	set_answerable(s, reg, now);
+	return 0;
+}
+
+/* ---- the thread ---- */
+
+struct frame_ctx {
+	struct sampler *s;
+	int64_t now;
+};
+
+/* Classified here, after the kernel chose the frame at random: the route
+ * lookup runs on sampled frames only and cannot bias the choice. */
+static void on_frame(void *ctx, const struct capture_frame *f)
+{
+	struct frame_ctx *fc = ctx;
+	const struct sfa_port *p = sfa_find_port(fc->s->core, f->kindex);
+	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
+	struct fwd_info fi;
+
+	if (!p)
+		return;
+	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
+			   f->caplen, &fi) == 0 && fi.forwarded)
+		fr.fwd = &fi;
+	sfa_frame(fc->s->core, &fr, fc->now);
+}
+
+static void service_capture(struct sampler *s, short revents, int64_t now)
+{
+	struct frame_ctx fc = { s, now };
+	unsigned got = 0;
+
+	if (revents & POLLIN)
+		got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
+	/* Readable with no frame: a socket's error (ENETDOWN: its link went
+	 * down or away) is pending; clear it, or poll() reports it forever. */
+	if (!got || (revents & POLLERR)) {
+		int e = capture_clear_error(s->cap);
+
+		if (e)
+			log_debug("sampler: capture: %s", strerror(e));
+	}
+	sfa_ring_drops(s->core, capture_take_drops(s->cap));
+	if (got < DRAIN_BATCH)
+		s->quiet_until_ms = now + capture_pause_ms(got, now - s->drained_ms,
+							   capture_ring_frames(s->cap),
+							   COALESCE_MS);
+	s->drained_ms = now;
+}
+
+/* Frames the kernel took under the sampling in force are handled before a
+ * new table or config replaces it: a deleted link's socket closes and its
+ * source goes, and what its ring still held would be lost. Bounded: a busy
+ * ring cannot keep the thread here. */
+static void drain_pending(struct sampler *s, int64_t now)
+{
+	struct frame_ctx fc = { s, now };
+	int rounds = 64;
+
+	while (capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc) == DRAIN_BATCH && --rounds)
+		;
+	sfa_ring_drops(s->core, capture_take_drops(s->cap));
+}
+
+static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
+{
+	int64_t t = next;
+
+	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
+		t = s->agent_check_ms;
+	if (s->quiet_until_ms > now && s->quiet_until_ms < t)
+		t = s->quiet_until_ms;
+	return t <= now ? 0 : (int)(t - now);
+}
+
+/* The thread ended on its own: the agent thread must learn it (the daemon
+ * exits and its service manager restarts it), never a silent half-daemon. */
+static void died(struct sampler *s, const char *what, int err)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->exit_reason, sizeof s->exit_reason, "%s: %s", what, strerror(err));
+	pthread_mutex_unlock(&s->lock);
+	log_err("sampler: %s", s->exit_reason);
+	if (write(s->exit_efd, &one, sizeof one) < 0)
+		log_err("sampler: exit eventfd: %s", strerror(errno));
+}
+
+static void *sampler_main(void *arg)
+{
+	struct sampler *s = arg;
+	int64_t next = monotonic_ms();
+
+	check_agent(s, next);
+	sampler_sync_table(s, 1, next);
+	if (s->cfg->hold_samples)
+		log_info("sampler: holding samples until snmpd answers for their "
+			 "interfaces (not registered yet)");
+	for (;;) {
+		int64_t now = monotonic_ms();
+		struct pollfd pfd[PFD_COUNT] = {
+			[PFD_EVENT] = { .fd = s->efd, .events = POLLIN },
+			[PFD_CAPTURE] = { .fd = now < s->quiet_until_ms ? -1 : capture_fd(s->cap),
+					  .events = POLLIN },
+			[PFD_ROUTE] = { .fd = route_event_fd(s->rw), .events = POLLIN },
+		};
+		int rc = poll(pfd, PFD_COUNT, poll_timeout(s, now, next));
+
+		now = monotonic_ms();
+		if (rc < 0 && errno != EINTR) {
+			died(s, "poll", errno);
+			break;
+		}
+		if (s->fault_exit) {
+			died(s, "fault injected (HOSTFLOWD_FAULT)", ECANCELED);
+			break;
+		}
+		if (rc > 0 && (pfd[PFD_EVENT].revents & POLLIN) && take_requests(s, now))
+			break;
+		/* The ring's frames were taken under the routing before these
+		 * events (an address deleted the moment the traffic ends must not
+		 * make the host's last packets look forwarded): them first. */
+		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN)) {
+			drain_pending(s, now);
+			route_process_events(s->rw);
+		}
+		if (rc > 0 && pfd[PFD_CAPTURE].revents)
+			service_capture(s, pfd[PFD_CAPTURE].revents, now);
+		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
+			check_agent(s, now);
+		next = sfa_tick(s->core, now);
+		next = sampler_refresh_status(s, now, next);
+	}
+	sfa_flush(s->core, monotonic_ms());
+	return NULL;
+}
+
+/* ---- the agent thread's side ---- */
+
+static void wake(struct sampler *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_err("sampler: eventfd write: %s", strerror(errno));
+}
+
+static void sampler_free(struct sampler *s)
+{
+	sfa_free(s->core);
+	capture_close(s->cap);
+	route_close(s->rw);
+	collectors_close(s->coll);
+	nl_stats_close(s->nls);
+	config_free(s->cfg);
+	config_free(s->pending);
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->exit_efd >= 0)
+		close(s->exit_efd);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t errlen)
+{
+	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
+	struct sfa_settings set;
+
+	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->efd < 0 || s->exit_efd < 0) {
+		snprintf(err, errlen, "sampler: eventfd: %s", strerror(errno));
+		return -1;
+	}
+	s->cfg = config_ref(cfg);
+	s->fault_exit = getenv("HOSTFLOWD_FAULT") &&
+			!strcmp(getenv("HOSTFLOWD_FAULT"), "sampler-exit");
+	s->nls = nl_stats_open();
+	s->coll = collectors_open(cfg->collectors, cfg->n_collectors);
+	if (!s->nls || !s->coll) {
+		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");
+		return -1;
+	}
+	/* One socket for every sampled interface, opened here so that a
+	 * missing CAP_NET_RAW stops the start, not a running thread. */
+	s->cap = capture_open_all(cfg->header_bytes, err, errlen);
+	if (!s->cap)
+		return -1;
+	s->rw = route_open(err, errlen);
+	if (!s->rw)
+		return -1;
+	program_inputs(s);
+	set = settings_of(s, cfg);
+	s->core = sfa_new(&set, &cb, monotonic_ms());
+	if (!s->core) {
+		snprintf(err, errlen, "sampler: out of memory");
+		return -1;
+	}
+	sampler_publish_status(s);
+	return 0;
+}
+
+struct sampler *sampler_start(struct iftable *t, struct config *cfg,
+			      char *err, size_t errlen)
+{
+	struct sampler *s = calloc(1, sizeof *s);
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "sampler: out of memory");
+		return NULL;
+	}
+	s->efd = s->exit_efd = -1;
+	s->table = t;
+	pthread_mutex_init(&s->lock, NULL);
+	if (sampler_init(s, cfg, err, errlen) < 0) {
+		sampler_free(s);
+		return NULL;
+	}
+	rc = pthread_create(&s->thread, NULL, sampler_main, s);
+	if (rc) {
+		snprintf(err, errlen, "sampler: pthread_create: %s", strerror(rc));
+		sampler_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sampler_reload(struct sampler *s, struct config *cfg)
+{
+	pthread_mutex_lock(&s->lock);
+	config_free(s->pending);
+	s->pending = config_ref(cfg);
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+}
+
+void sampler_table_changed(struct sampler *s)
+{
+	wake(s);
+}
+
+void sampler_set_registered(struct sampler *s, int registered)
+{
+	pthread_mutex_lock(&s->lock);
+	s->registered = registered;
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+}
+
+int sampler_exit_fd(const struct sampler *s)
+{
+	return s->exit_efd;
+}
+
+void sampler_exit_reason(struct sampler *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	hf_strlcpy(buf, s->exit_reason[0] ? s->exit_reason : "unknown", len);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sampler_status(struct sampler *s, char *buf, size_t len)
+{
+	pthread_mutex_lock(&s->lock);
+	hf_strlcpy(buf, s->status, len);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sampler_stop(struct sampler *s)
+{
+	struct sfa_stats st;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+	pthread_join(s->thread, NULL);
+	/* Per-datagram errors are logged once; the totals say how it went. */
+	sfa_get_stats(s->core, &st);
+	log_info("sampler: stopped; %llu datagrams sent, %llu send errors, %llu lost, "
+		 "%llu samples dropped while holding, %llu by the ring",
+		 (unsigned long long)collectors_sent(s->coll),
+		 (unsigned long long)collectors_errors(s->coll),
+		 (unsigned long long)collectors_lost(s->coll),
+		 (unsigned long long)st.held_dropped, (unsigned long long)st.ring_dropped);
+	sampler_free(s);
+}

@@ -1,0 +1,40 @@
+/* The sFlow face: its own thread, one packet socket for every sampled
+ * interface, flow and counter samples sent to the collectors. The decisions
+ * are the pure core's (sflow_agent.h); this is its shell. Reads interface data
+ * only through iftable_acquire(); never calls net-snmp. Every function here
+ * is for the agent thread. */
+#ifndef HF_SAMPLER_H
+#define HF_SAMPLER_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "table/iftable.h"
+
+struct sampler;
+
+/* Opens the packet socket and the collectors and starts the thread, holding
+ * a reference to cfg. Returns NULL with a message in err when any of it
+ * fails (nothing is left started). A config with no `sample` line and no
+ * collector still starts (an idle thread). Samples are held until
+ * sampler_set_registered(s, 1) unless the config says `hold_samples off`. */
+struct sampler *sampler_start(struct iftable *t, struct config *cfg,
+			      char *err, size_t errlen);
+/* Hands a new, already validated and resolved config to the thread (a
+ * reference is taken). Sequence numbers continue. */
+void sampler_reload(struct sampler *s, struct config *cfg);
+/* After publishing a new table snapshot: interfaces appeared, went, changed. */
+void sampler_table_changed(struct sampler *s);
+/* Whether snmpd answers for our table now (registered with the master). */
+void sampler_set_registered(struct sampler *s, int registered);
+/* Readable (an eventfd) once the thread ended on its own, by an error it
+ * cannot recover from; the reason is then sampler_exit_reason()'s. */
+int sampler_exit_fd(const struct sampler *s);
+void sampler_exit_reason(struct sampler *s, char *buf, size_t len);
+/* One line of figures: interfaces sampled and their rates, holding, each
+ * collector's datagrams sent, lost and errors (for STATUS= and SIGUSR1). */
+void sampler_status(struct sampler *s, char *buf, size_t len);
+/* Stops and joins the thread, closes everything, logs the totals. */
+void sampler_stop(struct sampler *s);
+
+#endif
