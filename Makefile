@@ -80,8 +80,12 @@ $(OBJDIR)/%.o: agent/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-test/unit/check_%: test/unit/check_%.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+# Code only the tests use (a strict sFlow decoder): test/common/, never in
+# the daemon.
+TEST_COMMON := $(wildcard test/common/*.c)
+
+test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON)
+	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done

@@ -15,6 +15,9 @@
  * path to a collector says so. */
 #define HF_MAX_DATAGRAM 1400
 
+/* IF-MIB ifAlias is SIZE(0..64): the config's `alias` and the table's. */
+#define HF_ALIAS_MAX 64
+
 /* An IP address without port, IPv4 or IPv6. */
 struct hf_addr {
 	int family;          /* AF_INET or AF_INET6; 0 = unset */

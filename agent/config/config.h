@@ -21,7 +21,7 @@
 #define CFG_DEFAULT_HOLD_BYTES (4u << 20)
 #define CFG_MIN_HOLD_BYTES     (64u << 10)
 #define CFG_MAX_HOLD_BYTES     (256u << 20)
-#define CFG_ALIAS_MAX          64   /* IF-MIB ifAlias is SIZE(0..64) */
+#define CFG_ALIAS_MAX          HF_ALIAS_MAX
 #define CFG_PATTERN_MAX        63   /* bytes of a `sample` pattern */
 #define CFG_FILTER_MAX         1024 /* bytes of a `filter` expression (PFILTER_EXPR_MAX) */
 

@@ -26,6 +26,7 @@
 #include "daemon/mapprint.h"
 #include "table/netlink.h"
 #include "config/resolver.h"
+#include "sflow/core/pfilter.h"
 #include "sflow/sampler.h"
 #include "snmp/snmpagent.h"
 #include "daemon/statusline.h"
@@ -126,6 +127,8 @@ static int load_all(const char *path, int resolve, struct config **cfg,
 	*map = NULL;
 	if (config_load(path, cfg, err, errlen) < 0)
 		return -1;
+	if (pfilter_check_config(*cfg, err, errlen) < 0)
+		goto fail;
 	snprintf(from, sizeof from, "%s:%d", (*cfg)->path, (*cfg)->ifindex_map_line);
 	if ((*cfg)->ifindex_map[0] &&
 	    ifmap_load((*cfg)->ifindex_map, from, map, err, errlen) < 0)
@@ -193,7 +196,7 @@ static void after_refresh(struct daemon *d, int published)
 /* Dumps the kernel's links into a new table snapshot. */
 static int refresh(struct daemon *d)
 {
-	struct nl_link *links = NULL;
+	struct kernel_link *links = NULL;
 	size_t n = 0;
 	int64_t now = monotonic_ms();
 	int rc;
@@ -215,7 +218,7 @@ static int refresh(struct daemon *d)
  * as old as the last dump (the snapshot says so). */
 static void publish_events(struct daemon *d)
 {
-	struct nl_link *links = NULL;
+	struct kernel_link *links = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -272,7 +275,7 @@ static void src_release(void *ctx, struct if_snapshot *s)
  * may appear later (containers). No kernel answer: no notes. */
 static void note_unmatched_samples(struct daemon *d)
 {
-	struct nl_link *links = NULL;
+	struct kernel_link *links = NULL;
 	const char **names = NULL;
 	size_t n = 0, len;
 	char err[512], *buf;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
-#include "table/iftable.h"
+#include "table/snapshot.h"
 
 /* One `ifindex=N ifname=NAME direction=in` line per row, after a comment. */
 void mapprint_pmacct(FILE *f, const struct if_snapshot *s);

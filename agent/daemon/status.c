@@ -50,10 +50,10 @@ void status_format(const struct status_info *in, time_t now, char *buf, size_t l
 	buf[0] = '\0';
 	when(in->since, now, since, sizeof since);
 	switch (in->reg) {
-	case STATUS_REG_OK:
+	case SNMP_REG_OK:
 		put(buf, len, &pos, "registered with %s since %s", in->agentx, since);
 		break;
-	case STATUS_REG_REFUSED:
+	case SNMP_REG_REFUSED:
 		put(buf, len, &pos, "IF-MIB refused: snmpd serves its own ifTable/ifXTable "
 		    "(master %s, since %s)", in->agentx, since);
 		break;

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "snmp/regwatch.h"   /* enum snmp_reg */
+
 #define STATUS_TEXT_MAX       1024
 #define STATUS_STATE_GAP_MS   1000
 #define STATUS_COUNTER_GAP_MS 10000
@@ -20,15 +22,9 @@
  * the sampler's counters change without waking it. */
 #define STATUS_POLL_MS        2000
 
-enum status_reg {
-	STATUS_REG_DOWN,        /* no AgentX session */
-	STATUS_REG_OK,          /* every IF-MIB subtree accepted by the master */
-	STATUS_REG_REFUSED,     /* the master refused one or more (snmpd's own IF-MIB) */
-};
-
 struct status_info {
 	const char *agentx;     /* the master's socket, as configured */
-	enum status_reg reg;
+	enum snmp_reg reg;
 	time_t since;           /* wall time reg last changed; 0 = unknown */
 	size_t rows;            /* rows served (ifNumber) */
 	const char *sampler;    /* sampler_status() text; NULL = none */

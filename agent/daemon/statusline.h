@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "table/iftable.h"
+#include "table/snapshot.h"
 #include "sflow/sampler.h"
 #include "snmp/snmpagent.h"
 #include "daemon/status.h"

@@ -22,7 +22,7 @@
 #include "sflow/capture.h"
 #include "sflow/collector.h"
 #include "base/log.h"
-#include "table/netlink.h"
+#include "table/snapshot.h"
 #include "sflow/route.h"
 #include "sflow/core/sflow_agent.h"
 #include "base/util.h"
@@ -49,7 +49,7 @@ static int cb_counters(void *ctx, int kindex, struct if_counters *out)
 {
 	struct sampler *s = ctx;
 
-	return nl_stats_read(s->nls, kindex, out);
+	return link_stats_read(s->nls, kindex, out);
 }
 
 static uint32_t cb_random(void *ctx)
@@ -394,7 +394,7 @@ static void sampler_free(struct sampler *s)
 	capture_close(s->cap);
 	route_close(s->rw);
 	collectors_close(s->coll);
-	nl_stats_close(s->nls);
+	link_stats_close(s->nls);
 	config_free(s->cfg);
 	config_free(s->pending);
 	if (s->efd >= 0)
@@ -419,7 +419,7 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 	s->cfg = config_ref(cfg);
 	s->fault_exit = getenv("HOSTFLOWD_FAULT") &&
 			!strcmp(getenv("HOSTFLOWD_FAULT"), "sampler-exit");
-	s->nls = nl_stats_open();
+	s->nls = link_stats_open();
 	s->coll = collectors_open(cfg->collectors, cfg->n_collectors);
 	if (!s->nls || !s->coll) {
 		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
-#include "table/iftable.h"
+#include "table/snapshot.h"
 
 struct sampler;
 

@@ -10,7 +10,7 @@
 
 #include "config/config.h"
 #include "base/hf_types.h"
-#include "table/iftable.h"
+#include "table/snapshot.h"
 
 #define STATUS_MAX        1024  /* the status text, for STATUS= and SIGUSR1 */
 
@@ -32,7 +32,7 @@ struct sampler {
 	struct sflow_agent *core;
 	struct capture *cap;
 	struct collectors *coll;
-	struct nl_stats *nls;
+	struct link_stats *nls;
 	struct route_watch *rw;
 	uint64_t generation;
 	int synced, answerable;

@@ -4,7 +4,7 @@
 #ifndef HF_IFMIB_H
 #define HF_IFMIB_H
 
-#include "table/iftable.h"
+#include "table/snapshot.h"
 
 /* How the handlers get a snapshot: need_counters is 1 when the request reads
  * a counter column, so the owner may refresh counters that are too old. */

@@ -28,10 +28,10 @@ struct regwatch {
 	long code;              /* the last refusal's AgentX error */
 	struct rw_tree tree[MAX_TREES];
 	size_t n;
-	enum status_reg state;
+	enum snmp_reg state;
 	time_t since;
 	int error_logged;       /* the refusal was logged since the last success */
-	enum status_reg ticked; /* the state regwatch_tick saw last */
+	enum snmp_reg ticked; /* the state regwatch_tick saw last */
 	int64_t retry_at;       /* 0: no retry scheduled */
 };
 
@@ -99,7 +99,7 @@ struct regwatch *regwatch_start(const char *agentx)
 	if (!rw)
 		return NULL;
 	hf_strlcpy(rw->agentx, agentx, sizeof rw->agentx);
-	rw->state = STATUS_REG_DOWN;
+	rw->state = SNMP_REG_DOWN;
 	rw->since = time(NULL);
 	/* net-snmp frees a callback's client arg at shutdown: regwatch_stop()
 	 * takes these back first. */
@@ -125,19 +125,19 @@ void regwatch_stop(struct regwatch *rw)
 	free(rw);
 }
 
-static enum status_reg current(const struct regwatch *rw)
+static enum snmp_reg current(const struct regwatch *rw)
 {
 	if (!rw->connected)
-		return STATUS_REG_DOWN;
+		return SNMP_REG_DOWN;
 	for (size_t i = 0; i < rw->n; i++)
 		if (rw->tree[i].refused)
-			return STATUS_REG_REFUSED;
-	return STATUS_REG_OK;
+			return SNMP_REG_REFUSED;
+	return SNMP_REG_OK;
 }
 
-enum status_reg regwatch_state(struct regwatch *rw, time_t *since)
+enum snmp_reg regwatch_state(struct regwatch *rw, time_t *since)
 {
-	enum status_reg st = current(rw);
+	enum snmp_reg st = current(rw);
 
 	if (st != rw->state) {
 		rw->state = st;
@@ -179,19 +179,19 @@ static void retry(const struct regwatch *rw)
 
 int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms)
 {
-	enum status_reg st = regwatch_state(rw, NULL), was = rw->ticked;
+	enum snmp_reg st = regwatch_state(rw, NULL), was = rw->ticked;
 
 	rw->ticked = st;
-	if (st != STATUS_REG_REFUSED) {
+	if (st != SNMP_REG_REFUSED) {
 		rw->retry_at = 0;
-		if (st == STATUS_REG_OK && rw->error_logged) {
+		if (st == SNMP_REG_OK && rw->error_logged) {
 			log_info("IF-MIB accepted by the AgentX master at %s: hostflowd "
 				 "now serves ifTable and ifXTable", rw->agentx);
 			rw->error_logged = 0;
 		}
 		return INT64_MAX;
 	}
-	if (rw->error_logged && was != STATUS_REG_REFUSED) {
+	if (rw->error_logged && was != SNMP_REG_REFUSED) {
 		/* Back on a master that still refuses: short, the fix was said. */
 		log_warn("AgentX master at %s still refuses IF-MIB: snmpd serves its "
 			 "own ifTable/ifXTable (see the error above)", rw->agentx);

@@ -16,8 +16,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "daemon/status.h"
-
+/* The registration state, as the STATUS= line reports it. */
+enum snmp_reg {
+	SNMP_REG_DOWN,        /* no AgentX session */
+	SNMP_REG_OK,          /* every IF-MIB subtree accepted by the master */
+	SNMP_REG_REFUSED,     /* the master refused one or more (snmpd's own IF-MIB) */
+};
 /* How often refused registrations are tried again. */
 #define REGWATCH_RETRY_MS 30000
 /* Where the package puts the snmpd drop-in that disables snmpd's IF-MIB. */
@@ -37,7 +41,7 @@ void regwatch_stop(struct regwatch *rw);
 int regwatch_log_message(struct regwatch *rw, const char *msg);
 
 /* The registration state and the wall time it last changed. */
-enum status_reg regwatch_state(struct regwatch *rw, time_t *since);
+enum snmp_reg regwatch_state(struct regwatch *rw, time_t *since);
 
 /* From the agent loop: logs state changes of the refusal, and retries
  * refused registrations every REGWATCH_RETRY_MS (the AgentX Register of

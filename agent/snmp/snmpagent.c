@@ -86,9 +86,9 @@ static void announce(struct snmpagent *a)
 
 	if (a->announced == state)
 		return;
-	if (state == STATUS_REG_REFUSED)
+	if (state == SNMP_REG_REFUSED)
 		;  /* regwatch_tick says it, once, with the fix */
-	else if (state == STATUS_REG_OK)
+	else if (state == SNMP_REG_OK)
 		log_info("registered with AgentX master at %s", a->socket);
 	else if (a->announced < 0)
 		log_warn("AgentX master at %s not reachable; retrying every %d s",
@@ -197,15 +197,15 @@ void snmpagent_process(struct snmpagent *a)
 
 int snmpagent_registered(const struct snmpagent *a)
 {
-	return a && a->connected && regwatch_state(a->rw, NULL) == STATUS_REG_OK;
+	return a && a->connected && regwatch_state(a->rw, NULL) == SNMP_REG_OK;
 }
 
-enum status_reg snmpagent_state(const struct snmpagent *a, time_t *since)
+enum snmp_reg snmpagent_state(const struct snmpagent *a, time_t *since)
 {
 	if (!a || !a->rw) {
 		if (since)
 			*since = time(NULL);
-		return STATUS_REG_DOWN;
+		return SNMP_REG_DOWN;
 	}
 	return regwatch_state(a->rw, since);
 }

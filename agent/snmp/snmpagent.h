@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "snmp/ifmib.h"
-#include "daemon/status.h"
+#include "snmp/regwatch.h"
 
 #define SNMPAGENT_PING_S 2   /* re-registers within ~2 s of an snmpd restart */
 
@@ -37,7 +37,7 @@ void snmpagent_process(struct snmpagent *a);
  * shadowed by snmpd's own modules): SNMP answers for our table. */
 int snmpagent_registered(const struct snmpagent *a);
 /* The registration state and the wall time it last changed, for STATUS=. */
-enum status_reg snmpagent_state(const struct snmpagent *a, time_t *since);
+enum snmp_reg snmpagent_state(const struct snmpagent *a, time_t *since);
 /* Monotonic ms at which snmpagent_process() wants to run again (the retry
  * of a refused registration), 0 = nothing due. */
 int64_t snmpagent_next_ms(const struct snmpagent *a);

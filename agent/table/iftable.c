@@ -204,7 +204,7 @@ static const struct if_row *prev_find_kindex(const struct prev_index *pi, int ki
 
 /* The previous row of the same link: same kernel ifindex and same name. */
 static const struct if_row *prev_same_link(const struct prev_index *prev,
-					   const struct nl_link *l)
+					   const struct kernel_link *l)
 {
 	const struct if_row *r = prev_find_kindex(prev, l->kindex);
 
@@ -226,7 +226,7 @@ static void copy_alias(char *dst, const char *src)
 	dst[len] = '\0';
 }
 
-static void fill_row(struct if_row *r, const struct nl_link *l, uint32_t served,
+static void fill_row(struct if_row *r, const struct kernel_link *l, uint32_t served,
 		     const struct config *cfg)
 {
 	const struct cfg_iface *ov = cfg ? config_iface(cfg, l->name) : NULL;
@@ -304,7 +304,7 @@ static int same_indices(const struct if_snapshot *a, const struct if_snapshot *b
 	return 1;
 }
 
-static void assign(const struct prev_index *prev, const struct nl_link *links,
+static void assign(const struct prev_index *prev, const struct kernel_link *links,
 		   size_t n, const struct hf_ifmap *map, struct ifmap_link *ml)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -336,13 +336,13 @@ static void publish(struct iftable *t, struct if_snapshot *s)
 	snap_unref(old);
 }
 
-int iftable_update(struct iftable *t, const struct nl_link *links, size_t n,
+int iftable_update(struct iftable *t, const struct kernel_link *links, size_t n,
 		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms)
 {
 	return iftable_update_at(t, links, n, cfg, map, now_ms, now_ms);
 }
 
-int iftable_update_at(struct iftable *t, const struct nl_link *links, size_t n,
+int iftable_update_at(struct iftable *t, const struct kernel_link *links, size_t n,
 		      const struct config *cfg, const struct hf_ifmap *map,
 		      int64_t now_ms, int64_t counters_ms)
 {

@@ -1,6 +1,7 @@
 /* The kernel side: link events, link dumps, counters and ethtool speed of
  * the network namespace the process was in when netlink_open() ran. */
 #include "table/netlink.h"
+#include "table/snapshot.h"   /* link_stats */
 
 #include <errno.h>
 #include <linux/ethtool.h>
@@ -32,7 +33,7 @@
 /* A link as the last dump or a later event left it; flags and operstate
  * decide whether its speed is stale. */
 struct known {
-	struct nl_link l;
+	struct kernel_link l;
 	unsigned flags;
 	uint8_t operstate;
 	uint8_t gone;             /* deleted: skipped, compacted by netlink_links */
@@ -49,7 +50,7 @@ struct netlink {
 	size_t nk, capk;
 };
 
-struct nl_stats {
+struct link_stats {
 	struct nl_sock *sock;
 };
 
@@ -76,7 +77,7 @@ static const struct {
 	{ ARPHRD_IEEE80211_RADIOTAP, 71 },
 };
 
-uint32_t nl_iftype_from_arphrd(unsigned arphrd)
+uint32_t netlink_iftype(unsigned arphrd)
 {
 	for (size_t i = 0; i < sizeof iftype_map / sizeof iftype_map[0]; i++)
 		if (iftype_map[i].arphrd == arphrd)
@@ -122,7 +123,7 @@ static void nl_counters_from_stats64(struct rtnl_link *l, struct if_counters *c)
  * UNKNOWN means the driver does not track it (loopback always, tun and
  * wireguard on some kernels); operstates.rst says to treat such a link as
  * usable when it is up with carrier, as net-snmp does: up(1), else down(2). */
-int nl_oper_status(uint8_t operstate, unsigned flags)
+int netlink_oper_status(uint8_t operstate, unsigned flags)
 {
 	if (!(flags & IFF_UP))
 		return 2;
@@ -426,7 +427,7 @@ static const struct known *known_find(const struct known *k, size_t n, int kinde
 	return found && !k[i].gone ? &k[i] : NULL;
 }
 
-static void fill_link(struct nl_link *o, struct rtnl_link *l)
+static void fill_link(struct kernel_link *o, struct rtnl_link *l)
 {
 	struct nl_addr *addr = rtnl_link_get_addr(l);
 	const char *name = rtnl_link_get_name(l);
@@ -438,7 +439,7 @@ static void fill_link(struct nl_link *o, struct rtnl_link *l)
 	hf_strlcpy(o->name, name ? name : "", sizeof o->name);
 	hf_strlcpy(o->alias, alias ? alias : "", sizeof o->alias);
 	o->arphrd = rtnl_link_get_arptype(l);
-	o->iftype = nl_iftype_from_arphrd(o->arphrd);
+	o->iftype = netlink_iftype(o->arphrd);
 	o->mtu = rtnl_link_get_mtu(l);
 	if (addr && nl_addr_get_len(addr) <= sizeof o->mac) {
 		o->maclen = nl_addr_get_len(addr);
@@ -446,7 +447,7 @@ static void fill_link(struct nl_link *o, struct rtnl_link *l)
 	}
 	o->admin_up = !!(flags & IFF_UP);
 	o->promisc = !!(flags & IFF_PROMISC);
-	o->oper = nl_oper_status(rtnl_link_get_operstate(l), flags);
+	o->oper = netlink_oper_status(rtnl_link_get_operstate(l), flags);
 	nl_counters_from_stats64(l, &o->ctr);
 }
 
@@ -569,9 +570,9 @@ static int build_known(struct netlink *nl, struct dump_item *it, size_t k)
 	return 0;
 }
 
-int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n)
+int netlink_links(struct netlink *nl, struct kernel_link **out, size_t *n)
 {
-	struct nl_link *links = malloc((nl->nk ? nl->nk : 1) * sizeof *links);
+	struct kernel_link *links = malloc((nl->nk ? nl->nk : 1) * sizeof *links);
 	size_t m = 0;
 
 	*out = NULL;
@@ -590,7 +591,7 @@ int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n)
 	return 0;
 }
 
-int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n)
+int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n)
 {
 	struct nl_cache *cache = NULL;
 	struct dump_item *it = NULL;
@@ -617,21 +618,21 @@ int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n)
 	return rc;
 }
 
-struct nl_stats *nl_stats_open(void)
+struct link_stats *link_stats_open(void)
 {
-	struct nl_stats *s = calloc(1, sizeof *s);
+	struct link_stats *s = calloc(1, sizeof *s);
 
 	if (!s)
 		return NULL;
 	s->sock = nl_socket_alloc();
 	if (!s->sock || nl_connect(s->sock, NETLINK_ROUTE) < 0) {
-		nl_stats_close(s);
+		link_stats_close(s);
 		return NULL;
 	}
 	return s;
 }
 
-void nl_stats_close(struct nl_stats *s)
+void link_stats_close(struct link_stats *s)
 {
 	if (!s)
 		return;
@@ -639,7 +640,7 @@ void nl_stats_close(struct nl_stats *s)
 	free(s);
 }
 
-int nl_stats_read(struct nl_stats *s, int kindex, struct if_counters *out)
+int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out)
 {
 	struct rtnl_link *link = NULL;
 

@@ -10,18 +10,18 @@
 #include "base/hf_types.h"
 
 /* One link as the kernel reports it. */
-struct nl_link {
+struct kernel_link {
 	int kindex;
 	char name[IFNAMSIZ];
 	char alias[256];          /* IFLA_IFALIAS, "" when none */
 	unsigned arphrd;          /* ARPHRD_* */
-	uint32_t iftype;          /* IANAifType, from nl_iftype_from_arphrd() */
+	uint32_t iftype;          /* IANAifType, from netlink_iftype() */
 	uint32_t mtu;
 	uint8_t mac[32];
 	uint8_t maclen;
 	int admin_up;             /* IFF_UP */
 	int promisc;              /* IFF_PROMISC */
-	int oper;                 /* IF-MIB ifOperStatus 1..7, nl_oper_status() */
+	int oper;                 /* IF-MIB ifOperStatus 1..7, netlink_oper_status() */
 	uint64_t speed_bps;       /* ethtool; 0 when unknown */
 	struct if_counters ctr;
 };
@@ -46,25 +46,17 @@ int netlink_drain_events(struct netlink *nl);
  * it the list events update. Speed is read with ethtool only for new links
  * and links whose flags, operstate or name changed since last seen. *out is
  * malloc'd, caller frees. Returns 0 or -1. Logs one debug line per dump. */
-int netlink_dump(struct netlink *nl, struct nl_link **out, size_t *n);
+int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n);
 /* The list as the last dump and the events since left it, sorted by kindex:
  * a malloc'd copy, caller frees. Returns 0 or -1. */
-int netlink_links(struct netlink *nl, struct nl_link **out, size_t *n);
+int netlink_links(struct netlink *nl, struct kernel_link **out, size_t *n);
 
 /* ifOperStatus (1..7) for IFLA_OPERSTATE and the link's IFF_* flags: the one
  * rule (IF-MIB and the sFlow counter sample's ifStatus). Admin down: down(2);
  * UNKNOWN: up(1) with IFF_UP and IFF_LOWER_UP (carrier), else down(2). */
-int nl_oper_status(uint8_t operstate, unsigned flags);
+int netlink_oper_status(uint8_t operstate, unsigned flags);
 
 /* IANAifType for an ARPHRD_* value: the one mapping used by IF-MIB and sFlow. */
-uint32_t nl_iftype_from_arphrd(unsigned arphrd);
-
-/* A private socket for reading one link's counters (the sampler owns one).
- * Not shared between threads. */
-struct nl_stats;
-struct nl_stats *nl_stats_open(void);
-void nl_stats_close(struct nl_stats *s);
-/* Fills counters of kernel ifindex; returns 0, or -1 when the link is gone. */
-int nl_stats_read(struct nl_stats *s, int kindex, struct if_counters *out);
+uint32_t netlink_iftype(unsigned arphrd);
 
 #endif

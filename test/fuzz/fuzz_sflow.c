@@ -10,6 +10,7 @@
  * sflow_validate() counts every added sample and rejects a truncated copy.
  * Some flow samples carry an extended_router record (op bit 2). */
 #include "sflow/core/sflow_encode.h"
+#include "sflow_validate.h"
 #include "fuzz_check.h"
 
 #include <sys/socket.h>

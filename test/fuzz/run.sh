@@ -22,7 +22,7 @@ read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"
 [ ${#PURE[@]} -gt 0 ] || { echo "fuzz: cannot read PURE_SRC from the Makefile" >&2; exit 1; }
 CC=${FUZZ_CC:-clang}
 CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -Iagent -I"$FUZZ" -D_GNU_SOURCE -std=gnu11
+	-fno-sanitize-recover=undefined -Iagent -I"$FUZZ" -I"$ROOT/test/common" -D_GNU_SOURCE -std=gnu11
 	-Wall -Wextra)
 # Leaks are findings; a report must abort rather than scroll past.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -44,7 +44,7 @@ bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 # Rebuilds build/fuzz/fuzz_T when any of its sources is newer.
 build() {
 	local t=$1 bin=$OUT/fuzz_$1 src f
-	src=("$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "${PURE[@]/#/$ROOT/}" "$ROOT"/agent/*/*.h "$ROOT"/agent/*/*/*.h)
+	src=("$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "${PURE[@]/#/$ROOT/}" "$ROOT"/test/common/* "$ROOT"/agent/*/*.h "$ROOT"/agent/*/*/*.h)
 	if [ -x "$bin" ]; then
 		for f in "${src[@]}"; do
 			[ "$f" -nt "$bin" ] && break
@@ -53,7 +53,7 @@ build() {
 		[ -z "$f" ] && return 0
 	fi
 	(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -o "$bin.tmp" "$FUZZ/fuzz_$t.c" \
-		"${PURE[@]}" -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
+		"${PURE[@]}" test/common/*.c -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
 	cat "$OUT/build_$t.log"
 	return 1
 }

@@ -11,9 +11,9 @@
 #include "table/iftable.h"
 #include "hf_check.h"
 
-static struct nl_link mk(int kindex, const char *name)
+static struct kernel_link mk(int kindex, const char *name)
 {
-	struct nl_link l;
+	struct kernel_link l;
 
 	memset(&l, 0, sizeof l);
 	l.kindex = kindex;
@@ -38,7 +38,7 @@ static int rows_sorted_unique(const struct if_snapshot *s)
 }
 
 /* Runs one update and returns the published snapshot (caller releases). */
-static struct if_snapshot *update(struct iftable *t, const struct nl_link *l, size_t n,
+static struct if_snapshot *update(struct iftable *t, const struct kernel_link *l, size_t n,
 				  const struct config *cfg, const struct hf_ifmap *map,
 				  int64_t now)
 {
@@ -95,7 +95,7 @@ START_TEST(test_sorted_by_served_index)
 {
 	struct ifmap_entry e[] = { { 100, "eth0", 1 }, { 50, "wg0", 2 } };
 	struct hf_ifmap map = { e, 2 };
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "wg0"), mk(4, "veth0") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "wg0"), mk(4, "veth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 4, NULL, &map, 10);
 
@@ -125,7 +125,7 @@ START_TEST(test_relocation_warns_once_and_sticks)
 	/* The map gives eth0 number 3, the kernel ifindex of veth0. */
 	struct ifmap_entry e[] = { { 3, "eth0", 7 } };
 	struct hf_ifmap map = { e, 1 };
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "veth0") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "veth0") };
 	struct iftable *t = iftable_new();
 	struct capture c;
 	struct if_snapshot *s;
@@ -164,7 +164,7 @@ START_TEST(test_sticky_against_newcomer)
 	 * kernel ifindex is N must not take N away from it. */
 	struct ifmap_entry e[] = { { 3, "eth0", 1 } };
 	struct hf_ifmap map = { e, 1 };
-	struct nl_link l[4] = { mk(1, "lo"), mk(3, "veth0"), mk(10, "eth0") };
+	struct kernel_link l[4] = { mk(1, "lo"), mk(3, "veth0"), mk(10, "eth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 3, NULL, &map, 10);
 	uint32_t moved = snap_find_name(s, "veth0")->ifindex;
@@ -191,7 +191,7 @@ START_TEST(test_overrides_and_alias)
 				    .alias = "Transit: tailnet", .has_speed = 1,
 				    .speed_bps = 100000000ull, .line = 4 } };
 	struct config cfg;
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(5, "tailscale0") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(5, "tailscale0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s;
 	const struct if_row *r;
@@ -236,7 +236,7 @@ END_TEST
 
 START_TEST(test_change_times)
 {
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "veth0") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(3, "veth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 2, NULL, NULL, 1000);
 
@@ -287,7 +287,7 @@ START_TEST(test_served_number_change_is_discontinuity)
 {
 	struct ifmap_entry e[] = { { 40, "eth0", 1 } };
 	struct hf_ifmap map = { e, 1 };
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth1") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth1") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 2, NULL, &map, 1000);
 
@@ -311,7 +311,7 @@ START_TEST(test_snap_next_edges)
 {
 	struct ifmap_entry e[] = { { 7, "c", 1 } };
 	struct hf_ifmap map = { e, 1 };
-	struct nl_link l[] = { mk(1, "a"), mk(3, "b"), mk(4, "c") };
+	struct kernel_link l[] = { mk(1, "a"), mk(3, "b"), mk(4, "c") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s = update(t, l, 3, NULL, &map, 1);
 
@@ -333,7 +333,7 @@ END_TEST
 
 START_TEST(test_old_snapshot_survives_update)
 {
-	struct nl_link l[] = { mk(1, "lo"), mk(2, "eth0") };
+	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *old = update(t, l, 2, NULL, NULL, 1), *cur;
 	struct if_row copy = old->rows[1];
@@ -361,7 +361,7 @@ END_TEST
 
 START_TEST(test_acquire_counts)
 {
-	struct nl_link l[] = { mk(1, "lo") };
+	struct kernel_link l[] = { mk(1, "lo") };
 	struct iftable *t = iftable_new();
 	struct if_snapshot *a, *b, *c;
 
@@ -394,7 +394,7 @@ struct race {
 static void *writer(void *arg)
 {
 	struct race *r = arg;
-	struct nl_link l[13];
+	struct kernel_link l[13];
 
 	for (int g = 1; g <= 1000; g++) {
 		size_t n = 1 + (size_t)g % 13;
@@ -457,7 +457,7 @@ END_TEST
 START_TEST(test_update_at_keeps_counter_age)
 {
 	struct iftable *t = iftable_new();
-	struct nl_link l[2] = { mk(1, "lo"), mk(2, "veth0") };
+	struct kernel_link l[2] = { mk(1, "lo"), mk(2, "veth0") };
 	struct if_snapshot *s;
 
 	ck_assert_int_eq(iftable_update(t, l, 1, NULL, NULL, 1000), 0);
@@ -477,7 +477,7 @@ END_TEST
 START_TEST(test_many_rows_keep_times)
 {
 	enum { N = 3000 };
-	struct nl_link *l = calloc(N + 1, sizeof *l);
+	struct kernel_link *l = calloc(N + 1, sizeof *l);
 	struct iftable *t = iftable_new();
 	struct if_snapshot *s;
 	char name[IFNAMSIZ];

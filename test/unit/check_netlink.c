@@ -19,6 +19,7 @@
 
 #include "hf_check.h"
 #include "table/netlink.h"
+#include "table/snapshot.h"
 #include <linux/if.h> /* after net/if.h (netlink.h): IFF_LOWER_UP, IF_OPER_* */
 #include "base/util.h"
 
@@ -89,7 +90,7 @@ static int wait_operstate(const char *ifname, const char *want)
 	return -1;
 }
 
-static const struct nl_link *find(const struct nl_link *l, size_t n, const char *name)
+static const struct kernel_link *find(const struct kernel_link *l, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(l[i].name, name) == 0)
@@ -97,7 +98,7 @@ static const struct nl_link *find(const struct nl_link *l, size_t n, const char 
 	return NULL;
 }
 
-static void dump(struct netlink *nl, struct nl_link **l, size_t *n)
+static void dump(struct netlink *nl, struct kernel_link **l, size_t *n)
 {
 	ck_assert_int_eq(netlink_dump(nl, l, n), 0);
 	ck_assert_ptr_nonnull(*l);
@@ -112,7 +113,7 @@ static struct netlink *open_nl(void)
 	return nl;
 }
 
-static void check_mac(const struct nl_link *l)
+static void check_mac(const struct kernel_link *l)
 {
 	char buf[64], want[64] = "";
 
@@ -125,19 +126,19 @@ static void check_mac(const struct nl_link *l)
 
 START_TEST(test_iftype_table)
 {
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_ETHER), 6);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_LOOPBACK), 24);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_NONE), 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_PPP), 23);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_SIT), 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_TUNNEL), 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_TUNNEL6), 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_IPGRE), 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(823) /* ARPHRD_IP6GRE */, 131);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_INFINIBAND), 199);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_IEEE80211), 71);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_IEEE80211_RADIOTAP), 71);
-	ck_assert_uint_eq(nl_iftype_from_arphrd(ARPHRD_CAN), 1);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_ETHER), 6);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_LOOPBACK), 24);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_NONE), 131);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_PPP), 23);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_SIT), 131);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_TUNNEL), 131);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_TUNNEL6), 131);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_IPGRE), 131);
+	ck_assert_uint_eq(netlink_iftype(823) /* ARPHRD_IP6GRE */, 131);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_INFINIBAND), 199);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_IEEE80211), 71);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_IEEE80211_RADIOTAP), 71);
+	ck_assert_uint_eq(netlink_iftype(ARPHRD_CAN), 1);
 }
 END_TEST
 
@@ -146,29 +147,29 @@ START_TEST(test_oper_status)
 {
 	const unsigned up = IFF_UP, carrier = IFF_UP | IFF_LOWER_UP;
 
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier), 1);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, carrier | IFF_LOOPBACK), 1);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, up), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, IFF_LOWER_UP), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UNKNOWN, 0), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, carrier), 1);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_UP, IFF_LOWER_UP), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, up), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_DOWN, carrier), 2);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_TESTING, carrier), 3);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_DORMANT, carrier), 5);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_NOTPRESENT, up), 6);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, up), 7);
-	ck_assert_int_eq(nl_oper_status(IF_OPER_LOWERLAYERDOWN, 0), 2);
-	ck_assert_int_eq(nl_oper_status(200, carrier), 4); /* newer than RFC 2863 */
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UNKNOWN, carrier), 1);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UNKNOWN, carrier | IFF_LOOPBACK), 1);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UNKNOWN, up), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UNKNOWN, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UNKNOWN, 0), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UP, carrier), 1);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_UP, IFF_LOWER_UP), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_DOWN, up), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_DOWN, carrier), 2);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_TESTING, carrier), 3);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_DORMANT, carrier), 5);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_NOTPRESENT, up), 6);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_LOWERLAYERDOWN, up), 7);
+	ck_assert_int_eq(netlink_oper_status(IF_OPER_LOWERLAYERDOWN, 0), 2);
+	ck_assert_int_eq(netlink_oper_status(200, carrier), 4); /* newer than RFC 2863 */
 }
 END_TEST
 
 START_TEST(test_dump_fields)
 {
 	struct netlink *nl;
-	struct nl_link *l;
-	const struct nl_link *v, *br, *tun, *lo, *dn;
+	struct kernel_link *l;
+	const struct kernel_link *v, *br, *tun, *lo, *dn;
 	char buf[64];
 	size_t n;
 
@@ -264,7 +265,7 @@ static void set_speed(const char *ifname, uint32_t mbps)
 
 static uint64_t speed_of(struct netlink *nl, const char *name)
 {
-	struct nl_link *l;
+	struct kernel_link *l;
 	size_t n;
 	uint64_t bps;
 
@@ -348,7 +349,7 @@ static void settle(struct netlink *nl)
 static void same_as_dump(struct netlink *nl)
 {
 	struct netlink *fresh = open_nl();
-	struct nl_link *ev, *du;
+	struct kernel_link *ev, *du;
 	size_t nev, ndu;
 
 	ck_assert_int_eq(netlink_links(nl, &ev, &nev), 0);
@@ -373,7 +374,7 @@ static void same_as_dump(struct netlink *nl)
 	netlink_close(fresh);
 }
 
-static const struct nl_link *listed(struct netlink *nl, struct nl_link **l, const char *name)
+static const struct kernel_link *listed(struct netlink *nl, struct kernel_link **l, const char *name)
 {
 	size_t n;
 
@@ -387,8 +388,8 @@ static const struct nl_link *listed(struct netlink *nl, struct nl_link **l, cons
 START_TEST(test_events_applied)
 {
 	struct netlink *nl;
-	struct nl_link *l, *d;
-	const struct nl_link *x;
+	struct kernel_link *l, *d;
+	const struct kernel_link *x;
 	size_t n;
 
 	if (enter_netns() < 0)
@@ -431,7 +432,7 @@ END_TEST
 START_TEST(test_event_burst)
 {
 	struct netlink *nl;
-	struct nl_link *l;
+	struct kernel_link *l;
 	size_t n;
 	FILE *f;
 
@@ -486,7 +487,7 @@ static uint64_t sys_stat(const char *ifname, const char *stat)
 }
 
 /* The documented IFLA_STATS64 mapping, against the kernel's own numbers. */
-static void check_mapping(const struct nl_link *x)
+static void check_mapping(const struct kernel_link *x)
 {
 	const struct if_counters *c = &x->ctr;
 
@@ -504,7 +505,7 @@ static void check_mapping(const struct nl_link *x)
 	ck_assert_uint_eq(c->in_bcast + c->out_mcast + c->out_bcast, 0);
 }
 
-static const struct nl_link *dump_find(struct netlink *nl, struct nl_link **l,
+static const struct kernel_link *dump_find(struct netlink *nl, struct kernel_link **l,
 				       const char *name)
 {
 	size_t n;
@@ -533,10 +534,10 @@ static void send_udp(int count)
 START_TEST(test_counters)
 {
 	struct netlink *nl;
-	struct nl_stats *st;
-	struct nl_link *l;
+	struct link_stats *st;
+	struct kernel_link *l;
 	struct if_counters c0, r;
-	const struct nl_link *x;
+	const struct kernel_link *x;
 	int64_t deadline;
 	char mac[64], cmd[256];
 
@@ -549,13 +550,13 @@ START_TEST(test_counters)
 	sh(cmd);
 	ck_assert_int_eq(wait_operstate("hfc0", "up"), 0);
 	nl = open_nl();
-	st = nl_stats_open();
+	st = link_stats_open();
 	ck_assert_ptr_nonnull(st);
 
 	/* Idle (IPv6 off, nothing sends): the two paths agree. */
 	x = dump_find(nl, &l, "hfc0");
 	c0 = x->ctr;
-	ck_assert_int_eq(nl_stats_read(st, x->kindex, &r), 0);
+	ck_assert_int_eq(link_stats_read(st, x->kindex, &r), 0);
 	ck_assert_mem_eq(&r, &c0, sizeof r);
 	free(l);
 
@@ -575,7 +576,7 @@ START_TEST(test_counters)
 	ck_assert_uint_ge(x->ctr.in_ucast, 20);
 	ck_assert_uint_ge(x->ctr.in_octets, 20 * 142);
 	check_mapping(x);
-	ck_assert_int_eq(nl_stats_read(st, x->kindex, &r), 0);
+	ck_assert_int_eq(link_stats_read(st, x->kindex, &r), 0);
 	ck_assert_uint_eq(r.in_ucast, x->ctr.in_ucast);
 	free(l);
 
@@ -593,8 +594,8 @@ START_TEST(test_counters)
 	ck_assert_uint_eq(x->ctr.out_ucast, c0.out_ucast);
 	free(l);
 
-	ck_assert_int_eq(nl_stats_read(st, 99999, &r), -1);
-	nl_stats_close(st);
+	ck_assert_int_eq(link_stats_read(st, 99999, &r), -1);
+	link_stats_close(st);
 	netlink_close(nl);
 }
 END_TEST
@@ -603,7 +604,7 @@ END_TEST
 START_TEST(test_dedup)
 {
 	struct netlink *nl;
-	struct nl_link *l;
+	struct kernel_link *l;
 	size_t n, want;
 	FILE *p;
 	char line[256];

@@ -11,6 +11,7 @@
 
 #include "sflow/core/sflow_agent.h"
 #include "sflow/core/sflow_encode.h"
+#include "sflow_validate.h"
 #include "hf_check.h"
 
 #define MAX_DG   4096

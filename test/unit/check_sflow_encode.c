@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sflow/core/sflow_encode.h"
+#include "sflow_validate.h"
 #include "hf_check.h"
 
 /* Datagram header, IPv4 agent 192.0.2.1, sub-agent 7, with nsamples n. */

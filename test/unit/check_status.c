@@ -28,7 +28,7 @@ static void utc(void)
 
 START_TEST(format_registered)
 {
-	struct status_info in = { "/run/agentx/master", STATUS_REG_OK, T0, 7,
+	struct status_info in = { "/run/agentx/master", SNMP_REG_OK, T0, 7,
 				  "sampling 1 (veth0 1:10); 198.18.0.2:6343 sent 120 err 0" };
 	char buf[STATUS_TEXT_MAX];
 
@@ -41,14 +41,14 @@ END_TEST
 
 START_TEST(format_other_states)
 {
-	struct status_info in = { "/run/agentx/master", STATUS_REG_DOWN, T0, 1, NULL };
+	struct status_info in = { "/run/agentx/master", SNMP_REG_DOWN, T0, 1, NULL };
 	char buf[STATUS_TEXT_MAX];
 
 	utc();
 	status_format(&in, T0, buf, sizeof buf);
 	ck_assert_str_eq(buf, "not registered: AgentX master /run/agentx/master not "
 		      "reachable since 12:01:03; 1 row");
-	in.reg = STATUS_REG_REFUSED;
+	in.reg = SNMP_REG_REFUSED;
 	/* The next day: the date says which 12:01:03. */
 	status_format(&in, T0 + 86400, buf, sizeof buf);
 	ck_assert_str_eq(buf, "IF-MIB refused: snmpd serves its own ifTable/ifXTable "
@@ -60,7 +60,7 @@ END_TEST
 
 START_TEST(format_truncates)
 {
-	struct status_info in = { "/run/agentx/master", STATUS_REG_OK, T0, 7, "x" };
+	struct status_info in = { "/run/agentx/master", SNMP_REG_OK, T0, 7, "x" };
 	char buf[20];
 
 	utc();

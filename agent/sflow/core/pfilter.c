@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+
 /* Any non-zero snap length means "matched" to the program builder. */
 #define COMPILE_SNAPLEN 65535
 
@@ -137,4 +139,26 @@ void pfilter_cache_prune(struct pfilter_cache *pc)
 		pc->v[j++] = pc->v[i];
 	}
 	pc->n = j;
+}
+
+int pfilter_check_config(const struct config *cfg, char *err, size_t errlen)
+{
+	char msg[512];
+
+	for (size_t i = 0; i < cfg->n_samples; i++) {
+		const struct cfg_sample *c = &cfg->samples[i];
+		struct sock_filter *prog = NULL;
+		size_t len;
+
+		if (!c->filter[0])
+			continue;
+		if (pfilter_compile(c->filter, PFILTER_DLT_EN10MB, &prog, &len, msg,
+				    sizeof msg) < 0) {
+			snprintf(err, errlen, "%s:%d: filter \"%s\": %s", cfg->path, c->line,
+				 c->filter, msg);
+			return -1;
+		}
+		free(prog);
+	}
+	return 0;
 }

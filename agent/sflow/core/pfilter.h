@@ -25,6 +25,13 @@ int pfilter_dlt_for_arphrd(unsigned arphrd);
 int pfilter_compile(const char *expr, int dlt, struct sock_filter **prog, size_t *len,
 		    char *err, size_t errlen);
 
+struct config;
+/* Compiles every `sample ... filter` of cfg (for Ethernet; the sampler
+ * compiles each again for the link type of the interfaces it applies to).
+ * Returns 0, or -1 with "FILE:LINE: filter "EXPR": libpcap's message". The
+ * daemon runs it after config_load, for -t, a start and a reload alike. */
+int pfilter_check_config(const struct config *cfg, char *err, size_t errlen);
+
 /* Compiled programs kept per (expression, link type), so that a reload or a
  * new interface does not recompile what is already known. */
 struct pfilter_cache;

@@ -89,8 +89,4 @@ size_t sflow_counter_sample_size(const struct sflow_counter_sample *s);
 /* Length of the finished datagram (nsamples already patched on every add). */
 static inline size_t sflow_dgram_len(const struct sflow_datagram *d) { return d->len; }
 
-/* A strict structural decoder, for tests and the fuzzer: returns the number of
- * samples when buf is one well-formed datagram of exactly len bytes, else -1. */
-int sflow_validate(const uint8_t *buf, size_t len);
-
 #endif

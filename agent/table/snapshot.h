@@ -1,0 +1,68 @@
+/* THE interface table, its reading side: the one interface both faces use.
+ * Rows keyed by served ifIndex, published by the daemon (table/iftable.h) as
+ * immutable, reference-counted snapshots.
+ *
+ * Threads: any thread may call iftable_acquire()/iftable_release() and read
+ * the snapshot it got. A snapshot never changes after it is published, so
+ * readers need no lock while reading; the only lock guards the pointer swap
+ * and the reference count (held for a few instructions), so neither side
+ * ever waits on the other's work. */
+#ifndef HF_SNAPSHOT_H
+#define HF_SNAPSHOT_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hf_types.h"
+
+struct if_row {
+	uint32_t ifindex;         /* served: kernel or map, see ifmap.h */
+	int kindex;               /* kernel ifindex */
+	char name[IFNAMSIZ];      /* ifName and ifDescr */
+	char alias[HF_ALIAS_MAX + 1]; /* config `interface ... alias` or IFLA_IFALIAS */
+	unsigned arphrd;
+	uint32_t iftype;          /* IANAifType */
+	uint32_t mtu;
+	uint8_t phys[32];
+	uint8_t physlen;
+	uint8_t admin;            /* ifAdminStatus: 1 up, 2 down */
+	uint8_t oper;             /* ifOperStatus 1..7 */
+	uint8_t promisc;          /* 1 true, 2 false (TruthValue) */
+	uint64_t speed_bps;       /* config `interface ... speed`, else ethtool, else 0 */
+	int64_t last_change_ms;   /* monotonic ms of the last oper change; 0 = before start */
+	int64_t discontinuity_ms; /* monotonic ms the row appeared; 0 = before start */
+	struct if_counters ctr;
+};
+
+struct if_snapshot {
+	uint64_t generation;       /* +1 per publish */
+	int64_t built_ms;          /* when the rows' counters were read from the kernel */
+	int64_t table_change_ms;   /* ifTableLastChange: last row added/removed; 0 = none since start */
+	size_t n;
+	struct if_row rows[];      /* sorted by ifindex, unique */
+};
+
+struct iftable;
+
+/* Any thread: the current snapshot with a reference held, or NULL before the
+ * first update. Release every acquired snapshot exactly once. */
+struct if_snapshot *iftable_acquire(struct iftable *t);
+void iftable_release(struct iftable *t, struct if_snapshot *s);
+
+/* Lookups in a snapshot (binary search on ifindex, linear on kindex/name). */
+const struct if_row *snap_find(const struct if_snapshot *s, uint32_t ifindex);
+/* First row with ifindex > after (after = 0: the first row); NULL at the end. */
+const struct if_row *snap_next(const struct if_snapshot *s, uint32_t after);
+const struct if_row *snap_find_kindex(const struct if_snapshot *s, int kindex);
+const struct if_row *snap_find_name(const struct if_snapshot *s, const char *name);
+
+/* A link's counters now, fresher than the snapshot's (the sampler's pool).
+ * Each thread that reads opens its own; not shared between threads. */
+struct link_stats;
+struct link_stats *link_stats_open(void);
+void link_stats_close(struct link_stats *s);
+/* Fills counters of kernel ifindex; returns 0, or -1 when the link is gone. */
+int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out);
+
+#endif
