@@ -19,17 +19,21 @@ void log_init(const char *ident, int to_stderr, int verbosity)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void log_msg(int prio, const char *fmt, ...)
+void log_msg(int prio, const char *sub, const char *fmt, ...)
 {
 	static const char *const names[] = { "emerg", "alert", "crit", "error",
 					     "warning", "notice", "info", "debug" };
 	char line[1024];
 	va_list ap;
+	int n;
 
 	if (prio == LOG_DEBUG && log_cfg.verbosity < 1)
 		return;
+	n = snprintf(line, sizeof line, "%s: ", sub);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
 	if (!log_cfg.to_stderr) {
 		syslog(prio, "%s", line);

@@ -170,7 +170,7 @@ static int map_dedup(struct mparser *p, int warn)
 
 		if (k && !strcmp(w->name, p->e[i].name)) {
 			if (warn && w->ifindex != p->e[i].ifindex)
-				log_warn("%s:%d: ifname %s listed again with ifindex %u; "
+				log_warn("ifmap", "%s:%d: ifname %s listed again with ifindex %u; "
 					 "keeping ifindex %u from line %d", p->name,
 					 p->e[i].line, w->name, p->e[i].ifindex,
 					 w->ifindex, w->line);
@@ -424,7 +424,7 @@ void ifmap_assign(const struct hf_ifmap *map, struct ifmap_link *links, size_t n
 	goto out;
 nomem:
 	/* Serving nothing is safe; serving a number twice is not. */
-	log_err("ifmap: out of memory assigning %zu interface numbers", n);
+	log_err("ifmap", "out of memory assigning %zu interface numbers", n);
 	for (i = 0; i < n; i++)
 		links[i].served = 0;
 out:

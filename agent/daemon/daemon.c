@@ -99,7 +99,7 @@ void daemon_notify(const char *msg)
 		return;
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		log_debug("sd_notify %s: %s", msg, strerror(errno));
+		log_debug("daemon", "sd_notify %s: %s", msg, strerror(errno));
 	close(fd);
 }
 
@@ -183,7 +183,7 @@ void daemon_report(int *fd, const char *msg)
 	if (*fd < 0)
 		return;
 	if (write(*fd, msg, strlen(msg)) < 0)
-		log_debug("cannot report to the parent: %s", strerror(errno));
+		log_debug("daemon", "cannot report to the parent: %s", strerror(errno));
 	close(*fd);
 	*fd = -1;
 }
@@ -215,6 +215,6 @@ int daemon_drop_privileges(const char *user, char *err, size_t len)
 		snprintf(err, len, "user %s: %s", user, strerror(errno));
 		return -1;
 	}
-	log_info("running as %s with CAP_NET_RAW only", user);
+	log_info("daemon", "running as %s with CAP_NET_RAW only", user);
 	return 0;
 }

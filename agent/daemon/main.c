@@ -202,7 +202,7 @@ static int refresh(struct daemon *d)
 	int rc;
 
 	if (netlink_dump(d->nl, &links, &n) < 0) {
-		log_warn("netlink dump failed; serving the previous table");
+		log_warn("table", "netlink dump failed; serving the previous table");
 		return -1;
 	}
 	rc = iftable_update(d->table, links, n, d->cfg, d->map, now);
@@ -345,20 +345,20 @@ static void reload_begin(struct daemon *d)
 	if (d->resolving) {
 		/* Queued, not restarted: one worker at a time. The newest files win. */
 		d->reload_again = 1;
-		log_info("config: SIGHUP while resolving collector names; reading the "
+		log_info("config", "SIGHUP while resolving collector names; reading the "
 			 "files again once that ends");
 		return;
 	}
 	daemon_notify("RELOADING=1");
 	if (load_all(d->o.conf, 0, &cfg, &map, err, sizeof err) < 0) {
-		log_err("%s; keeping the running configuration", err);
+		log_err("reload", "%s; keeping the running configuration", err);
 		daemon_notify("READY=1");
 		return;
 	}
 	d->resolving = resolver_start(cfg, err, sizeof err);
 	if (!d->resolving) {
 		ifmap_free(map);
-		log_err("%s; keeping the running configuration", err);
+		log_err("reload", "%s; keeping the running configuration", err);
 		daemon_notify("READY=1");
 		return;
 	}
@@ -385,12 +385,12 @@ static void reload_finish(struct daemon *d)
 	}
 	if (rc < 0) {
 		ifmap_free(map);
-		log_err("%s; keeping the running configuration", err);
+		log_err("reload", "%s; keeping the running configuration", err);
 		daemon_notify("READY=1");
 		return;
 	}
 	if (strcmp(cfg->agentx_socket, old_cfg->agentx_socket)) {
-		log_warn("agentx_socket changed to %s: takes effect after a restart",
+		log_warn("reload", "agentx_socket changed to %s: takes effect after a restart",
 			 cfg->agentx_socket);
 		/* What runs is still the old socket: say so in later messages. */
 		hf_strlcpy(cfg->agentx_socket, old_cfg->agentx_socket,
@@ -402,7 +402,7 @@ static void reload_finish(struct daemon *d)
 	sampler_reload(d->sampler, cfg);
 	ifmap_free(old_map);
 	config_free(old_cfg);
-	log_info("configuration reloaded from %s", d->o.conf);
+	log_info("reload", "configuration reloaded from %s", d->o.conf);
 	daemon_notify("READY=1");
 }
 
@@ -418,10 +418,10 @@ static int take_signals(struct daemon *d)
 			statusline_report(&d->status, d->table, d->sampler, d->agent,
 					  d->cfg->agentx_socket, LOG_INFO);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("signal %u: stopping", si.ssi_signo);
+			log_info("daemon", "signal %u: stopping", si.ssi_signo);
 			return 0;
 		} else {
-			log_debug("signal %u: ignored", si.ssi_signo);
+			log_debug("daemon", "signal %u: ignored", si.ssi_signo);
 		}
 	}
 	return 1;
@@ -432,7 +432,7 @@ static void on_netlink(struct daemon *d)
 	int rc = netlink_drain_events(d->nl);
 
 	if (rc < 0) {
-		log_debug("netlink events lost; dumping");
+		log_debug("netlink", "netlink events lost; dumping");
 		refresh(d);
 	} else if (rc > 0 && !d->events_due_ms) {
 		int64_t now = monotonic_ms(), next = d->published_ms + EVENT_PUBLISH_MS;
@@ -508,7 +508,7 @@ static int loop_once(struct daemon *d)
 			/* No sFlow without it: exit non-zero, and systemd's
 			 * Restart=on-failure starts us afresh. */
 			sampler_exit_reason(d->sampler, why, sizeof why);
-			log_err("sampler: thread stopped: %s; exiting", why);
+			log_err("sampler", "thread stopped: %s; exiting", why);
 			d->exit_code = EXIT_RUNTIME;
 			return 0;
 		}
@@ -558,7 +558,7 @@ static int start_running(struct daemon *d)
 	daemon_report(&d->report_fd, "OK");
 	return 0;
 fail:
-	log_err("%s", err);
+	log_err("daemon", "%s", err);
 	daemon_report(&d->report_fd, err);
 	return -1;
 }
@@ -587,23 +587,23 @@ static int run_daemon(struct daemon *d)
 
 	d->nl = netlink_open(err, sizeof err);
 	if (!d->nl) {
-		log_err("%s", err);
+		log_err("daemon", "%s", err);
 		return EXIT_RUNTIME;
 	}
 	if (refresh(d) < 0) {
-		log_err("cannot read the kernel's interfaces");
+		log_err("netlink", "cannot read the kernel's interfaces");
 		return EXIT_RUNTIME;
 	}
 	/* Nothing started yet that needs stopping; a SIGHUP stays pending and
 	 * is taken as a reload by the loop. */
 	if (daemon_stop_pending()) {
-		log_info("stop signal during start: stopping");
+		log_info("daemon", "stop signal during start: stopping");
 		return EXIT_OK;
 	}
 	if (!d->o.foreground) {
 		d->report_fd = daemon_detach(APP);
 		if (d->report_fd < 0) {
-			log_err("daemonize: %s", strerror(errno));
+			log_err("daemonize", "%s", strerror(errno));
 			return EXIT_RUNTIME;
 		}
 	}
@@ -611,7 +611,7 @@ static int run_daemon(struct daemon *d)
 		daemon_notify("STOPPING=1");
 		return EXIT_RUNTIME;
 	}
-	log_info(APP " " HOSTFLOW_VERSION " running");
+	log_info("daemon", APP " " HOSTFLOW_VERSION " running");
 	while (loop_once(d))
 		;
 	daemon_notify("STOPPING=1");
@@ -644,12 +644,12 @@ int main(int argc, char **argv)
 	    (!d.o.check && !d.o.map && (rc = resolve_at_start(&d, err, sizeof err)) < 0)) {
 		fprintf(stderr, "%s\n", err);
 		if (!d.o.foreground && !d.o.check && !d.o.map)
-			log_err("%s", err);
+			log_err("daemon", "%s", err);
 		teardown(&d);
 		return EXIT_CONFIG;
 	}
 	if (rc == 1) {
-		log_info("stop signal while resolving collector names at start: stopping");
+		log_info("daemon", "stop signal while resolving collector names at start: stopping");
 		rc = EXIT_OK;
 	} else if (d.o.check) {
 		note_unmatched_samples(&d);

@@ -38,11 +38,11 @@ void mapprint_akvorado(FILE *f, const struct config *cfg, const char *hostname,
 
 	switch (agentaddr_choose(&cfg->agent_address, cfg->agent_interface, &a)) {
 	case AGENTADDR_LOOPBACK:
-		log_warn("no global address: exportersubnet is 127.0.0.1/32; "
+		log_warn("map", "no global address: exportersubnet is 127.0.0.1/32; "
 			 "set agent_address or agent_interface");
 		break;
 	case AGENTADDR_OTHER:
-		log_warn("agent_interface %s has no global address: exportersubnet "
+		log_warn("map", "agent_interface %s has no global address: exportersubnet "
 			 "is another interface's", cfg->agent_interface);
 		break;
 	case AGENTADDR_CHOSEN:

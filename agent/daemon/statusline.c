@@ -35,10 +35,10 @@ void statusline_report(struct statusline *sl, struct iftable *t, struct sampler 
 		daemon_notify(msg);
 	}
 	if (prio >= 0)
-		log_msg(prio, "status: %s", text);
+		log_msg(prio, "status", "%s", text);
 	if (now >= sl->log_ms) {
 		sl->log_ms = now + STATUSLINE_LOG_MS;
 		if (prio < 0)
-			log_debug("status: %s", text);
+			log_debug("status", "%s", text);
 	}
 }

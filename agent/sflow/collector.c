@@ -105,7 +105,7 @@ static void collector_fail(struct collector *c, int err, const char *what)
 	if (c->failing)
 		return;
 	c->failing = 1;
-	log_warn("collector %s: %s%s; further errors not logged until it works again",
+	log_warn("sampler", "collector %s: %s%s; further errors not logged until it works again",
 		 c->name, what, strerror(err));
 }
 
@@ -117,7 +117,7 @@ static int collector_init(struct collector *c, const struct cfg_collector *cfg)
 	c->fd = -1;
 	if ((family != AF_INET && family != AF_INET6) ||
 	    cfg->addrlen == 0 || cfg->addrlen > sizeof(c->addr)) {
-		log_warn("collector %s (line %d): no address; skipped", cfg->host, cfg->line);
+		log_warn("sampler", "collector %s (line %d): no address; skipped", cfg->host, cfg->line);
 		return -1;
 	}
 	c->family = family;
@@ -126,11 +126,11 @@ static int collector_init(struct collector *c, const struct cfg_collector *cfg)
 	collector_name(c);
 	c->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		log_warn("collector %s: socket: %s; skipped", c->name, strerror(errno));
+		log_warn("sampler", "collector %s: socket: %s; skipped", c->name, strerror(errno));
 		return -1;
 	}
 	if (set_pmtu_do(c->fd, family) < 0) {
-		log_warn("collector %s: path MTU discovery: %s; skipped",
+		log_warn("sampler", "collector %s: path MTU discovery: %s; skipped",
 			 c->name, strerror(errno));
 		close(c->fd);
 		c->fd = -1;
@@ -244,7 +244,7 @@ static void collector_send(struct collector *c, const void *buf, size_t len)
 	if (++c->ok_run >= RECOVER_SENDS &&
 	    monotonic_ms() - c->last_err_ms >= RECOVER_QUIET_MS) {
 		c->failing = 0;
-		log_info("collector %s: sending works again (%llu errors so far, "
+		log_info("sampler", "collector %s: sending works again (%llu errors so far, "
 			 "%llu datagrams lost)", c->name, (unsigned long long)c->errors,
 			 (unsigned long long)c->lost);
 	}

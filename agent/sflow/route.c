@@ -108,7 +108,7 @@ static void apply_addr(struct route_watch *rw, const struct nlmsghdr *n, int add
 	if (local) {
 		if (add && fwd_locals_add(&rw->locals, ifa->ifa_family, local,
 					  (int)ifa->ifa_index, FWD_LOCAL) < 0)
-			log_warn("route: out of memory for a local address");
+			log_warn("route", "out of memory for a local address");
 		else if (!add)
 			fwd_locals_del(&rw->locals, ifa->ifa_family, local,
 				       (int)ifa->ifa_index, FWD_LOCAL);
@@ -402,10 +402,10 @@ static void resync(struct route_watch *rw)
 	rw->st.resyncs++;
 	if (dump_addrs(rw) == 0) {
 		rw->resync = 0;
-		log_info("route: events were lost; addresses re-read");
+		log_info("route", "events were lost; addresses re-read");
 	} else {
 		rw->resync = 1;
-		log_warn("route: events were lost and the address dump failed; retrying");
+		log_warn("route", "events were lost and the address dump failed; retrying");
 	}
 }
 

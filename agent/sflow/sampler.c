@@ -120,13 +120,13 @@ static void check_agent(struct sampler *s, int64_t now)
 	/* A collector takes the agent address as the exporter and polls SNMP
 	 * there: a stand-in address is worth a warning each time it is used. */
 	if (src == AGENTADDR_LOOPBACK)
-		log_warn("sampler: no global address found; agent address 127.0.0.1");
+		log_warn("sampler", "no global address found; agent address 127.0.0.1");
 	else if (src == AGENTADDR_OTHER)
-		log_warn("sampler: agent_interface %s has no global address; agent "
+		log_warn("sampler", "agent_interface %s has no global address; agent "
 			 "address %s (of another interface) until it has one",
 			 s->cfg->agent_interface, buf);
 	else
-		log_info("sampler: agent address %s", buf);
+		log_info("sampler", "agent address %s", buf);
 }
 
 static struct sfa_settings settings_of(const struct sampler *s, const struct config *c)
@@ -153,18 +153,18 @@ static void set_answerable(struct sampler *s, int on, int64_t now)
 	s->answerable = on;
 	sfa_get_stats(s->core, &st);
 	if (!on && s->cfg->hold_samples)
-		log_info("sampler: not registered with snmpd: holding samples until "
+		log_info("sampler", "not registered with snmpd: holding samples until "
 			 "SNMP answers for their interfaces");
 	sfa_set_answerable(s->core, on, now);
 	if (on && s->cfg->hold_samples) {
 		uint64_t lost = st.held_dropped - s->held_dropped_logged;
 
 		if (lost)
-			log_warn("sampler: registered: sending held samples; %llu "
+			log_warn("sampler", "registered: sending held samples; %llu "
 				 "dropped while holding (hold full), counted in drops",
 				 (unsigned long long)lost);
 		else if (st.queued_bytes)
-			log_info("sampler: registered: sending %zu bytes of held "
+			log_info("sampler", "registered: sending %zu bytes of held "
 				 "samples", st.queued_bytes);
 		s->held_dropped_logged = st.held_dropped;
 	}
@@ -196,7 +196,7 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
 
 		if (!c) {
-			log_err("sampler: reload: out of memory; keeping the old config");
+			log_err("sampler", "reload: out of memory; keeping the old config");
 			config_free(n);
 			return;
 		}
@@ -223,7 +223,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	int stop, reg;
 
 	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
-		log_debug("sampler: eventfd read: %s", strerror(errno));
+		log_debug("sampler", "eventfd read: %s", strerror(errno));
 	pthread_mutex_lock(&s->lock);
 	n = s->pending;
 	s->pending = NULL;
@@ -280,7 +280,7 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 		int e = capture_clear_error(s->cap);
 
 		if (e)
-			log_debug("sampler: capture: %s", strerror(e));
+			log_debug("sampler", "capture: %s", strerror(e));
 	}
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 	if (got < DRAIN_BATCH)
@@ -324,9 +324,9 @@ static void died(struct sampler *s, const char *what, int err)
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->exit_reason, sizeof s->exit_reason, "%s: %s", what, strerror(err));
 	pthread_mutex_unlock(&s->lock);
-	log_err("sampler: %s", s->exit_reason);
+	log_err("sampler", "%s", s->exit_reason);
 	if (write(s->exit_efd, &one, sizeof one) < 0)
-		log_err("sampler: exit eventfd: %s", strerror(errno));
+		log_err("sampler", "exit eventfd: %s", strerror(errno));
 }
 
 static void *sampler_main(void *arg)
@@ -337,7 +337,7 @@ static void *sampler_main(void *arg)
 	check_agent(s, next);
 	sampler_sync_table(s, 1, next);
 	if (s->cfg->hold_samples)
-		log_info("sampler: holding samples until snmpd answers for their "
+		log_info("sampler", "holding samples until snmpd answers for their "
 			 "interfaces (not registered yet)");
 	for (;;) {
 		int64_t now = monotonic_ms();
@@ -385,7 +385,7 @@ static void wake(struct sampler *s)
 	uint64_t one = 1;
 
 	if (write(s->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-		log_err("sampler: eventfd write: %s", strerror(errno));
+		log_err("sampler", "eventfd write: %s", strerror(errno));
 }
 
 static void sampler_free(struct sampler *s)
@@ -524,7 +524,7 @@ void sampler_stop(struct sampler *s)
 	pthread_join(s->thread, NULL);
 	/* Per-datagram errors are logged once; the totals say how it went. */
 	sfa_get_stats(s->core, &st);
-	log_info("sampler: stopped; %llu datagrams sent, %llu send errors, %llu lost, "
+	log_info("sampler", "stopped; %llu datagrams sent, %llu send errors, %llu lost, "
 		 "%llu samples dropped while holding, %llu by the ring",
 		 (unsigned long long)collectors_sent(s->coll),
 		 (unsigned long long)collectors_errors(s->coll),

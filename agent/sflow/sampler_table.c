@@ -149,18 +149,18 @@ static void log_changes(const struct sfa_port *a, size_t na, const struct sfa_po
 		if (note && said >= LOG_CHANGES_MAX)
 			more++;
 		else if (d < 0)
-			log_info("sampler: %s no longer sampled", a[i].name);
+			log_info("sampler", "%s no longer sampled", a[i].name);
 		else if (d > 0)
-			log_info("sampler: sampling %s (ifIndex %u) 1 in %u", b[j].name,
+			log_info("sampler", "sampling %s (ifIndex %u) 1 in %u", b[j].name,
 				 b[j].ifindex, b[j].rate);
 		else if (note)
-			log_info("sampler: %s now 1 in %u", b[j].name, b[j].rate);
+			log_info("sampler", "%s now 1 in %u", b[j].name, b[j].rate);
 		said += note;
 		i += d <= 0;
 		j += d >= 0;
 	}
 	if (more)
-		log_info("sampler: and %zu more interface changes", more);
+		log_info("sampler", "and %zu more interface changes", more);
 }
 
 static void log_sampling(struct sampler *s, const struct sfa_port *before, size_t nbefore,
@@ -171,7 +171,7 @@ static void log_sampling(struct sampler *s, const struct sfa_port *before, size_
 
 	log_changes(before, nbefore, after, n);
 	if (n != nbefore || force)
-		log_info("sampler: sampling %zu interface%s", n, n == 1 ? "" : "s");
+		log_info("sampler", "sampling %zu interface%s", n, n == 1 ? "" : "s");
 	free(after);
 }
 
@@ -191,7 +191,7 @@ void sampler_sync_table(struct sampler *s, int force, int64_t now)
 	nbefore = sampled_list(s, &before);
 	ports = ports_of(s, snap);
 	if (!ports) {
-		log_err("sampler: out of memory; the table's change waits");
+		log_err("sampler", "out of memory; the table's change waits");
 		iftable_release(s->table, snap);
 		free(before);
 		return;
@@ -199,7 +199,7 @@ void sampler_sync_table(struct sampler *s, int force, int64_t now)
 	if (sfa_sync(s->core, ports, snap->n, now, why, sizeof why) < 0) {
 		/* The kernel keeps what it had, and so do the samples' rates. */
 		if (strcmp(why, s->refused))
-			log_warn("sampler: new sampling refused (%s); the rates in "
+			log_warn("sampler", "new sampling refused (%s); the rates in "
 				 "force stay", why);
 		hf_strlcpy(s->refused, why, sizeof s->refused);
 	} else {

@@ -479,7 +479,7 @@ static int register_tree(const struct ifmib_tree *t, const struct ifmib_source *
 	reg->handler->data_free = free;
 	/* On failure net-snmp frees reg, its handler and so ctx. */
 	if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
-		log_err("ifmib: cannot register %s", t->name);
+		log_err("ifmib", "cannot register %s", t->name);
 		return -1;
 	}
 	return 0;

@@ -171,7 +171,7 @@ static void retry(const struct regwatch *rw)
 			n++;
 		}
 	}
-	log_debug("regwatch: registering %zu refused IF-MIB subtree%s again", n,
+	log_debug("regwatch", "registering %zu refused IF-MIB subtree%s again", n,
 		  n == 1 ? "" : "s");
 	if (n)
 		register_mib_reattach();
@@ -185,7 +185,7 @@ int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms)
 	if (st != SNMP_REG_REFUSED) {
 		rw->retry_at = 0;
 		if (st == SNMP_REG_OK && rw->error_logged) {
-			log_info("IF-MIB accepted by the AgentX master at %s: hostflowd "
+			log_info("agentx", "IF-MIB accepted by the AgentX master at %s: hostflowd "
 				 "now serves ifTable and ifXTable", rw->agentx);
 			rw->error_logged = 0;
 		}
@@ -193,10 +193,10 @@ int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms)
 	}
 	if (rw->error_logged && was != SNMP_REG_REFUSED) {
 		/* Back on a master that still refuses: short, the fix was said. */
-		log_warn("AgentX master at %s still refuses IF-MIB: snmpd serves its "
+		log_warn("agentx", "AgentX master at %s still refuses IF-MIB: snmpd serves its "
 			 "own ifTable/ifXTable (see the error above)", rw->agentx);
 	} else if (!rw->error_logged) {
-		log_err("IF-MIB refused by the AgentX master at %s (AgentX error %ld): "
+		log_err("agentx", "IF-MIB refused by the AgentX master at %s (AgentX error %ld): "
 			"snmpd serves its own ifTable/ifXTable, so SNMP does not answer "
 			"what sFlow samples say. Run snmpd with -I -ifTable,ifXTable: "
 			"install the drop-in " REGWATCH_DROPIN " (mkdir -p %s && cp "

@@ -49,7 +49,7 @@ static int snmp_log_cb(int major, int minor, void *serverarg, void *clientarg)
 	/* A refused registration is regwatch's to report, once, with the fix. */
 	if (n)
 		log_msg(regwatch_log_message(a ? a->rw : NULL, line) ? LOG_DEBUG : m->priority & 7,
-			"net-snmp: %s", line);
+			"net-snmp", "%s", line);
 	return 0;
 }
 
@@ -89,12 +89,12 @@ static void announce(struct snmpagent *a)
 	if (state == SNMP_REG_REFUSED)
 		;  /* regwatch_tick says it, once, with the fix */
 	else if (state == SNMP_REG_OK)
-		log_info("registered with AgentX master at %s", a->socket);
+		log_info("agentx", "registered with AgentX master at %s", a->socket);
 	else if (a->announced < 0)
-		log_warn("AgentX master at %s not reachable; retrying every %d s",
+		log_warn("agentx", "AgentX master at %s not reachable; retrying every %d s",
 			 a->socket, SNMPAGENT_PING_S);
 	else
-		log_warn("lost the AgentX master at %s; retrying every %d s",
+		log_warn("agentx", "lost the AgentX master at %s; retrying every %d s",
 			 a->socket, SNMPAGENT_PING_S);
 	a->announced = state;
 }
@@ -176,7 +176,7 @@ int snmpagent_wait(struct snmpagent *a, const int *fds, int *ready, size_t n,
 	a->count = netsnmp_large_fd_set_select(numfds, &a->fds, NULL, NULL, &tv);
 	a->selected = 1;
 	if (a->count < 0 && errno != EINTR)
-		log_err("select: %s", strerror(errno));
+		log_err("select", "%s", strerror(errno));
 	for (i = 0; a->count > 0 && i < n; i++)
 		ready[i] = fds[i] >= 0 && NETSNMP_LARGE_FD_ISSET(fds[i], &a->fds);
 	return a->count;

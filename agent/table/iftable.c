@@ -267,7 +267,7 @@ static void warn_relocated(const struct ifmap_link *ml, const struct hf_ifmap *m
 {
 	for (size_t i = 0; map && i < map->n; i++) {
 		if (map->e[i].ifindex == (uint32_t)ml->kindex) {
-			log_warn("interface %s (kernel ifindex %d) served as ifIndex %u: "
+			log_warn("iftable", "interface %s (kernel ifindex %d) served as ifIndex %u: "
 				 "map entry %s (line %d) takes %d",
 				 ml->name, ml->kindex, ml->served, map->e[i].name,
 				 map->e[i].line, ml->kindex);
@@ -276,13 +276,13 @@ static void warn_relocated(const struct ifmap_link *ml, const struct hf_ifmap *m
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].served == (uint32_t)ml->kindex) {
-			log_warn("interface %s (kernel ifindex %d) served as ifIndex %u: "
+			log_warn("iftable", "interface %s (kernel ifindex %d) served as ifIndex %u: "
 				 "%d is served for %s", ml->name, ml->kindex,
 				 ml->served, ml->kindex, all[i].name);
 			return;
 		}
 	}
-	log_warn("interface %s (kernel ifindex %d) served as ifIndex %u",
+	log_warn("iftable", "interface %s (kernel ifindex %d) served as ifIndex %u",
 		 ml->name, ml->kindex, ml->served);
 }
 
@@ -354,7 +354,7 @@ int iftable_update_at(struct iftable *t, const struct kernel_link *links, size_t
 	if (!ml || !s) {
 		free(ml);
 		snap_unref(s);
-		log_err("iftable: out of memory building %zu rows", n);
+		log_err("iftable", "out of memory building %zu rows", n);
 		return -1;
 	}
 	prev_index_init(&pi, prev);

@@ -252,7 +252,7 @@ static int on_event(struct nl_msg *msg, void *arg)
 	}
 	rc = nl_msg_parse(msg, on_link_object, nl);
 	if (rc < 0) {
-		log_debug("netlink: cannot parse a link event: %s", nl_geterror(rc));
+		log_debug("netlink", "cannot parse a link event: %s", nl_geterror(rc));
 		nl->unparsed = 1;
 	}
 	return NL_OK;
@@ -289,7 +289,7 @@ static int open_event_socket(struct netlink *nl, char *err, size_t errlen)
 		return -1;
 	}
 	if (set_rcvbuf(nl->ev, NL_EVENT_RCVBUF) < 0)
-		log_warn("netlink: cannot enlarge the event receive buffer: %s",
+		log_warn("netlink", "cannot enlarge the event receive buffer: %s",
 			 strerror(errno));
 	nl->ev_cb = nl_socket_get_cb(nl->ev);
 	nl_cb_set(nl->ev_cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, nl);
@@ -320,7 +320,7 @@ struct netlink *netlink_open(char *err, size_t errlen)
 	}
 	nl->ethfd = open_ethtool_fd();
 	if (nl->ethfd < 0)
-		log_warn("netlink: no socket for ethtool, speeds read as 0: %s",
+		log_warn("netlink", "no socket for ethtool, speeds read as 0: %s",
 			 strerror(errno));
 	return nl;
 fail:
@@ -364,11 +364,11 @@ int netlink_drain_events(struct netlink *nl)
 			/* ENOBUFS: the kernel dropped events; keep emptying
 			 * the queue, then ask for a dump. */
 			if (!overrun)
-				log_warn("netlink: event queue overrun, dumping links");
+				log_warn("netlink", "event queue overrun, dumping links");
 			overrun = 1;
 			continue;
 		}
-		log_warn("netlink: reading events: %s", nl_geterror(rc));
+		log_warn("netlink", "reading events: %s", nl_geterror(rc));
 		failed = 1;
 		break;
 	}
@@ -602,7 +602,7 @@ int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n)
 	*n = 0;
 	rc = rtnl_link_alloc_cache(nl->dump, AF_UNSPEC, &cache);
 	if (rc < 0) {
-		log_warn("netlink: link dump: %s", nl_geterror(rc));
+		log_warn("netlink", "link dump: %s", nl_geterror(rc));
 		return -1;
 	}
 	rc = collect(cache, &it, &k);
@@ -614,7 +614,7 @@ int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n)
 		rc = netlink_links(nl, out, n);
 	/* One line per dump: what test_fault_churn and bench_churn count. */
 	if (rc == 0)
-		log_debug("netlink: dumped %zu links", *n);
+		log_debug("netlink", "dumped %zu links", *n);
 	return rc;
 }
 
