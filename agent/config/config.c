@@ -646,7 +646,7 @@ static struct config *config_new(const char *name)
 		free(cfg);
 		return NULL;
 	}
-	cfg->refs = 1;
+	refcount_init(&cfg->refs);
 	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
 	cfg->hold_samples = 1;
 	cfg->hold_bytes = CFG_DEFAULT_HOLD_BYTES;
@@ -700,7 +700,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 
 struct config *config_ref(struct config *cfg)
 {
-	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	refcount_get(&cfg->refs);
 	return cfg;
 }
 
@@ -708,8 +708,7 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
-	/* The last holder frees: acquire so it sees every write before. */
-	if (__atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 0)
+	if (!refcount_put(&cfg->refs))
 		return;
 	free(cfg->path);
 	free(cfg->ifaces);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "base/hf_types.h"
+#include "base/refcount.h"
 
 #define CFG_DEFAULT_AGENTX     "/var/agentx/master"
 #define CFG_DEFAULT_RATE       400
@@ -76,7 +77,7 @@ struct config {
 	int hold_samples;               /* `hold_samples on|off`: 1 */
 	uint32_t hold_bytes;            /* what holding keeps at most: 4 MiB */
 
-	int refs;                       /* config_ref()/config_free() */
+	refcount_t refs;                /* config_ref()/config_free() */
 };
 
 /* Reads and parses PATH. On error returns -1 and writes "FILE:LINE: message"

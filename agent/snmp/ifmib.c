@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "snmp/ifmib.h"
+#include "snmp/ifmib_columns.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -35,13 +36,14 @@ static const struct ifmib_tree if_number_tree = {
 	"ifNumber", { 1, 3, 6, 1, 2, 1, 2, 1 }, 8, 0, 0, 0, 0
 };
 static const struct ifmib_tree if_table_tree = {
-	"ifTable", { 1, 3, 6, 1, 2, 1, 2, 2 }, 8, 22, 10, 20, 0
+	"ifTable", { 1, 3, 6, 1, 2, 1, 2, 2 }, 8, IFTABLE_COL_MAX, IF_IN_OCTETS, IF_OUT_ERRORS, 0
 };
 static const struct ifmib_tree if_last_change_tree = {
 	"ifTableLastChange", { 1, 3, 6, 1, 2, 1, 31, 1, 5 }, 9, 0, 0, 0, 0
 };
 static const struct ifmib_tree if_xtable_tree = {
-	"ifXTable", { 1, 3, 6, 1, 2, 1, 31, 1, 1 }, 9, 19, 2, 13, 1
+	"ifXTable", { 1, 3, 6, 1, 2, 1, 31, 1, 1 }, 9, IFXTABLE_COL_MAX, IF_IN_MULTICAST_PKTS,
+	IF_HC_OUT_BROADCAST_PKTS, 1
 };
 
 static const struct ifmib_tree *const ifmib_trees[] = {
@@ -259,31 +261,31 @@ static int iftable_value(unsigned col, const struct if_row *r, u_long ticks_now,
 	const struct if_counters *c = &r->ctr;
 
 	switch (col) {
-	case 1: val_int(v, r->ifindex); break;
-	case 2: val_str(v, r->name, strlen(r->name)); break;
-	case 3: val_int(v, r->iftype); break;
-	case 4: val_int(v, r->mtu > INT32_MAX ? INT32_MAX : r->mtu); break;
-	case 5: val_unsigned(v, ASN_GAUGE, r->speed_bps); break;
-	case 6: val_str(v, r->phys, r->physlen); break;
-	case 7: val_int(v, r->admin); break;
-	case 8: val_int(v, r->oper); break;
-	case 9:
+	case IF_INDEX: val_int(v, r->ifindex); break;
+	case IF_DESCR: val_str(v, r->name, strlen(r->name)); break;
+	case IF_TYPE: val_int(v, r->iftype); break;
+	case IF_MTU: val_int(v, r->mtu > INT32_MAX ? INT32_MAX : r->mtu); break;
+	case IF_SPEED: val_unsigned(v, ASN_GAUGE, r->speed_bps); break;
+	case IF_PHYS_ADDRESS: val_str(v, r->phys, r->physlen); break;
+	case IF_ADMIN_STATUS: val_int(v, r->admin); break;
+	case IF_OPER_STATUS: val_int(v, r->oper); break;
+	case IF_LAST_CHANGE:
 		val_unsigned(v, ASN_TIMETICKS,
 			     to_ticks(r->last_change_ms, now_ms, ticks_now));
 		break;
-	case 10: val_c32(v, c->in_octets); break;
-	case 11: val_c32(v, c->in_ucast); break;
-	case 12: val_c32(v, c->in_mcast + c->in_bcast); break;
-	case 13: val_c32(v, c->in_discards); break;
-	case 14: val_c32(v, c->in_errors); break;
-	case 15: val_c32(v, c->in_unknown); break;
-	case 16: val_c32(v, c->out_octets); break;
-	case 17: val_c32(v, c->out_ucast); break;
-	case 18: val_c32(v, c->out_mcast + c->out_bcast); break;
-	case 19: val_c32(v, c->out_discards); break;
-	case 20: val_c32(v, c->out_errors); break;
-	case 21: val_unsigned(v, ASN_GAUGE, 0); break;
-	case 22: val_null_oid(v); break;
+	case IF_IN_OCTETS: val_c32(v, c->in_octets); break;
+	case IF_IN_UCAST_PKTS: val_c32(v, c->in_ucast); break;
+	case IF_IN_NUCAST_PKTS: val_c32(v, c->in_mcast + c->in_bcast); break;
+	case IF_IN_DISCARDS: val_c32(v, c->in_discards); break;
+	case IF_IN_ERRORS: val_c32(v, c->in_errors); break;
+	case IF_IN_UNKNOWN_PROTOS: val_c32(v, c->in_unknown); break;
+	case IF_OUT_OCTETS: val_c32(v, c->out_octets); break;
+	case IF_OUT_UCAST_PKTS: val_c32(v, c->out_ucast); break;
+	case IF_OUT_NUCAST_PKTS: val_c32(v, c->out_mcast + c->out_bcast); break;
+	case IF_OUT_DISCARDS: val_c32(v, c->out_discards); break;
+	case IF_OUT_ERRORS: val_c32(v, c->out_errors); break;
+	case IF_OUT_QLEN: val_unsigned(v, ASN_GAUGE, 0); break;
+	case IF_SPECIFIC: val_null_oid(v); break;
 	default: return -1;
 	}
 	return 0;
@@ -295,28 +297,28 @@ static int ifxtable_value(unsigned col, const struct if_row *r, u_long ticks_now
 	const struct if_counters *c = &r->ctr;
 
 	switch (col) {
-	case 1: val_str(v, r->name, strlen(r->name)); break;
-	case 2: val_c32(v, c->in_mcast); break;
-	case 3: val_c32(v, c->in_bcast); break;
-	case 4: val_c32(v, c->out_mcast); break;
-	case 5: val_c32(v, c->out_bcast); break;
-	case 6: val_c64(v, c->in_octets); break;
-	case 7: val_c64(v, c->in_ucast); break;
-	case 8: val_c64(v, c->in_mcast); break;
-	case 9: val_c64(v, c->in_bcast); break;
-	case 10: val_c64(v, c->out_octets); break;
-	case 11: val_c64(v, c->out_ucast); break;
-	case 12: val_c64(v, c->out_mcast); break;
-	case 13: val_c64(v, c->out_bcast); break;
-	case 14: val_int(v, 2); break;  /* disabled: we send no traps */
-	case 15: val_unsigned(v, ASN_GAUGE, r->speed_bps / 1000000); break;
-	case 16: val_int(v, r->promisc == 1 ? 1 : 2); break;
+	case IF_NAME: val_str(v, r->name, strlen(r->name)); break;
+	case IF_IN_MULTICAST_PKTS: val_c32(v, c->in_mcast); break;
+	case IF_IN_BROADCAST_PKTS: val_c32(v, c->in_bcast); break;
+	case IF_OUT_MULTICAST_PKTS: val_c32(v, c->out_mcast); break;
+	case IF_OUT_BROADCAST_PKTS: val_c32(v, c->out_bcast); break;
+	case IF_HC_IN_OCTETS: val_c64(v, c->in_octets); break;
+	case IF_HC_IN_UCAST_PKTS: val_c64(v, c->in_ucast); break;
+	case IF_HC_IN_MULTICAST_PKTS: val_c64(v, c->in_mcast); break;
+	case IF_HC_IN_BROADCAST_PKTS: val_c64(v, c->in_bcast); break;
+	case IF_HC_OUT_OCTETS: val_c64(v, c->out_octets); break;
+	case IF_HC_OUT_UCAST_PKTS: val_c64(v, c->out_ucast); break;
+	case IF_HC_OUT_MULTICAST_PKTS: val_c64(v, c->out_mcast); break;
+	case IF_HC_OUT_BROADCAST_PKTS: val_c64(v, c->out_bcast); break;
+	case IF_LINK_UP_DOWN_TRAP_ENABLE: val_int(v, 2); break;  /* disabled: we send no traps */
+	case IF_HIGH_SPEED: val_unsigned(v, ASN_GAUGE, r->speed_bps / 1000000); break;
+	case IF_PROMISCUOUS_MODE: val_int(v, r->promisc == 1 ? 1 : 2); break;
 	/* ifConnectorPresent: false(2) for every row. Telling a NIC with a
 	 * real connector from a virtual link needs more than rtnetlink
 	 * reports, and a wrong true is worse than an honest false. */
-	case 17: val_int(v, 2); break;
-	case 18: val_str(v, r->alias, strlen(r->alias)); break;
-	case 19:
+	case IF_CONNECTOR_PRESENT: val_int(v, 2); break;
+	case IF_ALIAS: val_str(v, r->alias, strlen(r->alias)); break;
+	case IF_COUNTER_DISCONTINUITY_TIME:
 		val_unsigned(v, ASN_TIMETICKS,
 			     to_ticks(r->discontinuity_ms, now_ms, ticks_now));
 		break;

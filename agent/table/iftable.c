@@ -10,10 +10,10 @@
  * cannot be dropped between a reader's pointer read and its increment. The
  * count is atomic because releases happen outside the mutex. */
 #include "table/iftable.h"
+#include "base/refcount.h"
 
 #include <pthread.h>
 #include <stdalign.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,7 @@ struct iftable {
 /* A snapshot is allocated behind a header holding its reference count (the
  * public struct ends in a flexible array, so it cannot be embedded). */
 struct snap_hdr {
-	atomic_long refs;
+	refcount_t refs;
 };
 
 #define HDR_SIZE ((sizeof(struct snap_hdr) + alignof(max_align_t) - 1) / \
@@ -48,7 +48,7 @@ static struct if_snapshot *snap_alloc(size_t n)
 
 	if (!p)
 		return NULL;
-	atomic_init(&((struct snap_hdr *)(void *)p)->refs, 1);
+	refcount_init(&((struct snap_hdr *)(void *)p)->refs);
 	s = (struct if_snapshot *)(void *)(p + HDR_SIZE);
 	memset(s, 0, sizeof *s);
 	s->n = n;
@@ -62,7 +62,7 @@ static void snap_unref(struct if_snapshot *s)
 	if (!s)
 		return;
 	h = snap_hdr(s);
-	if (atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel) == 1)
+	if (refcount_put(&h->refs))
 		free(h);
 }
 
@@ -95,7 +95,7 @@ struct if_snapshot *iftable_acquire(struct iftable *t)
 	pthread_mutex_lock(&t->lock);
 	s = t->cur;
 	if (s)
-		atomic_fetch_add_explicit(&snap_hdr(s)->refs, 1, memory_order_relaxed);
+		refcount_get(&snap_hdr(s)->refs);
 	pthread_mutex_unlock(&t->lock);
 	return s;
 }

@@ -71,9 +71,9 @@ t_check "STATUS=IF-MIB refused once snmpd serves its own ifTable/ifXTable" \
 	hf_wait_for 10 status_has "IF-MIB refused: snmpd serves its own ifTable/ifXTable"
 t_check "STATUS= does not claim registered while refused" sh -c "! grep -q ' STATUS=registered' '$notes'"
 t_check "one error in the log naming the drop-in and the fix" \
-	test "$(log_count "error: IF-MIB refused by the AgentX master")" -eq 1
+	test "$(log_count "error: agentx: IF-MIB refused by the AgentX master")" -eq 1
 t_check "the error names the drop-in, the copy and the restart" sh -c \
-	"grep 'error: IF-MIB refused' '$log' | grep -F '/etc/systemd/system/snmpd.service.d/hostflow.conf' |
+	"grep 'error: agentx: IF-MIB refused' '$log' | grep -F '/etc/systemd/system/snmpd.service.d/hostflow.conf' |
 	 grep -F 'systemctl daemon-reload && systemctl restart snmpd' | grep -q 'cp '"
 t_check "net-snmp's own refusal lines are not errors" \
 	test "$(log_count "error: net-snmp: registering pdu failed")" -eq 0
@@ -81,7 +81,7 @@ t_check "no 'registered with AgentX master' while refused" \
 	test "$(log_count "registered with AgentX master")" -eq 0
 t_check "it retries within 35 s" hf_wait_for 35 grep -q "registering [0-9]* refused IF-MIB subtrees\{0,1\} again" "$log"
 t_check "the retry is refused too, quietly: still one error" sh -c \
-	"[ $(log_count 'error: IF-MIB refused') -eq 1 ] && ! grep -q 'cannot register the IF-MIB' '$log'"
+	"[ $(log_count 'error: agentx: IF-MIB refused') -eq 1 ] && ! grep -q 'cannot register the IF-MIB' '$log'"
 t_check "still refused after the retry" status_has "IF-MIB refused"
 # A retry sends Register only: an Unregister would remove snmpd's own
 # registration (the master matches it by OID, not session) and take over.
@@ -92,8 +92,8 @@ t_check "the retry leaves snmpd's own IF-MIB alone (ifAlias is still snmpd's)" \
 # The same snmpd again: a short warning, not the whole error again.
 hf_snmpd_restart || hf_die "snmpd"
 t_check "back on a master that still refuses: one short warning" \
-	hf_wait_for 10 grep -q "warning: AgentX master at $HF_AGENTX still refuses IF-MIB" "$log"
-t_check "and still one error" test "$(log_count "error: IF-MIB refused by the AgentX master")" -eq 1
+	hf_wait_for 10 grep -q "warning: agentx: AgentX master at $HF_AGENTX still refuses IF-MIB" "$log"
+t_check "and still one error" test "$(log_count "error: agentx: IF-MIB refused by the AgentX master")" -eq 1
 t_check "STATUS= refused again after the reconnect" hf_wait_for 5 status_has "IF-MIB refused"
 
 # snmpd as the drop-in runs it: hostflowd registers by itself.
