@@ -39,14 +39,26 @@ NL_LIBS    := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null || echo -lnl
 SNMP_LIBS  := -lnetsnmpagent -lnetsnmp
 PCAP_LIBS  := $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+BPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(NL_CFLAGS) -Iagent $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) -lpthread $(EXTRA_LDLIBS)
+LDLIBS  := $(NL_LIBS) $(SNMP_LIBS) $(PCAP_LIBS) $(BPF_LIBS) -lpthread $(EXTRA_LDLIBS)
+
+# The tc eBPF capture's kernel program (agent/sflow/bpf/sample.bpf.c), built
+# by clang for the BPF target against the UAPI headers and libbpf's
+# bpf_helpers.h (no vmlinux.h: it reads only __sk_buff), and embedded in
+# hostflowd by sample_embed.S. -g gives the BTF libbpf needs for the maps.
+BPF_CLANG ?= clang
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Wextra -I/usr/include/$(MULTIARCH) -Iagent \
+	-fdebug-prefix-map=$(CURDIR)=.
+BPF_OBJ := build/obj/sflow/bpf/sample.bpf.o
+BPF_EMBED := build/obj/sflow/bpf/sample_embed.o
 
 # The rooms of agent/ (docs/ARCHITECTURE.md draws them). Objects go to
 # build/obj/, mirroring the tree.
 ROOMS := base config table snmp sflow sflow/core daemon
 SRC := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.c))
-HDR := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.h))
+HDR := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.h)) $(wildcard agent/sflow/bpf/*.h)
 OBJDIR := build/obj
 obj = $(patsubst agent/%.c,$(OBJDIR)/%.o,$(1))
 # Pure code (no net-snmp, no kernel, no thread): the base room, the config
@@ -54,7 +66,7 @@ obj = $(patsubst agent/%.c,$(OBJDIR)/%.o,$(1))
 PURE_SRC := $(wildcard agent/base/*.c) agent/config/config.c agent/config/config_resolve.c \
 	agent/config/ifmap.c $(wildcard agent/sflow/core/*.c)
 PURE_OBJ := $(call obj,$(PURE_SRC))
-DAEMON_OBJ := $(call obj,$(filter-out $(PURE_SRC),$(SRC)))
+DAEMON_OBJ := $(call obj,$(filter-out $(PURE_SRC),$(SRC))) $(BPF_EMBED)
 UNIT_SRC := $(wildcard test/unit/check_*.c)
 UNIT_BIN := $(UNIT_SRC:.c=)
 # Unit tests of rooms that need the kernel side (iftable) link everything but main.
@@ -79,6 +91,13 @@ build/version: FORCE
 $(OBJDIR)/%.o: agent/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BPF_OBJ): agent/sflow/bpf/sample.bpf.c agent/sflow/bpf/sample_abi.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BPF_EMBED): agent/sflow/bpf/sample_embed.S $(BPF_OBJ)
+	$(CC) $(CPPFLAGS) -DHF_BPF_OBJECT='"$(BPF_OBJ)"' -c -o $@ $<
 
 # Code only the tests use (a strict sFlow decoder): test/common/, never in
 # the daemon.

@@ -26,7 +26,7 @@
 #define U32_MAX        4294967295ULL
 
 enum single { S_AGENTX, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
-	      S_HEADER, S_USER, S_HOLD, S_HOLD_BYTES, S_COUNT };
+	      S_HEADER, S_USER, S_HOLD, S_HOLD_BYTES, S_CAPTURE, S_COUNT };
 
 struct parser {
 	const char *name;
@@ -497,6 +497,22 @@ static int d_hold(struct parser *p, int argc, struct confword *w)
 	return 0;
 }
 
+/* `capture auto|packet|ebpf`: packet forces the packet sockets (and ebpf
+ * the tc eBPF capture, failing the start where it cannot load). */
+static int d_capture(struct parser *p, int argc, struct confword *w)
+{
+	(void)argc;
+	if (!strcmp(w[1].s, "auto"))
+		p->cfg->capture = CFG_CAPTURE_AUTO;
+	else if (!strcmp(w[1].s, "packet"))
+		p->cfg->capture = CFG_CAPTURE_PACKET;
+	else if (!strcmp(w[1].s, "ebpf"))
+		p->cfg->capture = CFG_CAPTURE_EBPF;
+	else
+		return perr(p, "capture: '%s' is none of auto, packet, ebpf", w[1].s);
+	return 0;
+}
+
 #define DIR(name, lo, hi, single, usage, fn) \
 	{ name, lo, hi, single, usage, fn, 0, 0, 0 }
 #define NUM(name, single, usage, lo, hi, field) \
@@ -520,6 +536,7 @@ static const struct directive directives[] = {
 	DIR("hold_samples", 1, 1, S_HOLD, "hold_samples on|off", d_hold),
 	NUM("hold_bytes", S_HOLD_BYTES, "hold_bytes N (65536..268435456)",
 	    CFG_MIN_HOLD_BYTES, CFG_MAX_HOLD_BYTES, hold_bytes),
+	DIR("capture", 1, 1, S_CAPTURE, "capture auto|packet|ebpf", d_capture),
 };
 
 static int run_directive(struct parser *p, int argc, struct confword *w)
@@ -535,7 +552,7 @@ static int run_directive(struct parser *p, int argc, struct confword *w)
 			    "ifindex_map, interface, collector, agent_address, "
 			    "agent_interface, sub_agent_id, sampling_rate, "
 			    "polling_interval, header_bytes, sample, user, "
-			    "hold_samples, hold_bytes)", w[0].s);
+			    "hold_samples, hold_bytes, capture)", w[0].s);
 	if (argc - 1 < d->min_args)
 		return perr(p, "%s: missing argument (usage: %s)", d->name, d->usage);
 	if (argc - 1 > d->max_args)
@@ -650,6 +667,7 @@ static struct config *config_new(const char *name)
 	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
 	cfg->hold_samples = 1;
 	cfg->hold_bytes = CFG_DEFAULT_HOLD_BYTES;
+	cfg->capture = CFG_CAPTURE_PACKET;
 	cfg->sampling_rate = CFG_DEFAULT_RATE;
 	cfg->polling_interval = CFG_DEFAULT_POLLING;
 	cfg->header_bytes = CFG_DEFAULT_HEADER;

@@ -57,6 +57,11 @@ struct cfg_sample {
 	int line;
 };
 
+/* `capture auto|packet|ebpf`: which kernel hook takes the samples
+ * (sflow/capture.h). auto: the tc eBPF capture where the kernel and the
+ * daemon's rights allow it, else packet sockets. */
+enum cfg_capture { CFG_CAPTURE_AUTO, CFG_CAPTURE_PACKET, CFG_CAPTURE_EBPF };
+
 struct config {
 	char *path;                  /* as given, for messages */
 	char agentx_socket[256];     /* default CFG_DEFAULT_AGENTX */
@@ -76,6 +81,7 @@ struct config {
 	uint32_t header_bytes;          /* 128, 1..256 */
 	int hold_samples;               /* `hold_samples on|off`: 1 */
 	uint32_t hold_bytes;            /* what holding keeps at most: 4 MiB */
+	enum cfg_capture capture;       /* CFG_CAPTURE_AUTO; read at start only */
 
 	refcount_t refs;                /* config_ref()/config_free() */
 };

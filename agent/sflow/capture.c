@@ -1,4 +1,6 @@
 #include "sflow/capture.h"
+#include "sflow/capture_ebpf.h"
+#include "base/log.h"
 #include "sflow/core/bpfprog.h"
 #include "sflow/core/pfilter.h"
 
@@ -47,6 +49,7 @@ struct capture {
 	size_t n;
 	unsigned next;                   /* the socket drained first: fairness */
 	struct pfilter_cache *filters;
+	struct capture_ebpf *ebpf;       /* set: the tc eBPF capture serves every call */
 };
 
 static int setup_ring(struct sock *k, unsigned nframes)
@@ -131,6 +134,7 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
+	capture_ebpf_close(c->ebpf);
 	for (size_t i = 0; i < c->n; i++)
 		sock_close(&c->s[i]);
 	if (c->epfd >= 0)
@@ -166,6 +170,42 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen)
 	}
 	sock_close(&probe);
 	return c;
+}
+
+/* The selection: the tc eBPF capture in place of the sockets where it
+ * loads (capture_ebpf.h says what it needs), packet sockets otherwise. */
+struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *err,
+			     size_t errlen)
+{
+	char why[256];
+	struct capture_ebpf *e;
+	struct capture *c;
+
+	if (want == CAPTURE_PACKET)
+		return capture_open_all(snaplen, err, errlen);
+	e = capture_ebpf_open(why, sizeof why);
+	if (!e && want == CAPTURE_EBPF) {
+		snprintf(err, errlen, "capture ebpf: %s", why);
+		return NULL;
+	}
+	if (!e) {
+		log_info("capture", "tc eBPF capture not available (%s): packet sockets", why);
+		return capture_open_all(snaplen, err, errlen);
+	}
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		capture_ebpf_close(e);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->epfd = -1;
+	c->ebpf = e;
+	return c;
+}
+
+const char *capture_kind(const struct capture *c)
+{
+	return c->ebpf ? "tc eBPF (tcx)" : "packet sockets";
 }
 
 /* Fills the builder's rules from the capture rules: filters compiled (or
@@ -279,6 +319,8 @@ undo:
 int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_t n,
 		      const char *exclude, uint32_t snaplen, char *err, size_t errlen)
 {
+	if (c->ebpf)
+		return capture_ebpf_set_rules(c->ebpf, rules, n, exclude, snaplen, err, errlen);
 	struct bpfprog_rule *br = calloc(n ? n : 1, sizeof *br);
 	struct sock_filter *progs[CAPTURE_BOUND_MAX] = { 0 };
 	size_t lens[CAPTURE_BOUND_MAX] = { 0 };
@@ -329,6 +371,9 @@ size_t capture_ring_bytes(const struct capture *c)
 {
 	size_t total = 0;
 
+	if (c->ebpf)
+		return capture_ebpf_ring_bytes(c->ebpf);
+
 	for (size_t i = 0; i < c->n; i++)
 		total += c->s[i].ring_len;
 	return total;
@@ -336,6 +381,8 @@ size_t capture_ring_bytes(const struct capture *c)
 
 int capture_fd(const struct capture *c)
 {
+	if (c->ebpf)
+		return capture_ebpf_fd(c->ebpf);
 	return c->epfd;
 }
 
@@ -382,6 +429,9 @@ unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx
 {
 	unsigned done = 0;
 
+	if (c->ebpf)
+		return capture_ebpf_drain(c->ebpf, max, fn, ctx);
+
 	/* Round robin from a moving start: no ring starves another. */
 	for (size_t i = 0; i < c->n && done < max; i++)
 		done += drain_sock(&c->s[(c->next + i) % c->n], max - done, fn, ctx);
@@ -410,6 +460,9 @@ unsigned capture_ring_frames(const struct capture *c)
 {
 	unsigned least = 0;
 
+	if (c->ebpf)
+		return capture_ebpf_ring_frames(c->ebpf);
+
 	for (size_t i = 0; i < c->n; i++)
 		if (!least || c->s[i].frames < least)
 			least = c->s[i].frames;
@@ -430,6 +483,9 @@ int64_t capture_pause_ms(unsigned got, int64_t since_ms, unsigned ring_frames, i
 uint32_t capture_take_drops(struct capture *c)
 {
 	uint32_t total = 0;
+
+	if (c->ebpf)
+		return capture_ebpf_take_drops(c->ebpf);
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct tpacket_stats st;

@@ -1,7 +1,9 @@
-/* AF_PACKET captures for the sampler: an in-kernel classic BPF program
- * (unsampled packets never reach user space) and a TPACKET_V2 receive ring
- * holding only the first snaplen bytes of each sampled packet. Owned and used
- * by the sampler thread only.
+/* The sampler's capture: AF_PACKET sockets with an in-kernel classic BPF
+ * program (unsampled packets never reach user space) and a TPACKET_V2
+ * receive ring holding only the first snaplen bytes of each sampled packet;
+ * or, where the kernel has tcx, the tc eBPF capture (capture_ebpf.h), which
+ * serves every call below in their place (capture_open). Owned and used by
+ * the sampler thread only.
  *
  * Up to CAPTURE_BOUND_MAX sampled interfaces: a socket bound to each (1 MiB
  * ring), so unsampled interfaces' packets never meet a tap. More: ONE
@@ -40,6 +42,22 @@ struct capture_rule {
 	uint32_t rate;            /* 1 in rate, >= 1 */
 	const char *filter;       /* pcap-filter(7) expression; NULL or "" = every packet */
 };
+
+/* Which capture capture_open() sets up: the `capture` directive. */
+enum capture_backend {
+	CAPTURE_AUTO,     /* tc eBPF where it loads, else packet sockets */
+	CAPTURE_PACKET,   /* packet sockets */
+	CAPTURE_EBPF      /* tc eBPF, or NULL */
+};
+
+/* The capture `want` asks for, with no interface sampled yet. AUTO falls
+ * back to packet sockets when the tc eBPF capture cannot load (the kernel
+ * has no tcx, no CAP_BPF / CAP_NET_ADMIN) and logs why. Returns NULL with a
+ * message in err. */
+struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *err,
+			     size_t errlen);
+/* What it uses: "packet sockets" or "tc eBPF (tcx)". */
+const char *capture_kind(const struct capture *c);
 
 /* Checks that a packet socket can be opened (CAP_NET_RAW) and returns a
  * capture with no socket yet: nothing is sampled, and nothing is on any

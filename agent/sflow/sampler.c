@@ -425,11 +425,14 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");
 		return -1;
 	}
-	/* One socket for every sampled interface, opened here so that a
-	 * missing CAP_NET_RAW stops the start, not a running thread. */
-	s->cap = capture_open_all(cfg->header_bytes, err, errlen);
+	/* The capture, opened here so that missing rights stop the start,
+	 * not a running thread. Chosen once: `capture` is read at start. */
+	s->cap = capture_open(cfg->capture == CFG_CAPTURE_PACKET ? CAPTURE_PACKET :
+			      cfg->capture == CFG_CAPTURE_EBPF ? CAPTURE_EBPF : CAPTURE_AUTO,
+			      cfg->header_bytes, err, errlen);
 	if (!s->cap)
 		return -1;
+	log_info("sampler", "capture: %s", capture_kind(s->cap));
 	s->rw = route_open(err, errlen);
 	if (!s->rw)
 		return -1;

@@ -1,0 +1,688 @@
+#include "sflow/capture_ebpf.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/hf_types.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "sflow/bpf/sample_abi.h"
+#include "sflow/core/pfilter.h"
+#include "sflow/core/tcsample.h"
+
+_Static_assert(HF_MAX_HEADER <= HF_EBPF_SNAP, "a sample holds every byte sFlow may send");
+
+/* The object built from sflow/bpf/sample.bpf.c (sample_embed.S). */
+extern const unsigned char hf_sample_bpf_obj[], hf_sample_bpf_obj_end[];
+
+/* tcx (Linux 6.6), which Debian 12's UAPI headers do not name: its attach
+ * points, the multi-program flags, and the attach/query attributes as the
+ * kernel reads them (include/uapi/linux/bpf.h of 6.6). */
+#define TCX_INGRESS  46
+#define TCX_EGRESS   47
+#define TCX_F_BEFORE (1u << 3)
+#define TCX_F_AFTER  (1u << 4)
+#define TCX_F_ID     (1u << 5)
+/* Programs one hook holds at most (the kernel's bpf_mprog_max()). */
+#define TCX_QUERY_MAX 64
+/* A stale program's detach names its neighbour and the hook's revision;
+ * another program coming or going in between makes the kernel refuse, and
+ * we look again, this many times. */
+#define STALE_TRIES 4
+/* Ids a record keeps: ours (2) and a predecessor's that would not detach. */
+#define STALE_MAX 16
+/* libbpf's last warning, kept for the message of a failed load. */
+#define LIBBPF_MSG_MAX 256
+/* A drain's callback stops libbpf's consume loop with this. */
+#define DRAIN_FULL (-1)
+#define PFILTER_MSG_MAX 512
+
+struct tcx_attach_attr {
+	__u32 target_ifindex, attach_bpf_fd, attach_type, attach_flags, replace_bpf_fd;
+	__u32 relative_id;
+	__u64 expected_revision;
+};
+
+struct tcx_query_attr {
+	__u32 target_ifindex, attach_type, query_flags, attach_flags;
+	__u64 prog_ids;
+	__u32 count, pad;
+	__u64 prog_attach_flags, link_ids, link_attach_flags, revision;
+};
+
+/* One sampled interface: its rate in the kernel's map, its rule here. */
+struct drain_ctx {
+	capture_fn fn;
+	void *ctx;
+	unsigned max, seen;
+};
+
+struct port {
+	uint32_t rate;
+	int attached;              /* 0: it vanished before its attach */
+	struct tcsample_rule r;    /* r.kindex is the sort key */
+};
+
+struct capture_ebpf {
+	struct bpf_object *obj;
+	int prog[2];               /* [0] ingress, [1] egress */
+	uint32_t prog_id[2];
+	int ports_fd, drops_fd;
+	struct ring_buffer *rb;
+	struct port *ports;        /* sorted by kindex */
+	size_t nports;
+	struct pfilter_cache *filters;
+	uint32_t snaplen;
+	uint64_t drops_seen;
+	uint64_t *drop_cpu;        /* one per possible CPU */
+	int ncpu;
+	uint8_t buf[TCSAMPLE_BUF]; /* a frame with its tag put back */
+	int state_fd;              /* the locked record; -1 without one */
+	char state_path[64];
+	uint32_t stale[STALE_MAX]; /* a predecessor's ids that would not detach */
+	size_t nstale;
+	struct drain_ctx *drain;   /* the drain in progress (libbpf's callback) */
+};
+
+static const uint32_t tcx_type[2] = { TCX_INGRESS, TCX_EGRESS };
+static const char *const tcx_name[2] = { "ingress", "egress" };
+
+static __thread char libbpf_msg[LIBBPF_MSG_MAX];
+
+/* libbpf's messages go to the debug log; the last warning is kept for the
+ * error of a failed load (the verifier's verdict is in it). */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[LIBBPF_MSG_MAX];
+	size_t n;
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (level <= LIBBPF_WARN && n)
+		hf_strlcpy(libbpf_msg, line, sizeof libbpf_msg);
+	if (level <= LIBBPF_INFO)
+		log_debug("capture", "%s", line);
+	return 0;
+}
+
+static int sys_bpf(int cmd, void *attr, size_t size)
+{
+	return (int)syscall(__NR_bpf, cmd, attr, size);
+}
+
+static int tcx_attach(int prog_fd, int ifindex, uint32_t type, uint32_t flags)
+{
+	struct tcx_attach_attr a = { .target_ifindex = (__u32)ifindex,
+				     .attach_bpf_fd = (__u32)prog_fd,
+				     .attach_type = type, .attach_flags = flags };
+
+	return sys_bpf(BPF_PROG_ATTACH, &a, sizeof a);
+}
+
+static int tcx_detach(int prog_fd, int ifindex, uint32_t type)
+{
+	struct tcx_attach_attr a = { .target_ifindex = (__u32)ifindex,
+				     .attach_bpf_fd = (__u32)prog_fd, .attach_type = type };
+
+	return sys_bpf(BPF_PROG_DETACH, &a, sizeof a);
+}
+
+/* The ids on a hook, in order, and its revision. */
+static int tcx_query(int ifindex, uint32_t type, uint32_t *ids, uint32_t *n, uint64_t *rev)
+{
+	struct tcx_query_attr q = { .target_ifindex = (__u32)ifindex, .attach_type = type,
+				    .prog_ids = (__u64)(uintptr_t)ids, .count = *n };
+
+	if (sys_bpf(BPF_PROG_QUERY, &q, sizeof q) < 0)
+		return -1;
+	*n = q.count < *n ? q.count : *n;
+	*rev = q.revision;
+	return 0;
+}
+
+/* Detaches the program of that id from a hook without a descriptor of it
+ * (only CAP_SYS_ADMIN may open a program by id): the kernel is told to take
+ * the first program, or the one after its predecessor's id, at the
+ * revision just read. Returns 1 when detached, 0 when not there, -1. */
+static int tcx_detach_id(int ifindex, uint32_t type, uint32_t id)
+{
+	for (int t = 0; t < STALE_TRIES; t++) {
+		uint32_t ids[TCX_QUERY_MAX], n = TCX_QUERY_MAX, i;
+		uint64_t rev;
+		struct tcx_attach_attr a = { .target_ifindex = (__u32)ifindex, .attach_type = type };
+
+		if (tcx_query(ifindex, type, ids, &n, &rev) < 0)
+			return errno == ENODEV ? 0 : -1;
+		for (i = 0; i < n && ids[i] != id; i++)
+			;
+		if (i == n)
+			return 0;
+		a.attach_flags = i ? TCX_F_AFTER | TCX_F_ID : TCX_F_BEFORE;
+		a.relative_id = i ? ids[i - 1] : 0;
+		a.expected_revision = rev;
+		if (sys_bpf(BPF_PROG_DETACH, &a, sizeof a) == 0)
+			return 1;
+		if (errno != ESTALE && errno != ENOENT)
+			return -1;
+	}
+	errno = ESTALE;
+	return -1;
+}
+
+/* ---- the record of attached programs ---- */
+
+static int read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok && buf[0] ? 0 : -1;
+}
+
+/* The ids a record lists, when written in this boot (ids are unique only
+ * within one). */
+static size_t parse_record(const char *text, const char *boot, uint32_t *ids, size_t max)
+{
+	const char *p;
+	size_t n = 0;
+	char rboot[64];
+
+	if (sscanf(text, "boot %63s", rboot) != 1 || strcmp(rboot, boot))
+		return 0;
+	p = strstr(text, "\nids");
+	if (!p)
+		return 0;
+	p += 4;
+	while (n < max) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v == 0 || v > UINT32_MAX)
+			break;
+		ids[n++] = (uint32_t)v;
+		p = end;
+	}
+	return n;
+}
+
+static int write_record(struct capture_ebpf *e, const char *boot)
+{
+	char text[512];
+	int w = snprintf(text, sizeof text, "boot %s\nids %u %u", boot, e->prog_id[0],
+			 e->prog_id[1]);
+
+	for (size_t i = 0; i < e->nstale && w > 0 && (size_t)w < sizeof text; i++)
+		w += snprintf(text + w, sizeof text - (size_t)w, " %u", e->stale[i]);
+	if (w <= 0 || (size_t)w + 2 > sizeof text)
+		return -1;
+	text[w++] = '\n';
+	if (ftruncate(e->state_fd, 0) < 0 || pwrite(e->state_fd, text, (size_t)w, 0) != w)
+		return -1;
+	return 0;
+}
+
+/* Detaches the stale ids from every hook of this namespace; keeps in
+ * e->stale those that would not go. */
+static void detach_stale(struct capture_ebpf *e, const uint32_t *ids, size_t n)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	unsigned done = 0, where = 0;
+	int failed = 0;
+
+	if (!ifs) {
+		log_warn("capture", "cannot list interfaces to detach a killed hostflowd's "
+			 "tc programs: %s", strerror(errno));
+		memcpy(e->stale, ids, n * sizeof *ids);
+		e->nstale = n;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int left = 0;
+
+		for (struct if_nameindex *p = ifs; p->if_index; p++)
+			for (int d = 0; d < 2; d++) {
+				int rc = tcx_detach_id((int)p->if_index, tcx_type[d], ids[i]);
+
+				done += rc == 1;
+				where += rc == 1 && d == 0;
+				if (rc < 0) {
+					left = 1;
+					if (!failed++)
+						log_warn("capture", "tc program %u left by a killed "
+							 "hostflowd on %s %s: %s", ids[i], p->if_name,
+							 tcx_name[d], strerror(errno));
+				}
+			}
+		if (left && e->nstale < STALE_MAX - 2)
+			e->stale[e->nstale++] = ids[i];
+	}
+	if_freenameindex(ifs);
+	if (done)
+		log_info("capture", "detached %u tc programs a killed hostflowd left (%u "
+			 "ingress hooks)", done, where);
+}
+
+/* Opens and locks the record of this namespace, detaches what it lists,
+ * and records ours. Without it the capture still works, but a killed
+ * daemon's programs stay until a start that can: said once. */
+static void state_open(struct capture_ebpf *e)
+{
+	char boot[64], text[512];
+	uint32_t ids[STALE_MAX];
+	struct stat ns;
+	ssize_t got;
+	size_t n;
+
+	e->state_fd = -1;
+	if (stat("/proc/self/ns/net", &ns) < 0 || read_boot_id(boot, sizeof boot) < 0) {
+		log_warn("capture", "cannot name this network namespace or boot: tc programs "
+			 "are not recorded, a killed hostflowd's stay attached");
+		return;
+	}
+	snprintf(e->state_path, sizeof e->state_path, "%s/tcx-%llu", CAPTURE_EBPF_STATE_DIR,
+		 (unsigned long long)ns.st_ino);
+	if (mkdir(CAPTURE_EBPF_STATE_DIR, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	e->state_fd = open(e->state_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (e->state_fd < 0)
+		goto fail;
+	if (flock(e->state_fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warn("capture", "%s is held by another hostflowd in this network namespace: "
+			 "its tc programs are left alone, ours are not recorded", e->state_path);
+		close(e->state_fd);
+		e->state_fd = -1;
+		return;
+	}
+	got = pread(e->state_fd, text, sizeof text - 1, 0);
+	text[got > 0 ? got : 0] = '\0';
+	n = parse_record(text, boot, ids, STALE_MAX);
+	if (n)
+		detach_stale(e, ids, n);
+	if (write_record(e, boot) < 0)
+		goto fail;
+	return;
+fail:
+	log_warn("capture", "cannot record the tc programs in %s (%s): if hostflowd is "
+		 "killed they stay attached until a start that can", e->state_path[0] ?
+		 e->state_path : CAPTURE_EBPF_STATE_DIR, strerror(errno));
+	if (e->state_fd >= 0)
+		close(e->state_fd);
+	e->state_fd = -1;
+}
+
+/* ---- open, close ---- */
+
+static int load(struct capture_ebpf *e, char *err, size_t errlen)
+{
+	static const char *const names[2] = { "hf_sample_in", "hf_sample_out" };
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "hf_sample");
+	int rc;
+
+	libbpf_set_print(libbpf_print);
+	libbpf_msg[0] = '\0';
+	e->obj = bpf_object__open_mem(hf_sample_bpf_obj,
+				      (size_t)(hf_sample_bpf_obj_end - hf_sample_bpf_obj), &oo);
+	if (!e->obj) {
+		snprintf(err, errlen, "BPF object: %s", strerror(errno));
+		return -1;
+	}
+	rc = bpf_object__load(e->obj);
+	if (rc) {
+		snprintf(err, errlen, "loading the tc programs: %s%s%s", strerror(-rc),
+			 libbpf_msg[0] ? "; " : "", libbpf_msg);
+		return -1;
+	}
+	for (int d = 0; d < 2; d++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(e->obj, names[d]);
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof info;
+
+		e->prog[d] = p ? bpf_program__fd(p) : -1;
+		if (e->prog[d] < 0 || bpf_obj_get_info_by_fd(e->prog[d], &info, &len) < 0) {
+			snprintf(err, errlen, "program %s: %s", names[d], strerror(errno));
+			return -1;
+		}
+		e->prog_id[d] = info.id;
+	}
+	e->ports_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_ports");
+	e->drops_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_drops");
+	if (e->ports_fd < 0 || e->drops_fd < 0) {
+		snprintf(err, errlen, "the BPF object lacks its maps");
+		return -1;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size);
+
+struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
+{
+	struct capture_ebpf *e = calloc(1, sizeof *e);
+	uint32_t ids[1], n = 1;
+	uint64_t rev;
+	int lo;
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->state_fd = -1;
+	e->prog[0] = e->prog[1] = e->ports_fd = e->drops_fd = -1;
+	e->snaplen = HF_MAX_HEADER;
+	e->filters = pfilter_cache_new();
+	e->ncpu = libbpf_num_possible_cpus();
+	if (!e->filters || e->ncpu <= 0 ||
+	    !(e->drop_cpu = calloc((size_t)e->ncpu, sizeof *e->drop_cpu))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* tcx is what pays only on sampled interfaces, without a clone: a
+	 * query of lo's ingress hook says whether the kernel has it. */
+	lo = (int)if_nametoindex("lo");
+	if (tcx_query(lo ? lo : 1, TCX_INGRESS, ids, &n, &rev) < 0) {
+		snprintf(err, errlen, errno == EINVAL ? "the kernel has no tcx (Linux 6.6)"
+			 : "tcx query: %s", strerror(errno));
+		goto fail;
+	}
+	if (load(e, err, errlen) < 0)
+		goto fail;
+	e->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(e->obj, "hf_ring"), on_record,
+				 e, NULL);
+	if (!e->rb) {
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	state_open(e);
+	return e;
+fail:
+	capture_ebpf_close(e);
+	return NULL;
+}
+
+static void detach_port(struct capture_ebpf *e, const struct port *p)
+{
+	uint32_t key = (uint32_t)p->r.kindex;
+
+	for (int d = 0; d < 2 && p->attached; d++)
+		if (tcx_detach(e->prog[d], p->r.kindex, tcx_type[d]) < 0 && errno != ENODEV &&
+		    errno != ENOENT)
+			log_debug("capture", "kindex %d: tcx detach (%s): %s", p->r.kindex,
+				  tcx_name[d], strerror(errno));
+	bpf_map_delete_elem(e->ports_fd, &key);
+}
+
+void capture_ebpf_close(struct capture_ebpf *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nports; i++)
+		detach_port(e, &e->ports[i]);
+	/* Nothing of ours is attached now; the record goes unless it still
+	 * names a predecessor's program that would not detach. */
+	if (e->state_fd >= 0) {
+		char boot[64];
+
+		if (e->nstale == 0)
+			unlink(e->state_path);
+		else if (read_boot_id(boot, sizeof boot) == 0) {
+			e->prog_id[0] = e->prog_id[1] = 0;
+			write_record(e, boot);
+		}
+		close(e->state_fd);
+	}
+	ring_buffer__free(e->rb);
+	bpf_object__close(e->obj);
+	pfilter_cache_free(e->filters);
+	free(e->ports);
+	free(e->drop_cpu);
+	free(e);
+}
+
+/* ---- rules ---- */
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct port *x = a, *y = b;
+
+	return (x->r.kindex > y->r.kindex) - (x->r.kindex < y->r.kindex);
+}
+
+static struct port *find_port(struct port *v, size_t n, int kindex)
+{
+	struct port key = { .r.kindex = kindex };
+
+	return n ? bsearch(&key, v, n, sizeof *v, port_cmp) : NULL;
+}
+
+/* The new table from the rules, filters compiled for each link type. */
+static int build(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
+		 const char *exclude, struct port *out, char *err, size_t errlen)
+{
+	char msg[PFILTER_MSG_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct capture_rule *c = &rules[i];
+		int dlt = pfilter_dlt_for_arphrd(c->arphrd);
+		struct port *p = &out[i];
+
+		*p = (struct port){ .rate = c->rate,
+				    .r = { .kindex = c->kindex, .arphrd = c->arphrd } };
+		if (c->kindex <= 0 || c->rate < 1) {
+			snprintf(err, errlen, "kindex %d: bad rule (rate %u)", c->kindex, c->rate);
+			return -1;
+		}
+		if (c->filter && c->filter[0]) {
+			p->r.filter = pfilter_cache_get(e->filters, c->filter, dlt, &p->r.filter_len,
+							msg, sizeof msg);
+			if (!p->r.filter) {
+				snprintf(err, errlen, "kindex %d: filter \"%s\": %s", c->kindex,
+					 c->filter, msg);
+				return -1;
+			}
+		}
+		if (exclude && exclude[0]) {
+			p->r.exclude = pfilter_cache_get(e->filters, exclude, dlt, &p->r.exclude_len,
+							 msg, sizeof msg);
+			if (!p->r.exclude) {
+				snprintf(err, errlen, "exclude \"%s\": %s", exclude, msg);
+				return -1;
+			}
+		}
+	}
+	qsort(out, n, sizeof *out, port_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (out[i].r.kindex == out[i - 1].r.kindex) {
+			snprintf(err, errlen, "kindex %d: two rules", out[i].r.kindex);
+			return -1;
+		}
+	return 0;
+}
+
+static int set_rate(struct capture_ebpf *e, int kindex, uint32_t rate)
+{
+	uint32_t key = (uint32_t)kindex;
+	struct hf_ebpf_port v = { .rate = rate };
+
+	return bpf_map_update_elem(e->ports_fd, &key, &v, BPF_ANY);
+}
+
+/* Rate first, then the programs: ingress first among the hook's programs
+ * (a packet socket sees a packet before tc can drop it), egress last (it
+ * sees what is sent, after tc). 0: attached; 1: the interface is gone. */
+static int attach_port(struct capture_ebpf *e, struct port *p, char *err, size_t errlen)
+{
+	static const uint32_t where[2] = { TCX_F_BEFORE, 0 };
+	int d;
+
+	if (set_rate(e, p->r.kindex, p->rate) < 0) {
+		snprintf(err, errlen, "kindex %d: rate map: %s", p->r.kindex, strerror(errno));
+		return -1;
+	}
+	for (d = 0; d < 2; d++)
+		if (tcx_attach(e->prog[d], p->r.kindex, tcx_type[d], where[d]) < 0)
+			break;
+	if (d == 2) {
+		p->attached = 1;
+		return 0;
+	}
+	if (errno != ENODEV)
+		snprintf(err, errlen, "kindex %d: tcx attach (%s): %s", p->r.kindex, tcx_name[d],
+			 strerror(errno));
+	int saved = errno;
+	if (d == 1)
+		tcx_detach(e->prog[0], p->r.kindex, tcx_type[0]);
+	bpf_map_delete_elem(e->ports_fd, &(uint32_t){ (uint32_t)p->r.kindex });
+	return saved == ENODEV ? 1 : -1;
+}
+
+int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
+			   const char *exclude, uint32_t snaplen, char *err, size_t errlen)
+{
+	struct port *next = calloc(n ? n : 1, sizeof *next);
+	size_t i;
+
+	if (!next) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
+		snprintf(err, errlen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
+		goto fail;
+	}
+	if (build(e, rules, n, exclude, next, err, errlen) < 0)
+		goto fail;
+	/* New interfaces first: a failure undoes them and leaves the rest. */
+	for (i = 0; i < n; i++) {
+		struct port *old = find_port(e->ports, e->nports, next[i].r.kindex);
+		int rc;
+
+		if (old && old->attached) {
+			next[i].attached = 1;
+			continue;
+		}
+		rc = attach_port(e, &next[i], err, errlen);
+		if (rc < 0) {
+			while (i--)
+				if (!find_port(e->ports, e->nports, next[i].r.kindex))
+					detach_port(e, &next[i]);
+			goto fail;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct port *old = find_port(e->ports, e->nports, next[i].r.kindex);
+
+		if (old && old->attached && old->rate != next[i].rate &&
+		    set_rate(e, next[i].r.kindex, next[i].rate) < 0)
+			log_warn("capture", "kindex %d: rate map: %s", next[i].r.kindex,
+				 strerror(errno));
+	}
+	for (i = 0; i < e->nports; i++)
+		if (!find_port(next, n, e->ports[i].r.kindex))
+			detach_port(e, &e->ports[i]);
+	free(e->ports);
+	e->ports = next;
+	e->nports = n;
+	e->snaplen = snaplen;
+	pfilter_cache_prune(e->filters);
+	return 0;
+fail:
+	free(next);
+	return -1;
+}
+
+/* ---- the ring ---- */
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct capture_ebpf *e = ctx;
+	struct drain_ctx *d = e->drain;
+	const struct port *p = find_port(e->ports, e->nports, tcsample_kindex(data, size));
+	struct tcsample_frame tf;
+
+	d->seen++;
+	/* A sample of an interface no longer sampled was taken under the
+	 * old rules: nobody reports it any more. */
+	if (p && tcsample_frame(data, size, &p->r, e->snaplen, e->buf, &tf) == TCSAMPLE_TAKE) {
+		struct capture_frame f = { .kindex = tf.kindex, .data = tf.data,
+					   .caplen = tf.caplen, .len = tf.len,
+					   .outgoing = tf.outgoing };
+
+		d->fn(d->ctx, &f);
+	}
+	return d->seen >= d->max ? DRAIN_FULL : 0;
+}
+
+unsigned capture_ebpf_drain(struct capture_ebpf *e, unsigned max, capture_fn fn, void *ctx)
+{
+	struct drain_ctx d = { fn, ctx, max, 0 };
+	int rc;
+
+	if (!max)
+		return 0;
+	e->drain = &d;
+	rc = ring_buffer__consume(e->rb);
+	e->drain = NULL;
+	if (rc < 0 && rc != DRAIN_FULL)
+		log_debug("capture", "ring buffer: %s", strerror(-rc));
+	return d.seen;
+}
+
+int capture_ebpf_fd(const struct capture_ebpf *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
+uint32_t capture_ebpf_take_drops(struct capture_ebpf *e)
+{
+	uint32_t key = 0;
+	uint64_t total = 0, d;
+
+	if (bpf_map_lookup_elem(e->drops_fd, &key, e->drop_cpu) < 0)
+		return 0;
+	for (int i = 0; i < e->ncpu; i++)
+		total += e->drop_cpu[i];
+	d = total - e->drops_seen;
+	e->drops_seen = total;
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+unsigned capture_ebpf_ring_frames(const struct capture_ebpf *e)
+{
+	/* A record is its 8-byte header and the sample, rounded to 8. */
+	(void)e;
+	return HF_EBPF_RING_BYTES / (8 + ((sizeof(struct hf_ebpf_sample) + 7) & ~7u));
+}
+
+size_t capture_ebpf_ring_bytes(const struct capture_ebpf *e)
+{
+	(void)e;
+	return HF_EBPF_RING_BYTES;
+}
+
+size_t capture_ebpf_attached(const struct capture_ebpf *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->nports; i++)
+		n += e->ports[i].attached;
+	return n;
+}
