@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$ROOT/test/fuzz
 OUT=$ROOT/build/fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(config ifmap sflow)
+ALL_TARGETS=(config ifmap sflow tcsample)
 # The pure rooms as the Makefile lists them, so a new file of theirs is
 # linked without editing this script (pfilter.c links libpcap).
 read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"

@@ -33,7 +33,8 @@ enum tcsample_verdict tcsample_frame(const void *rec, size_t reclen,
 	if (reclen < sizeof h)
 		return TCSAMPLE_BAD;
 	memcpy(&h, rec, offsetof(struct hf_ebpf_sample, data));
-	if (h.caplen < 1 || h.caplen > HF_EBPF_SNAP || h.caplen > h.len)
+	if (h.caplen < 1 || h.caplen > HF_EBPF_SNAP || h.caplen > h.len ||
+	    h.len > UINT32_MAX - VLAN_TAG)
 		return TCSAMPLE_BAD;
 	aux = (struct cbpf_aux){
 		.pkttype = h.flags & HF_EBPF_EGRESS ? PACKET_OUTGOING : h.pkt_type,
