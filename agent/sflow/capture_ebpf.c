@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,6 +50,10 @@ extern const unsigned char hf_sample_bpf_obj[], hf_sample_bpf_obj_end[];
 /* A drain's callback stops libbpf's consume loop with this. */
 #define DRAIN_FULL (-1)
 #define PFILTER_MSG_MAX 512
+/* Interfaces attached in the call that brings them (tens of ms); more are
+ * attached in steps of WORK_STEP_MS between the sampler's drains. */
+#define WORK_AT_ONCE 8
+#define WORK_STEP_MS 50
 
 struct tcx_attach_attr {
 	__u32 target_ifindex, attach_bpf_fd, attach_type, attach_flags, replace_bpf_fd;
@@ -62,16 +68,24 @@ struct tcx_query_attr {
 	__u64 prog_attach_flags, link_ids, link_attach_flags, revision;
 };
 
-/* One sampled interface: its rate in the kernel's map, its rule here. */
+/* The drain in progress, for libbpf's callback. */
 struct drain_ctx {
 	capture_fn fn;
 	void *ctx;
 	unsigned max, seen;
 };
 
+enum port_state {
+	PORT_PENDING,              /* its programs are to be attached */
+	PORT_ATTACHED,
+	PORT_GONE,                 /* it vanished before its attach */
+	PORT_FAILED                /* the kernel refused: logged, not sampled */
+};
+
+/* One sampled interface: its rate in the kernel's map, its rule here. */
 struct port {
 	uint32_t rate;
-	int attached;              /* 0: it vanished before its attach */
+	enum port_state state;
 	struct tcsample_rule r;    /* r.kindex is the sort key */
 };
 
@@ -94,6 +108,12 @@ struct capture_ebpf {
 	uint32_t stale[STALE_MAX]; /* a predecessor's ids that would not detach */
 	size_t nstale;
 	struct drain_ctx *drain;   /* the drain in progress (libbpf's callback) */
+	int work_fd;               /* eventfd in the ring's epoll set: attaching left */
+	int work_pending, work_steps;
+	size_t work_next;
+	int64_t work_t0;
+	int *gone;                 /* kindexes whose programs are still to be detached */
+	size_t ngone, capgone;
 };
 
 static const uint32_t tcx_type[2] = { TCX_INGRESS, TCX_EGRESS };
@@ -385,7 +405,7 @@ struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->state_fd = -1;
+	e->state_fd = e->work_fd = -1;
 	e->prog[0] = e->prog[1] = e->ports_fd = e->drops_fd = -1;
 	e->snaplen = HF_MAX_HEADER;
 	e->filters = pfilter_cache_new();
@@ -411,6 +431,12 @@ struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
 		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	e->work_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->work_fd < 0 || epoll_ctl(ring_buffer__epoll_fd(e->rb), EPOLL_CTL_ADD, e->work_fd,
+					&(struct epoll_event){ .events = EPOLLIN }) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	state_open(e);
 	return e;
 fail:
@@ -418,24 +444,32 @@ fail:
 	return NULL;
 }
 
-static void detach_port(struct capture_ebpf *e, const struct port *p)
-{
-	uint32_t key = (uint32_t)p->r.kindex;
-
-	for (int d = 0; d < 2 && p->attached; d++)
-		if (tcx_detach(e->prog[d], p->r.kindex, tcx_type[d]) < 0 && errno != ENODEV &&
-		    errno != ENOENT)
-			log_debug("capture", "kindex %d: tcx detach (%s): %s", p->r.kindex,
-				  tcx_name[d], strerror(errno));
-	bpf_map_delete_elem(e->ports_fd, &key);
-}
+static void detach_kindex(struct capture_ebpf *e, int kindex);
+static void clear_rate(struct capture_ebpf *e, int kindex);
 
 void capture_ebpf_close(struct capture_ebpf *e)
 {
+	size_t n = 0;
+	int64_t t0;
+
 	if (!e)
 		return;
+	/* Every program inert at once (no rate: it returns after one lookup),
+	 * then detached one grace period at a time. */
 	for (size_t i = 0; i < e->nports; i++)
-		detach_port(e, &e->ports[i]);
+		if (e->ports[i].state == PORT_ATTACHED)
+			clear_rate(e, e->ports[i].r.kindex);
+	t0 = monotonic_ms();
+	for (size_t i = 0; i < e->nports; i++)
+		if (e->ports[i].state == PORT_ATTACHED) {
+			detach_kindex(e, e->ports[i].r.kindex);
+			n++;
+		}
+	while (e->ngone)
+		detach_kindex(e, e->gone[--e->ngone]);
+	if (n > WORK_AT_ONCE)
+		log_info("capture", "tc programs detached from %zu interfaces in %lld ms", n,
+			 (long long)(monotonic_ms() - t0));
 	/* Nothing of ours is attached now; the record goes unless it still
 	 * names a predecessor's program that would not detach. */
 	if (e->state_fd >= 0) {
@@ -449,10 +483,13 @@ void capture_ebpf_close(struct capture_ebpf *e)
 		}
 		close(e->state_fd);
 	}
+	if (e->work_fd >= 0)
+		close(e->work_fd);
 	ring_buffer__free(e->rb);
 	bpf_object__close(e->obj);
 	pfilter_cache_free(e->filters);
 	free(e->ports);
+	free(e->gone);
 	free(e->drop_cpu);
 	free(e);
 }
@@ -525,40 +562,140 @@ static int set_rate(struct capture_ebpf *e, int kindex, uint32_t rate)
 	return bpf_map_update_elem(e->ports_fd, &key, &v, BPF_ANY);
 }
 
+static void clear_rate(struct capture_ebpf *e, int kindex)
+{
+	uint32_t key = (uint32_t)kindex;
+
+	bpf_map_delete_elem(e->ports_fd, &key);
+}
+
+/* Detaches both programs from an interface; one that is gone took them. */
+static void detach_kindex(struct capture_ebpf *e, int kindex)
+{
+	for (int d = 0; d < 2; d++)
+		if (tcx_detach(e->prog[d], kindex, tcx_type[d]) < 0 && errno != ENODEV &&
+		    errno != ENOENT)
+			log_debug("capture", "kindex %d: tcx detach (%s): %s", kindex, tcx_name[d],
+				  strerror(errno));
+}
+
 /* Rate first, then the programs: ingress first among the hook's programs
  * (a packet socket sees a packet before tc can drop it), egress last (it
- * sees what is sent, after tc). 0: attached; 1: the interface is gone. */
-static int attach_port(struct capture_ebpf *e, struct port *p, char *err, size_t errlen)
+ * sees what is sent, after tc). An interface the kernel refuses is named
+ * in the log and left unsampled; one that vanished meanwhile is let be. */
+static void attach_port(struct capture_ebpf *e, struct port *p)
 {
 	static const uint32_t where[2] = { TCX_F_BEFORE, 0 };
-	int d;
+	int d, saved;
 
 	if (set_rate(e, p->r.kindex, p->rate) < 0) {
-		snprintf(err, errlen, "kindex %d: rate map: %s", p->r.kindex, strerror(errno));
-		return -1;
+		saved = errno;
+		d = -1;
+	} else {
+		for (d = 0; d < 2; d++)
+			/* EEXIST: still there from before it was let go. */
+			if (tcx_attach(e->prog[d], p->r.kindex, tcx_type[d], where[d]) < 0 &&
+			    errno != EEXIST)
+				break;
+		if (d == 2) {
+			p->state = PORT_ATTACHED;
+			return;
+		}
+		saved = errno;
 	}
-	for (d = 0; d < 2; d++)
-		if (tcx_attach(e->prog[d], p->r.kindex, tcx_type[d], where[d]) < 0)
-			break;
-	if (d == 2) {
-		p->attached = 1;
-		return 0;
-	}
-	if (errno != ENODEV)
-		snprintf(err, errlen, "kindex %d: tcx attach (%s): %s", p->r.kindex, tcx_name[d],
-			 strerror(errno));
-	int saved = errno;
+	if (saved != ENODEV)
+		log_warn("capture", "kindex %d: %s: %s: not sampled", p->r.kindex,
+			 d < 0 ? "rate map" : d ? "tcx attach (egress)" : "tcx attach (ingress)",
+			 strerror(saved));
 	if (d == 1)
 		tcx_detach(e->prog[0], p->r.kindex, tcx_type[0]);
-	bpf_map_delete_elem(e->ports_fd, &(uint32_t){ (uint32_t)p->r.kindex });
-	return saved == ENODEV ? 1 : -1;
+	clear_rate(e, p->r.kindex);
+	p->state = saved == ENODEV ? PORT_GONE : PORT_FAILED;
+}
+
+/* Attaching or detaching a tcx program waits for an RCU grace period (the
+ * kernel swaps the hook's program array under rtnl): ~2-20 ms, so 1000
+ * interfaces take tens of seconds. The sampler does this work in steps of
+ * budget_ms (0: all of it) between drains, never in one long stall.
+ * Returns 1 while work is left. */
+static int do_work(struct capture_ebpf *e, int64_t budget_ms)
+{
+	int64_t t0 = monotonic_ms();
+
+	while (e->ngone) {
+		if (budget_ms && monotonic_ms() - t0 >= budget_ms)
+			return 1;
+		detach_kindex(e, e->gone[--e->ngone]);
+	}
+	for (; e->work_next < e->nports; e->work_next++) {
+		struct port *p = &e->ports[e->work_next];
+
+		if (p->state != PORT_PENDING)
+			continue;
+		if (budget_ms && monotonic_ms() - t0 >= budget_ms)
+			return 1;
+		attach_port(e, p);
+	}
+	return 0;
+}
+
+/* The sampler polls the ring's epoll fd: the work eventfd in it keeps it
+ * readable while attaching is left to do. */
+static void work_step(struct capture_ebpf *e, int64_t budget_ms)
+{
+	uint64_t v;
+
+	if (!e->work_pending)
+		return;
+	e->work_steps++;
+	if (do_work(e, budget_ms))
+		return;
+	e->work_pending = 0;
+	if (read(e->work_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_debug("capture", "work eventfd: %s", strerror(errno));
+	if (e->work_steps > 1)
+		log_info("capture", "tc programs attached to %zu interfaces in %lld ms",
+			 capture_ebpf_attached(e), (long long)(monotonic_ms() - e->work_t0));
+	e->work_steps = 0;
+}
+
+static void start_work(struct capture_ebpf *e, size_t pending)
+{
+	uint64_t one = 1;
+
+	if (!pending && !e->ngone)
+		return;
+	if (!e->work_pending)
+		e->work_t0 = monotonic_ms();
+	e->work_pending = 1;
+	e->work_next = 0;
+	/* A few interfaces (a VM, a new container) at once, so they are
+	 * sampled when the log says so; more in steps. */
+	work_step(e, pending + e->ngone <= WORK_AT_ONCE ? 0 : WORK_STEP_MS);
+	if (e->work_pending && write(e->work_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_debug("capture", "work eventfd: %s", strerror(errno));
+}
+
+static int push_gone(struct capture_ebpf *e, int kindex)
+{
+	if (e->ngone == e->capgone) {
+		size_t nc = e->capgone ? 2 * e->capgone : 64;
+		int *g = realloc(e->gone, nc * sizeof *g);
+
+		if (!g)
+			return -1;
+		e->gone = g;
+		e->capgone = nc;
+	}
+	e->gone[e->ngone++] = kindex;
+	return 0;
 }
 
 int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
 			   const char *exclude, uint32_t snaplen, char *err, size_t errlen)
 {
 	struct port *next = calloc(n ? n : 1, sizeof *next);
-	size_t i;
+	size_t i, pending = 0, k;
 
 	if (!next) {
 		snprintf(err, errlen, "out of memory");
@@ -570,39 +707,43 @@ int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *ru
 	}
 	if (build(e, rules, n, exclude, next, err, errlen) < 0)
 		goto fail;
-	/* New interfaces first: a failure undoes them and leaves the rest. */
-	for (i = 0; i < n; i++) {
-		struct port *old = find_port(e->ports, e->nports, next[i].r.kindex);
-		int rc;
+	/* Let go first: a program detached later, but inert at once. */
+	for (i = 0; i < e->nports; i++) {
+		const struct port *p = &e->ports[i];
 
-		if (old && old->attached) {
-			next[i].attached = 1;
+		if (find_port(next, n, p->r.kindex) || p->state != PORT_ATTACHED)
 			continue;
-		}
-		rc = attach_port(e, &next[i], err, errlen);
-		if (rc < 0) {
-			while (i--)
-				if (!find_port(e->ports, e->nports, next[i].r.kindex))
-					detach_port(e, &next[i]);
-			goto fail;
+		clear_rate(e, p->r.kindex);
+		if (push_gone(e, p->r.kindex) < 0) {
+			detach_kindex(e, p->r.kindex);   /* no room to defer: now */
+			log_warn("capture", "out of memory: detached kindex %d at once",
+				 p->r.kindex);
 		}
 	}
+	/* Taken again before its detach came: not to be detached. */
+	for (i = k = 0; i < e->ngone; i++)
+		if (!find_port(next, n, e->gone[i]))
+			e->gone[k++] = e->gone[i];
+	e->ngone = k;
 	for (i = 0; i < n; i++) {
 		struct port *old = find_port(e->ports, e->nports, next[i].r.kindex);
 
-		if (old && old->attached && old->rate != next[i].rate &&
-		    set_rate(e, next[i].r.kindex, next[i].rate) < 0)
-			log_warn("capture", "kindex %d: rate map: %s", next[i].r.kindex,
-				 strerror(errno));
+		if (old && old->state == PORT_ATTACHED) {
+			next[i].state = PORT_ATTACHED;
+			if (old->rate != next[i].rate && set_rate(e, next[i].r.kindex, next[i].rate) < 0)
+				log_warn("capture", "kindex %d: rate map: %s", next[i].r.kindex,
+					 strerror(errno));
+		} else {
+			next[i].state = PORT_PENDING;
+			pending++;
+		}
 	}
-	for (i = 0; i < e->nports; i++)
-		if (!find_port(next, n, e->ports[i].r.kindex))
-			detach_port(e, &e->ports[i]);
 	free(e->ports);
 	e->ports = next;
 	e->nports = n;
 	e->snaplen = snaplen;
 	pfilter_cache_prune(e->filters);
+	start_work(e, pending);
 	return 0;
 fail:
 	free(next);
@@ -636,6 +777,7 @@ unsigned capture_ebpf_drain(struct capture_ebpf *e, unsigned max, capture_fn fn,
 	struct drain_ctx d = { fn, ctx, max, 0 };
 	int rc;
 
+	work_step(e, WORK_STEP_MS);
 	if (!max)
 		return 0;
 	e->drain = &d;
@@ -683,6 +825,6 @@ size_t capture_ebpf_attached(const struct capture_ebpf *e)
 	size_t n = 0;
 
 	for (size_t i = 0; i < e->nports; i++)
-		n += e->ports[i].attached;
+		n += e->ports[i].state == PORT_ATTACHED;
 	return n;
 }
