@@ -205,33 +205,16 @@ static int tcx_detach_id(int ifindex, uint32_t type, uint32_t id)
 
 /* ---- the record of attached programs ---- */
 
-static int read_boot_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return ok && buf[0] ? 0 : -1;
-}
-
-/* The ids a record lists, when written in this boot (ids are unique only
- * within one). */
-static size_t parse_record(const char *text, const char *boot, uint32_t *ids, size_t max)
+/* The ids a record lists. It lives in /run, which a boot starts empty, as
+ * program ids are unique only within one boot. */
+static size_t parse_record(const char *text, uint32_t *ids, size_t max)
 {
 	const char *p;
 	size_t n = 0;
-	char rboot[64];
 
-	if (sscanf(text, "boot %63s", rboot) != 1 || strcmp(rboot, boot))
+	if (strncmp(text, "ids", 3))
 		return 0;
-	p = strstr(text, "\nids");
-	if (!p)
-		return 0;
-	p += 4;
+	p = text + 3;
 	while (n < max) {
 		char *end;
 		unsigned long v = strtoul(p, &end, 10);
@@ -244,18 +227,26 @@ static size_t parse_record(const char *text, const char *boot, uint32_t *ids, si
 	return n;
 }
 
-static int write_record(struct capture_ebpf *e, const char *boot)
+/* Writes ours (unless 0: detached at a stop) and the predecessor's that
+ * would not detach. */
+static int write_record(struct capture_ebpf *e)
 {
-	char text[512];
-	int w = snprintf(text, sizeof text, "boot %s\nids %u %u", boot, e->prog_id[0],
-			 e->prog_id[1]);
+	char text[512] = "ids";
+	size_t w = 3;
+	uint32_t all[2 + STALE_MAX];
+	size_t n = 0;
 
-	for (size_t i = 0; i < e->nstale && w > 0 && (size_t)w < sizeof text; i++)
-		w += snprintf(text + w, sizeof text - (size_t)w, " %u", e->stale[i]);
-	if (w <= 0 || (size_t)w + 2 > sizeof text)
+	for (int d = 0; d < 2; d++)
+		if (e->prog_id[d])
+			all[n++] = e->prog_id[d];
+	for (size_t i = 0; i < e->nstale; i++)
+		all[n++] = e->stale[i];
+	for (size_t i = 0; i < n && w < sizeof text; i++)
+		w += (size_t)snprintf(text + w, sizeof text - w, " %u", all[i]);
+	if (w + 2 > sizeof text)
 		return -1;
 	text[w++] = '\n';
-	if (ftruncate(e->state_fd, 0) < 0 || pwrite(e->state_fd, text, (size_t)w, 0) != w)
+	if (ftruncate(e->state_fd, 0) < 0 || pwrite(e->state_fd, text, w, 0) != (ssize_t)w)
 		return -1;
 	return 0;
 }
@@ -306,16 +297,16 @@ static void detach_stale(struct capture_ebpf *e, const uint32_t *ids, size_t n)
  * daemon's programs stay until a start that can: said once. */
 static void state_open(struct capture_ebpf *e)
 {
-	char boot[64], text[512];
+	char text[512];
 	uint32_t ids[STALE_MAX];
 	struct stat ns;
 	ssize_t got;
 	size_t n;
 
 	e->state_fd = -1;
-	if (stat("/proc/self/ns/net", &ns) < 0 || read_boot_id(boot, sizeof boot) < 0) {
-		log_warn("capture", "cannot name this network namespace or boot: tc programs "
-			 "are not recorded, a killed hostflowd's stay attached");
+	if (stat("/proc/self/ns/net", &ns) < 0) {
+		log_warn("capture", "cannot name this network namespace (%s): tc programs are "
+			 "not recorded, a killed hostflowd's stay attached", strerror(errno));
 		return;
 	}
 	snprintf(e->state_path, sizeof e->state_path, "%s/tcx-%llu", CAPTURE_EBPF_STATE_DIR,
@@ -334,10 +325,10 @@ static void state_open(struct capture_ebpf *e)
 	}
 	got = pread(e->state_fd, text, sizeof text - 1, 0);
 	text[got > 0 ? got : 0] = '\0';
-	n = parse_record(text, boot, ids, STALE_MAX);
+	n = parse_record(text, ids, STALE_MAX);
 	if (n)
 		detach_stale(e, ids, n);
-	if (write_record(e, boot) < 0)
+	if (write_record(e) < 0)
 		goto fail;
 	return;
 fail:
@@ -473,13 +464,11 @@ void capture_ebpf_close(struct capture_ebpf *e)
 	/* Nothing of ours is attached now; the record goes unless it still
 	 * names a predecessor's program that would not detach. */
 	if (e->state_fd >= 0) {
-		char boot[64];
-
 		if (e->nstale == 0)
 			unlink(e->state_path);
-		else if (read_boot_id(boot, sizeof boot) == 0) {
+		else {
 			e->prog_id[0] = e->prog_id[1] = 0;
-			write_record(e, boot);
+			write_record(e);
 		}
 		close(e->state_fd);
 	}

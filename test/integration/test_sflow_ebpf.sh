@@ -7,7 +7,7 @@
 # eBPF one alone: 1 in 10 within 5 sd on each interface and direction, a
 # `filter` (run in user space on the drawn packets), and a kill -9: the
 # programs it left attached are detached by the next start, and a clean stop
-# leaves none. SKIP where the kernel has no tcx (Linux 6.6).
+# leaves none. Also `sample lo` at rate 1: never its own datagrams. SKIP where the kernel has no tcx (Linux 6.6).
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
@@ -155,6 +155,29 @@ hf_wait_for 10 settled
 t_check "filter \"udp dst port 5001\": every packet to 5001 ($(new 1 "\$6 == $vidx"))" \
 	test "$(new 1 "\$6 == $vidx")" = $N1
 t_check "filter: none of the packets to 5002 ($(new 1 "\$7 == $vidx"))" test "$(new 1 "\$7 == $vidx")" = 0
+
+# `sample lo` at rate 1 with the collector on lo: the daemon's own datagrams
+# are excluded in user space, so without traffic the samples stop.
+hf_conf "$conf" "sample lo rate 1" "polling_interval 0" "collector 127.0.0.1 $PE" \
+	"capture ebpf"
+kill -HUP "$epid"
+hf_wait_for 5 grep -q "sampling lo (ifIndex 1) 1 in 1" "$HF_DIR/hostflowd.log" || hf_die "reload to lo"
+cp "$flows_e" "$before"
+ip netns exec "$A" python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(5): s.sendto(b"x", ("127.0.0.1", 9))'
+hf_wait_for 10 eval '(($(new 1 "\$2 == 1") > 0))'
+hf_wait_for 10 settled
+# Sampled traffic goes out within 1 s; a datagram sampling itself would
+# keep one going every second after that.
+hf_wait_for 2 false
+quiet=$(new 1 "\$2 == 1")
+hf_wait_for 4 false
+t_check "sample lo at rate 1: no sample of our own datagrams ($quiet, then $(new 1 "\$2 == 1"))" \
+	test "$(new 1 "\$2 == 1")" = "$quiet"
+hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample lo off" \
+	"polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
+kill -HUP "$epid"
+hf_wait_for 5 grep -q "lo no longer sampled" "$HF_DIR/hostflowd.log" || hf_die "reload from lo"
 
 # kill -9 (vA sampled, tun0 not since the last reload): the programs stay attached (tcx without a link holds no fd) and
 # stay loaded; the next start detaches them, a clean stop leaves nothing.
