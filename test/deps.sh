@@ -11,15 +11,17 @@
 # installed it, that snmpd is stopped and disabled so tests own their ports.
 set -euo pipefail
 
+# libbpf-dev and clang build the tc eBPF capture (clang also the fuzzers);
+# bpftool lets test_sflow_ebpf see which of its programs are loaded.
 CHECK_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
-	    libpcap0.8-dev check snmpd snmp iproute2 tshark pmacct nfdump-sflow python3 jq
-	    procps psmisc clang libclang-rt-14-dev)
+	    libpcap0.8-dev libbpf-dev check snmpd snmp iproute2 tshark pmacct nfdump-sflow
+	    python3 jq procps psmisc clang libclang-rt-14-dev bpftool)
 ALL_PKGS=(iperf3 valgrind)
 # make deb builds with Debian's tools; make check-package lints the package and
 # installs it in a fresh root (debootstrap), where systemd-analyze (systemd)
 # verifies the unit. Build-time and test-time only, never a Depends.
 PACKAGE_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
-	      dpkg-dev binutils lintian debootstrap systemd)
+	      libpcap0.8-dev libbpf-dev clang dpkg-dev binutils lintian debootstrap systemd)
 
 usage() {
 	echo "usage: $0 check|package|all" >&2

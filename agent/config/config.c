@@ -667,7 +667,7 @@ static struct config *config_new(const char *name)
 	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
 	cfg->hold_samples = 1;
 	cfg->hold_bytes = CFG_DEFAULT_HOLD_BYTES;
-	cfg->capture = CFG_CAPTURE_PACKET;
+	cfg->capture = CFG_CAPTURE_AUTO;
 	cfg->sampling_rate = CFG_DEFAULT_RATE;
 	cfg->polling_interval = CFG_DEFAULT_POLLING;
 	cfg->header_bytes = CFG_DEFAULT_HEADER;

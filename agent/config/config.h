@@ -81,7 +81,7 @@ struct config {
 	uint32_t header_bytes;          /* 128, 1..256 */
 	int hold_samples;               /* `hold_samples on|off`: 1 */
 	uint32_t hold_bytes;            /* what holding keeps at most: 4 MiB */
-	enum cfg_capture capture;       /* CFG_CAPTURE_AUTO; read at start only */
+	enum cfg_capture capture;       /* auto; read at start only */
 
 	refcount_t refs;                /* config_ref()/config_free() */
 };

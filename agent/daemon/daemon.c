@@ -1,6 +1,7 @@
 /* The daemon's life: signals, detaching, sd_notify, the privilege drop. */
 #include "daemon/daemon.h"
 #include "base/log.h"
+#include "sflow/capture_ebpf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -190,10 +192,28 @@ void daemon_report(int *fd, const char *msg)
 
 /* ---- privileges ------------------------------------------------------------ */
 
+/* The highest capability the running kernel knows: CAP_BPF (39) came with
+ * Linux 5.8, and capset refuses a bit the kernel does not know. */
+static int cap_last(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /* `user NAME` when started as root: become NAME keeping only CAP_NET_RAW
- * (the sampler's packet sockets). Raw capset(2): no libcap. Netlink and
- * syslog are already open; the AgentX socket must be reachable by NAME. */
-int daemon_drop_privileges(const char *user, char *err, size_t len)
+ * (the sampler's packet sockets), and where the tc eBPF capture may be used
+ * CAP_BPF and CAP_NET_ADMIN (loading and attaching its programs; its record
+ * directory, in /run, is made NAME's first). Raw capset(2): no libcap.
+ * Netlink and syslog are already open; the AgentX socket must be reachable
+ * by NAME. */
+int daemon_drop_privileges(const char *user, int ebpf, char *err, size_t len)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
@@ -208,12 +228,28 @@ int daemon_drop_privileges(const char *user, char *err, size_t len)
 	}
 	memset(caps, 0, sizeof caps);
 	caps[0].effective = caps[0].permitted = 1u << CAP_NET_RAW;
+	ebpf = ebpf && cap_last() >= CAP_BPF;
+	if (ebpf) {
+		caps[0].effective |= 1u << CAP_NET_ADMIN;
+		caps[0].permitted |= 1u << CAP_NET_ADMIN;
+		caps[CAP_TO_INDEX(CAP_BPF)].effective |= CAP_TO_MASK(CAP_BPF);
+		caps[CAP_TO_INDEX(CAP_BPF)].permitted |= CAP_TO_MASK(CAP_BPF);
+		if ((mkdir(CAPTURE_EBPF_STATE_DIR, 0700) < 0 && errno != EEXIST) ||
+		    chown(CAPTURE_EBPF_STATE_DIR, pw->pw_uid, pw->pw_gid) < 0)
+			log_warn("daemon", "%s: %s: a killed hostflowd's tc programs cannot be "
+				 "recorded", CAPTURE_EBPF_STATE_DIR, strerror(errno));
+	}
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgid(pw->pw_gid) < 0 ||
 	    initgroups(user, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
 	    syscall(SYS_capset, &hdr, caps) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) < 0) {
 		snprintf(err, len, "user %s: %s", user, strerror(errno));
 		return -1;
+	}
+	if (ebpf) {
+		log_info("daemon", "running as %s with CAP_NET_RAW, CAP_BPF and CAP_NET_ADMIN",
+			 user);
+		return 0;
 	}
 	log_info("daemon", "running as %s with CAP_NET_RAW only", user);
 	return 0;

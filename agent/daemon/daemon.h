@@ -32,7 +32,9 @@ void daemon_report(int *fd, const char *msg);
 /* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. */
 void daemon_notify(const char *msg);
 
-/* When root and user is not "": become user keeping only CAP_NET_RAW. */
-int daemon_drop_privileges(const char *user, char *err, size_t len);
+/* When root and user is not "": become user keeping only CAP_NET_RAW, and
+ * with ebpf also CAP_BPF and CAP_NET_ADMIN (the tc eBPF capture loads and
+ * attaches programs), its record directory made the user's. */
+int daemon_drop_privileges(const char *user, int ebpf, char *err, size_t len);
 
 #endif

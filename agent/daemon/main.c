@@ -536,7 +536,8 @@ static int start_running(struct daemon *d)
 {
 	char err[512] = "";
 
-	if (daemon_drop_privileges(d->cfg->user, err, sizeof err) < 0)
+	if (daemon_drop_privileges(d->cfg->user, d->cfg->capture != CFG_CAPTURE_PACKET, err,
+				   sizeof err) < 0)
 		goto fail;
 	d->sigfd = daemon_signalfd();
 	if (d->sigfd < 0) {

@@ -192,6 +192,9 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 
 	/* What is queued was sampled under the old config: send it with it. */
 	sfa_flush(s->core, now);
+	if (n->capture != s->cfg->capture)
+		log_warn("sampler", "reload: `capture` is read at start; keeping %s",
+			 capture_kind(s->cap));
 	if (collectors_differ(s->cfg, n)) {
 		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A container host: 1000 veths matched by one pattern (`sample ctr*`), more
-# created after start, hostflowd under `ulimit -n 128`: one packet socket
-# for all, so neither fds nor memory grow per interface; every sampled
+# created after start, hostflowd under `ulimit -n 128` with packet sockets
+# (`capture packet`; test_sflow_ebpf_many.sh does the same with tc eBPF): one
+# packet socket for all, so neither fds nor memory grow per interface; every sampled
 # interface's frames come back under the ifIndex SNMP serves for it. Then
 # `sample lo` with a collector on lo at rate 1: hostflowd never samples its
 # own datagrams, so without traffic the datagrams stop.
@@ -36,7 +37,7 @@ hf_bg "$A" "$HF_DIR/recv.log" python3 "$HF_TOOLS/akvorado_poll.py" 127.0.0.1 $PO
 	"$recv" "$HF_DIR/recv.stop" 300
 hf_wait_for 5 grep -q READY "$recv" || hf_die "receiver"
 hf_conf "$conf" "sample lo off" "sample ctr* rate 1" "polling_interval 0" \
-	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT"
+	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT" "capture packet"
 # The fd limit a unit without LimitNOFILE would have, and far less.
 cat >"$HF_DIR/limited.sh" <<-EOS
 	#!/bin/sh
@@ -108,7 +109,7 @@ fi
 
 # Our own datagrams on lo are never sampled.
 hf_conf "$conf" "sample lo rate 1" "polling_interval 0" \
-	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT"
+	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT" "capture packet"
 kill -HUP "$pid"
 hf_wait_for 5 grep -q "sampling 1 interface$" "$HF_DIR/hostflowd.log" || hf_die "reload"
 ndg() { grep -c '^D ' "$recv"; }

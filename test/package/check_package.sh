@@ -445,9 +445,9 @@ control_fields() {
 	rec=$(dpkg-deb -f "$deb" Recommends)
 	echo "Depends: $dep; Recommends: $rec"
 	[[ $dep == *"libsnmp40 (>= "* && $dep == *"libnl-route-3-200 (>= "* && $dep == *"libc6 (>= "* &&
-		$rec == snmpd ]]
+		$dep == *"libbpf1 (>= "* && $rec == snmpd ]]
 }
-t_check "Depends from dpkg-shlibdeps (libc6, libnl-route-3-200, libsnmp40), Recommends: snmpd" \
+t_check "Depends from dpkg-shlibdeps (libc6, libnl-route-3-200, libsnmp40, libbpf1), Recommends: snmpd" \
 	control_fields
 t_diag "$(control_fields)"
 

@@ -239,6 +239,28 @@ START_TEST(t_hold)
 }
 END_TEST
 
+/* `capture auto|packet|ebpf`: which hook takes the samples, auto unless said. */
+START_TEST(t_capture)
+{
+	struct config *cfg = parse_ok("");
+
+	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
+	config_free(cfg);
+	cfg = parse_ok("capture packet\n");
+	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_PACKET);
+	config_free(cfg);
+	cfg = parse_ok("capture ebpf\n");
+	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_EBPF);
+	config_free(cfg);
+	cfg = parse_ok("capture auto\n");
+	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
+	config_free(cfg);
+	parse_bad("capture tcx\n", "t.conf:1: capture: 'tcx' is none of auto, packet, ebpf");
+	parse_bad("capture ebpf\ncapture packet\n", "t.conf:2: capture: already set on line 1");
+	parse_bad("capture\n", "t.conf:1: capture: missing argument");
+}
+END_TEST
+
 /* Shared between threads by reference: the last holder frees. */
 START_TEST(t_refs)
 {
@@ -728,6 +750,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_collector_max);
 	tcase_add_test(tc, t_samples);
 	tcase_add_test(tc, t_hold);
+	tcase_add_test(tc, t_capture);
 	tcase_add_test(tc, t_refs);
 	tcase_add_test(tc, t_sample_patterns);
 	tcase_add_test(tc, t_sample_notes);
