@@ -93,7 +93,7 @@ struct capture_ebpf {
 	struct bpf_object *obj;
 	int prog[2];               /* [0] ingress, [1] egress */
 	uint32_t prog_id[2];
-	int ports_fd, drops_fd;
+	int direct_fd, far_fd, drops_fd;   /* the thresholds (sample_abi.h), drops */
 	struct ring_buffer *rb;
 	struct port *ports;        /* sorted by kindex */
 	size_t nports;
@@ -374,9 +374,10 @@ static int load(struct capture_ebpf *e, char *err, size_t errlen)
 		}
 		e->prog_id[d] = info.id;
 	}
-	e->ports_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_ports");
+	e->direct_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_direct");
+	e->far_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_far");
 	e->drops_fd = bpf_object__find_map_fd_by_name(e->obj, "hf_drops");
-	if (e->ports_fd < 0 || e->drops_fd < 0) {
+	if (e->direct_fd < 0 || e->far_fd < 0 || e->drops_fd < 0) {
 		snprintf(err, errlen, "the BPF object lacks its maps");
 		return -1;
 	}
@@ -397,7 +398,7 @@ struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
 		return NULL;
 	}
 	e->state_fd = e->work_fd = -1;
-	e->prog[0] = e->prog[1] = e->ports_fd = e->drops_fd = -1;
+	e->prog[0] = e->prog[1] = e->direct_fd = e->far_fd = e->drops_fd = -1;
 	e->snaplen = HF_MAX_HEADER;
 	e->filters = pfilter_cache_new();
 	e->ncpu = libbpf_num_possible_cpus();
@@ -543,19 +544,24 @@ static int build(struct capture_ebpf *e, const struct capture_rule *rules, size_
 	return 0;
 }
 
+/* The interface's draw threshold where the program looks for it. */
 static int set_rate(struct capture_ebpf *e, int kindex, uint32_t rate)
 {
-	uint32_t key = (uint32_t)kindex;
-	struct hf_ebpf_port v = { .rate = rate };
+	uint32_t key = (uint32_t)kindex, t = hf_ebpf_threshold(rate);
 
-	return bpf_map_update_elem(e->ports_fd, &key, &v, BPF_ANY);
+	return bpf_map_update_elem(key < HF_EBPF_DIRECT ? e->direct_fd : e->far_fd, &key, &t,
+				   BPF_ANY);
 }
 
+/* 0 (or no entry): the program lets every packet of the interface pass. */
 static void clear_rate(struct capture_ebpf *e, int kindex)
 {
-	uint32_t key = (uint32_t)kindex;
+	uint32_t key = (uint32_t)kindex, zero = 0;
 
-	bpf_map_delete_elem(e->ports_fd, &key);
+	if (key < HF_EBPF_DIRECT)
+		bpf_map_update_elem(e->direct_fd, &key, &zero, BPF_ANY);
+	else
+		bpf_map_delete_elem(e->far_fd, &key);
 }
 
 /* Detaches both programs from an interface; one that is gone took them. */

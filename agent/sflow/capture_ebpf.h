@@ -1,13 +1,13 @@
 /* The tc eBPF capture: the same sampling as the packet sockets
  * (capture.h), taken by programs on each sampled interface's tcx ingress
  * and egress hooks (Linux 6.6) instead of packet-socket taps. A packet
- * pays one hash lookup and a random draw on sampled interfaces only, and
+ * pays an array lookup and a random draw on sampled interfaces only, and
  * nothing is cloned; the drawn packets' first 256 bytes go into ONE ring
- * buffer the sampler polls. Rates are a map keyed by ifindex, so fds and
- * memory do not grow per interface beyond the map entry (~100 bytes of
- * kernel memory). Filters run in user space on the drawn packets
- * (tcsample.h): the draw comes first, as in the packet sockets' program,
- * so the selection stays unbiased.
+ * buffer the sampler polls. Rates are thresholds in maps keyed by ifindex
+ * (sflow/bpf/sample_abi.h), so fds and memory do not grow per interface
+ * (a fixed 256 KiB array, a hash entry for an ifindex past 65535). Filters
+ * run in user space on the drawn packets (tcsample.h): the draw comes first,
+ * as in the packet sockets' program, so the selection stays unbiased.
  *
  * The attachments outlive a killed daemon (tcx's attach without a link
  * holds no fd): the programs' ids are recorded in

@@ -33,6 +33,8 @@
 #                   (kernel 6.6+)
 #
 #   BENCH_BIG_SIZES="1 10 100 1000"   BENCH_BIG_CASES="..."   BENCH_PAIR_SECONDS=5
+#   BENCH_BIG_FLOOR_SIZES="1"   the sizes at which the floors (bare, draw, look)
+#                               are measured: they sit on in0 and out0 only
 
 BIG_RATE=100
 
@@ -179,6 +181,11 @@ big_measure() {
 	local n=$1 cpu=$2 other=$((1 - $2)) c prev mid next
 	prev=$(fwd_pair_run "$cpu")
 	for c in $BIG_CASES; do
+		# A floor is a program on in0 (and out0) alone: the idle veths
+		# do not change it, so it is measured at BIG_FLOOR_SIZES only.
+		if [[ $c =~ bare|draw|look ]] && [[ " $BIG_FLOOR_SIZES " != *" $n "* ]]; then
+			continue
+		fi
 		if ! big_start "$c" "$n" "$other"; then
 			note "E $n $c: not measured (start failed)"
 			continue
@@ -219,6 +226,7 @@ _big_rows() {
 	local n c m up base what tgt v gap
 	for n in $BIG_SIZES; do
 		for c in $BIG_CASES; do
+			[[ -n ${BIG_R["$n $c"]:-} ]] || continue
 			m=$(median ${BIG_R["$n $c"]:-})
 			up="uplink not sampled"
 			base=${c%up}
@@ -243,7 +251,8 @@ _big_rows() {
 bench_bighost() {
 	local rep n
 	BIG_SIZES=${BENCH_BIG_SIZES:-1 10 100 1000}
-	BIG_CASES=${BENCH_BIG_CASES:-none pkt pktup ebpf ebpfup tap tapup bare bareup draw drawup}
+	BIG_CASES=${BENCH_BIG_CASES:-none pkt pktup ebpf ebpfup tap tapup xbare xbareup xdraw xdrawup bare bareup}
+	BIG_FLOOR_SIZES=${BENCH_BIG_FLOOR_SIZES:-${BIG_SIZES%% *}}
 	PAIR_SECONDS=${BENCH_PAIR_SECONDS:-5}
 	declare -gA BIG_R=() BIG_HF=() BIG_LOAD=() BIG_K=()
 	BLAST=$BENCH_OUT/udpblast

@@ -179,6 +179,26 @@ hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample lo off" 
 kill -HUP "$epid"
 hf_wait_for 5 grep -q "lo no longer sampled" "$HF_DIR/hostflowd.log" || hf_die "reload from lo"
 
+# An interface whose ifindex is past the program's array (65536) finds its
+# rate in the hash map: sampled the same.
+ip -n "$A" link add vC index 70000 type veth peer name vD netns "$B" &&
+	ip -n "$A" link set vC up && ip -n "$B" link set vD up || hf_die "veth with ifindex 70000"
+hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample vC rate 1" \
+	"sample lo off" "polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
+kill -HUP "$epid"
+hf_wait_for 5 grep -q "sampling vC (ifIndex 70000) 1 in 1" "$HF_DIR/hostflowd.log" ||
+	hf_die "reload with vC"
+cp "$flows_e" "$before"
+ip netns exec "$B" python3 "$HF_TOOLS/ethsend.py" 50 vD || hf_die "frames into vC"
+hf_wait_for 10 eval '(($(new 1 "\$2 == 70000") >= 50))'
+hf_wait_for 10 settled
+t_check "ifindex 70000 (the hash map): every one of 50 frames ($(new 1 "\$2 == 70000 && \$6 == 70000"))" \
+	test "$(new 1 "\$2 == 70000 && \$6 == 70000")" = 50
+hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample lo off" \
+	"polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
+kill -HUP "$epid"
+hf_wait_for 5 grep -q "vC no longer sampled" "$HF_DIR/hostflowd.log" || hf_die "reload without vC"
+
 # kill -9 (vA sampled, tun0 not since the last reload): the programs stay attached (tcx without a link holds no fd) and
 # stay loaded; the next start detaches them, a clean stop leaves nothing.
 old_in=$(prog_ids hf_sample_in)

@@ -1,7 +1,8 @@
 /* The tc eBPF capture's kernel side: one program for tcx ingress and one
  * for tcx egress, attached to every sampled interface. For each packet:
- * the interface's rate from hf_ports (none: not ours, next program), the
- * unbiased 1-in-rate draw first (before any look at the packet), and for
+ * the interface's draw threshold from hf_direct or hf_far (0 or none: not
+ * ours, next program), the unbiased 1-in-N draw first (before any look at
+ * the packet), and for
  * the drawn packet its first HF_EBPF_SNAP bytes and metadata into the one
  * ring buffer hf_ring. Filters run in user space on the drawn packets
  * (capture_ebpf.c), so the choice stays independent of the packet.
@@ -20,12 +21,19 @@
 char hf_license[] SEC("license") = "Proprietary";
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HF_EBPF_DIRECT);
+	__type(key, __u32);
+	__type(value, __u32);
+} hf_direct SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, HF_EBPF_MAX_PORTS);
+	__uint(max_entries, HF_EBPF_MAX_FAR);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
-	__type(value, struct hf_ebpf_port);
-} hf_ports SEC(".maps");
+	__type(value, __u32);
+} hf_far SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -45,14 +53,23 @@ struct {
 
 static __always_inline int take(struct __sk_buff *skb, __u32 flags)
 {
-	__u32 key = skb->ifindex, rate, len, cap;
-	struct hf_ebpf_port *p = bpf_map_lookup_elem(&hf_ports, &key);
+	__u32 key = skb->ifindex, t, len, cap;
 	struct hf_ebpf_sample *s;
+	__u32 *tp;
 
-	if (!p)
+	/* Two calls, each with its own map (the barrier keeps clang from
+	 * merging them into one on a chosen map, which the verifier could not
+	 * inline): the array's lookup becomes a bounds check and an add. */
+	if (key < HF_EBPF_DIRECT) {
+		tp = bpf_map_lookup_elem(&hf_direct, &key);
+	} else {
+		tp = bpf_map_lookup_elem(&hf_far, &key);
+		barrier_var(tp);
+	}
+	if (!tp)
 		return HF_TCX_NEXT;
-	rate = p->rate;
-	if (rate > 1 && bpf_get_prandom_u32() % rate)
+	t = *tp;
+	if (!t || (t != HF_EBPF_ALL && bpf_get_prandom_u32() >= t))
 		return HF_TCX_NEXT;
 	s = bpf_ringbuf_reserve(&hf_ring, sizeof *s, 0);
 	if (!s) {
