@@ -411,8 +411,12 @@ struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
 	 * query of lo's ingress hook says whether the kernel has it. */
 	lo = (int)if_nametoindex("lo");
 	if (tcx_query(lo ? lo : 1, TCX_INGRESS, ids, &n, &rev) < 0) {
-		snprintf(err, errlen, errno == EINVAL ? "the kernel has no tcx (Linux 6.6)"
-			 : "tcx query: %s", strerror(errno));
+		if (errno == EINVAL)
+			snprintf(err, errlen, "the kernel has no tcx (Linux 6.6 or later)");
+		else if (errno == EPERM)
+			snprintf(err, errlen, "not permitted (CAP_BPF and CAP_NET_ADMIN needed)");
+		else
+			snprintf(err, errlen, "tcx query: %s", strerror(errno));
 		goto fail;
 	}
 	if (load(e, err, errlen) < 0)

@@ -251,6 +251,7 @@ _big_rows() {
 bench_bighost() {
 	local rep n
 	BIG_SIZES=${BENCH_BIG_SIZES:-1 10 100 1000}
+	[[ -n ${BENCH_QUICK:-} && -z ${BENCH_BIG_SIZES:-} ]] && BIG_SIZES="1 100"
 	BIG_CASES=${BENCH_BIG_CASES:-none pkt pktup ebpf ebpfup tap tapup xbare xbareup xdraw xdrawup bare bareup}
 	BIG_FLOOR_SIZES=${BENCH_BIG_FLOOR_SIZES:-${BIG_SIZES%% *}}
 	PAIR_SECONDS=${BENCH_PAIR_SECONDS:-5}

@@ -5,13 +5,16 @@
 # must be a sample of the other (source, input/output ifIndex, header
 # protocol, frame_length, stripped bytes and the header itself). Then the
 # eBPF one alone: 1 in 10 within 5 sd on each interface and direction, a
-# `filter` (run in user space on the drawn packets), and a kill -9: the
-# programs it left attached are detached by the next start, and a clean stop
-# leaves none. Also `sample lo` at rate 1: never its own datagrams. SKIP where the kernel has no tcx (Linux 6.6).
+# `filter` (run in user space on the drawn packets), `sample lo` at rate 1
+# (never its own datagrams), an interface of ifindex 70000 (its rate in the
+# hash map, not the array), and a kill -9: the programs it left attached are
+# detached by the next start, and a clean stop leaves none. SKIP where the
+# kernel has no tcx (Linux 6.6).
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
 hf_init sflow_ebpf
+command -v bpftool >/dev/null || hf_die "bpftool is missing (test/deps.sh check installs it)"
 
 A=${HF_NS}a
 B=${HF_NS}b
