@@ -91,10 +91,7 @@ _big_hostflowd() {
 		note "E: hostflowd ($case) did not say 'sampling $n interfaces' within 60 s"
 		return 1
 	fi
-	# Many tcx attachments are made in the background (one RCU grace
-	# period each): measured once all are there.
-	if [[ $capture == ebpf ]] && ((n > 8)) &&
-		! hf_wait_for 300 grep -q "tc programs attached to $n interfaces" "$HF_DIR/hostflowd.log"; then
+	if [[ $capture == ebpf ]] && ! bench_attached "$n"; then
 		note "E: hostflowd ($case) did not attach to $n interfaces within 300 s"
 		return 1
 	fi
@@ -150,25 +147,9 @@ big_start() {
 	}
 }
 
-# A stop of the tc eBPF capture detaches its programs one grace period at a
-# time: more than lib.sh's 10 s with hundreds of interfaces.
-_big_hostflowd_stop() {
-	local pid=$HF_HOSTFLOWD_PID rc
-	HF_HOSTFLOWD_PID=
-	kill -TERM "$pid" 2>/dev/null || return 1
-	hf_wait_for 300 eval '! kill -0 "$pid" 2>/dev/null' || {
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		return 1
-	}
-	wait "$pid"
-	rc=$?
-	return $rc
-}
-
 big_stop() {
 	case $1 in
-	pkt* | ebpf*) _big_hostflowd_stop || note "E: hostflowd ($1) did not stop cleanly" ;;
+	pkt* | ebpf*) bench_hostflowd_stop || note "E: hostflowd ($1) did not stop cleanly" ;;
 	none) ;;
 	*) [[ -n $BIG_REF ]] && hf_kill "$BIG_REF" ;;
 	esac

@@ -12,6 +12,9 @@
 #   verdict RATIO OP LIMIT   "met" or "MISSED (...)"; OP is le or ge
 #   row MEASURE HF REFNAME REF RATIO TARGET VERDICT    appends a table row
 #   note TEXT                appends a line under the table
+#   bench_attached N         with the tc eBPF capture, waits (300 s) until its
+#                            programs are on all N sampled interfaces
+#   bench_hostflowd_stop     hf_hostflowd_stop with 300 s for the detaches
 
 BENCH_CLK_TCK=$(getconf CLK_TCK)
 
@@ -107,4 +110,30 @@ row() {
 note() {
 	printf -- '- %s\n' "$*" >>"$BENCH_NOTES"
 	echo "  note: $*"
+}
+
+# The tc eBPF capture attaches many interfaces in the background, one RCU
+# grace period each (16 ms here): a figure is taken once all are there.
+# True at once with packet sockets, or with a few interfaces (attached at
+# once, no line).
+bench_attached() {
+	grep -q "capture: tc eBPF" "$HF_DIR/hostflowd.log" || return 0
+	(($1 > 8)) || return 0
+	hf_wait_for 300 grep -q "tc programs attached to $1 interfaces" "$HF_DIR/hostflowd.log"
+}
+
+# A stop of the tc eBPF capture detaches its programs one grace period at a
+# time: more than lib.sh's 10 s with hundreds of interfaces.
+bench_hostflowd_stop() {
+	local pid=$HF_HOSTFLOWD_PID rc
+	HF_HOSTFLOWD_PID=
+	kill -TERM "$pid" 2>/dev/null || return 1
+	hf_wait_for 300 eval '! kill -0 "$pid" 2>/dev/null' || {
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		return 1
+	}
+	wait "$pid"
+	rc=$?
+	return $rc
 }

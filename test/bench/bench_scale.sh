@@ -61,9 +61,9 @@ scale_one() {
 	: >"$HF_DIR/hostflowd.log"
 	hf_hostflowd_start "$a" "$conf" || return 1
 	pid=$HF_HOSTFLOWD_PID
-	hf_wait_for 20 _scale_serving "$n" || {
-		note "D $n: hostflowd did not log 'sampling $n interfaces'"
-		hf_hostflowd_stop
+	hf_wait_for 20 _scale_serving "$n" && bench_attached "$n" || {
+		note "D $n: hostflowd did not log 'sampling $n interfaces' (or attach to them)"
+		bench_hostflowd_stop
 		return 1
 	}
 	# Warm-up: the capture is attached when a burst yields samples.
@@ -106,7 +106,7 @@ scale_one() {
 	row "D $n sampled if: CPU per 10⁶ packets on one, 1:100, above idle, sampler / process (s)" "$tr_s / $tr_p" "" "" "" "" \
 		"$((f1 - f0)) samples of $sent; load $(cut -d' ' -f1 /proc/loadavg)"
 	echo "  D $n: $fds fds, VmRSS $rss kB ($split), idle $idle_s/$idle_p s, traffic $tr_s/$tr_p s/Mpkt"
-	hf_hostflowd_stop || note "D $n: hostflowd did not stop cleanly"
+	bench_hostflowd_stop || note "D $n: hostflowd did not stop cleanly"
 	hf_kill "$sinkpid"
 	hf_kill "$countpid"
 	hf_snmpd_stop
