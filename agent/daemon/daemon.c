@@ -234,10 +234,17 @@ int daemon_drop_privileges(const char *user, int ebpf, char *err, size_t len)
 		caps[0].permitted |= 1u << CAP_NET_ADMIN;
 		caps[CAP_TO_INDEX(CAP_BPF)].effective |= CAP_TO_MASK(CAP_BPF);
 		caps[CAP_TO_INDEX(CAP_BPF)].permitted |= CAP_TO_MASK(CAP_BPF);
-		if ((mkdir(CAPTURE_EBPF_STATE_DIR, 0700) < 0 && errno != EEXIST) ||
-		    chown(CAPTURE_EBPF_STATE_DIR, pw->pw_uid, pw->pw_gid) < 0)
+		/* Made here, the user's; one that exists (another daemon's, or
+		 * systemd's RuntimeDirectory) is left as it is. */
+		if (mkdir(CAPTURE_EBPF_STATE_DIR, 0700) == 0) {
+			if (chown(CAPTURE_EBPF_STATE_DIR, pw->pw_uid, pw->pw_gid) < 0)
+				log_warn("daemon", "%s: %s: a killed hostflowd's tc programs "
+					 "cannot be recorded", CAPTURE_EBPF_STATE_DIR,
+					 strerror(errno));
+		} else if (errno != EEXIST) {
 			log_warn("daemon", "%s: %s: a killed hostflowd's tc programs cannot be "
 				 "recorded", CAPTURE_EBPF_STATE_DIR, strerror(errno));
+		}
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 || setgid(pw->pw_gid) < 0 ||
 	    initgroups(user, pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||

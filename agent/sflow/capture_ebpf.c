@@ -311,9 +311,13 @@ static void state_open(struct capture_ebpf *e)
 	}
 	snprintf(e->state_path, sizeof e->state_path, "%s/tcx-%llu", CAPTURE_EBPF_STATE_DIR,
 		 (unsigned long long)ns.st_ino);
-	if (mkdir(CAPTURE_EBPF_STATE_DIR, 0700) < 0 && errno != EEXIST)
-		goto fail;
-	e->state_fd = open(e->state_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Twice: another daemon's clean stop may remove the empty directory
+	 * between our mkdir and our open. */
+	for (int t = 0; t < 2 && e->state_fd < 0; t++) {
+		if (mkdir(CAPTURE_EBPF_STATE_DIR, 0700) < 0 && errno != EEXIST)
+			goto fail;
+		e->state_fd = open(e->state_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 	if (e->state_fd < 0)
 		goto fail;
 	if (flock(e->state_fd, LOCK_EX | LOCK_NB) < 0) {
@@ -469,9 +473,12 @@ void capture_ebpf_close(struct capture_ebpf *e)
 	/* Nothing of ours is attached now; the record goes unless it still
 	 * names a predecessor's program that would not detach. */
 	if (e->state_fd >= 0) {
-		if (e->nstale == 0)
+		/* The directory goes with the last record (unless systemd's
+		 * RuntimeDirectory holds it: /run is not ours to write then). */
+		if (e->nstale == 0) {
 			unlink(e->state_path);
-		else {
+			rmdir(CAPTURE_EBPF_STATE_DIR);
+		} else {
 			e->prog_id[0] = e->prog_id[1] = 0;
 			write_record(e);
 		}

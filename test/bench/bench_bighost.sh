@@ -53,7 +53,6 @@ big_setup() {
 	SFLOW_STATE=$HF_DIR/sflow-big-state.json
 	hf_bg "$FWD_R" "$HF_DIR/sflowcount-big.log" python3 "$BENCH_DIR/sflowcount.py" \
 		127.0.0.1 "$SFLOW_PORT" "$SFLOW_STATE" 7200
-	FWD_COLLECTOR_PID=$HF_LAST_PID
 	hf_wait_for 5 test -s "$SFLOW_STATE"
 }
 
@@ -86,7 +85,6 @@ _big_hostflowd() {
 		"capture $capture"
 	: >"$HF_DIR/hostflowd.log"
 	hf_hostflowd_start "$FWD_R" "$conf" || return 1
-	SAMPLER_PID=$HF_HOSTFLOWD_PID
 	if ! hf_wait_for 60 _big_sampling "$n"; then
 		note "E: hostflowd ($case) did not say 'sampling $n interfaces' within 60 s"
 		return 1

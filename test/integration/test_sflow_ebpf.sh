@@ -213,13 +213,15 @@ kill -KILL "$epid"
 wait "$epid" 2>/dev/null
 HF_HOSTFLOWD_PID=
 loaded() {
-	local id live=" $(prog_ids hf_sample_in) $(prog_ids hf_sample_out) "
+	local id live
+	live=" $(prog_ids hf_sample_in) $(prog_ids hf_sample_out) "
 	for id in $1; do
 		[[ $live == *" $id "* ]] || return 1
 	done
 }
 gone() {
-	local id live=" $(prog_ids hf_sample_in) $(prog_ids hf_sample_out) "
+	local id live
+	live=" $(prog_ids hf_sample_in) $(prog_ids hf_sample_out) "
 	for id in $1; do
 		[[ $live == *" $id "* ]] && return 1
 	done
