@@ -448,6 +448,9 @@ static const struct {
 	{ "collector 192.0.2.1\n\ncollector 192.0.2.1 6343\n", "t.conf:3: collector 192.0.2.1 port 6343: already defined on line 1" },
 	{ "collector ::1\ncollector [0:0::1]\n", "t.conf:2: collector [0:0::1] port 6343: already defined on line 1" },
 	{ "collector Sflow.Example\ncollector sflow.example\n", "t.conf:2: collector sflow.example port 6343: already defined on line 1" },
+	/* An IPv4-mapped IPv6 address is the IPv4 address: one collector. */
+	{ "collector 127.0.0.1\ncollector ::ffff:127.0.0.1\n", "t.conf:2: collector ::ffff:127.0.0.1 port 6343: already defined on line 1" },
+	{ "collector [::ffff:7f00:1] 7\ncollector 127.0.0.1 7\n", "t.conf:2: collector 127.0.0.1 port 7: already defined on line 1" },
 	{ "agent_address\n", "t.conf:1: agent_address: missing argument" },
 	{ "agent_address localhost\n", "t.conf:1: agent_address: 'localhost' is not an IPv4 or IPv6 address" },
 	{ "agent_address 10.0.0.1/8\n", "'10.0.0.1/8' is not an IPv4 or IPv6 address" },
@@ -673,8 +676,19 @@ START_TEST(t_resolve_twins)
 	ck_assert_str_eq(err, "t.conf:2: collector 127.0.0.1 resolves to 127.0.0.1:7000, "
 			 "the same as line 1");
 	config_free(cfg);
+	cfg = parse_ok("collector ::ffff:127.0.0.1\ncollector localhost\n");
+	ck_assert_int_eq(config_resolve(cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, "t.conf:2: collector localhost resolves to 127.0.0.1:6343, "
+			 "the same as line 1");
+	config_free(cfg);
 	cfg = parse_ok("collector 127.0.0.1\ncollector localhost 7000\n");
 	ck_assert_msg(config_resolve(cfg, err, sizeof err) == 0, "%s", err);
+	config_free(cfg);
+	/* A lone mapped address is sent to as IPv4. */
+	cfg = parse_ok("collector ::ffff:192.0.2.1 7000\n");
+	ck_assert_int_eq(cfg->collectors[0].addr.ss_family, AF_INET);
+	ck_assert_uint_eq(cfg->collectors[0].addrlen, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&cfg->collectors[0].addr)->sin_port), 7000);
 	config_free(cfg);
 }
 END_TEST
