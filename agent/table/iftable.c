@@ -245,6 +245,7 @@ static void fill_row(struct if_row *r, const struct kernel_link *l, uint32_t ser
 	r->oper = (uint8_t)l->oper;
 	r->promisc = l->promisc ? 1 : 2;
 	r->speed_bps = ov && ov->has_speed ? ov->speed_bps : l->speed_bps;
+	r->duplex = l->duplex;
 	r->ctr = l->ctr;
 }
 

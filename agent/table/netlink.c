@@ -152,7 +152,13 @@ static uint64_t mbps_to_bps(uint32_t mbps)
  * Heap storage: a struct with a flexible array cannot be embedded. */
 #define LINKSET_SIZE (sizeof(struct ethtool_link_settings) + 3 * 127 * sizeof(uint32_t))
 
-static int speed_glinksettings(int fd, const char *name, uint64_t *bps)
+static enum if_duplex duplex_of(uint8_t d)
+{
+	return d == DUPLEX_FULL ? IF_DUPLEX_FULL : d == DUPLEX_HALF ? IF_DUPLEX_HALF
+								    : IF_DUPLEX_UNKNOWN;
+}
+
+static int speed_glinksettings(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
 	struct ethtool_link_settings *req = calloc(1, LINKSET_SIZE);
 	struct ifreq ifr;
@@ -173,13 +179,14 @@ static int speed_glinksettings(int fd, const char *name, uint64_t *bps)
 	    req->cmd != ETHTOOL_GLINKSETTINGS)
 		goto out;
 	*bps = mbps_to_bps(req->speed);
+	*dx = duplex_of(req->duplex);
 	rc = 0;
 out:
 	free(req);
 	return rc;
 }
 
-static int speed_gset(int fd, const char *name, uint64_t *bps)
+static int speed_gset(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
 	struct ethtool_cmd cmd;
 	struct ifreq ifr;
@@ -192,21 +199,24 @@ static int speed_gset(int fd, const char *name, uint64_t *bps)
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
 		return -1;
 	*bps = mbps_to_bps(ethtool_cmd_speed(&cmd));
+	*dx = duplex_of(cmd.duplex);
 	return 0;
 }
 
-/* Errors (EOPNOTSUPP; EINVAL for a down veth or tun) mean "unknown": 0. */
-static uint64_t read_speed(int fd, const char *name)
+/* Speed and duplex. Errors (EOPNOTSUPP; EINVAL for a down veth or tun)
+ * mean "unknown": 0. */
+static void read_speed(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
-	uint64_t bps = 0;
-
+	*bps = 0;
+	*dx = IF_DUPLEX_UNKNOWN;
 	if (fd < 0)
-		return 0;
-	if (speed_glinksettings(fd, name, &bps) == 0)
-		return bps;
-	if (speed_gset(fd, name, &bps) == 0)
-		return bps;
-	return 0;
+		return;
+	if (speed_glinksettings(fd, name, bps, dx) == 0)
+		return;
+	if (speed_gset(fd, name, bps, dx) == 0)
+		return;
+	*bps = 0;
+	*dx = IF_DUPLEX_UNKNOWN;
 }
 
 /* SIOCETHTOOL works on any socket whose family passes unknown ioctls to
@@ -451,8 +461,9 @@ static void fill_link(struct kernel_link *o, struct rtnl_link *l)
 	nl_counters_from_stats64(l, &o->ctr);
 }
 
-/* *e from libnl's object; the speed from old (the same link as last seen)
- * when its flags, operstate and name are unchanged, else one ethtool call. */
+/* *e from libnl's object; the speed and duplex from old (the same link as
+ * last seen) when its flags, operstate and name are unchanged, else one
+ * ethtool call. */
 static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
 		       const struct known *old)
 {
@@ -463,13 +474,16 @@ static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
 	/* The kernel itself calls the speed of a stopped device unknown
 	 * (/sys/class/net/X/speed fails with EINVAL); ethtool would still
 	 * report a virtual device's nominal speed. Serve 0, like /sys. */
-	if (!(e->flags & IFF_UP))
+	if (!(e->flags & IFF_UP)) {
 		e->l.speed_bps = 0;
-	else if (old && old->flags == e->flags && old->operstate == e->operstate &&
-		 strcmp(old->l.name, e->l.name) == 0)
+		e->l.duplex = IF_DUPLEX_UNKNOWN;
+	} else if (old && old->flags == e->flags && old->operstate == e->operstate &&
+		   strcmp(old->l.name, e->l.name) == 0) {
 		e->l.speed_bps = old->l.speed_bps;
-	else
-		e->l.speed_bps = read_speed(nl->ethfd, e->l.name);
+		e->l.duplex = old->l.duplex;
+	} else {
+		read_speed(nl->ethfd, e->l.name, &e->l.speed_bps, &e->l.duplex);
+	}
 }
 
 /* RTM_NEWLINK, parsed by libnl: insert or replace. A known link keeps the

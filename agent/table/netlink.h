@@ -23,6 +23,7 @@ struct kernel_link {
 	int promisc;              /* IFF_PROMISC */
 	int oper;                 /* IF-MIB ifOperStatus 1..7, netlink_oper_status() */
 	uint64_t speed_bps;       /* ethtool; 0 when unknown */
+	enum if_duplex duplex;    /* ethtool; unknown when it does not say */
 	struct if_counters ctr;
 };
 

@@ -30,6 +30,7 @@ struct if_row {
 	uint8_t oper;             /* ifOperStatus 1..7 */
 	uint8_t promisc;          /* 1 true, 2 false (TruthValue) */
 	uint64_t speed_bps;       /* config `interface ... speed`, else ethtool, else 0 */
+	enum if_duplex duplex;    /* ethtool (sFlow's ifDirection) */
 	int64_t last_change_ms;   /* monotonic ms of the last oper change; 0 = before start */
 	int64_t discontinuity_ms; /* monotonic ms the row appeared; 0 = before start */
 	struct if_counters ctr;
