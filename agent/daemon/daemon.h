@@ -29,8 +29,13 @@ int daemon_detach(const char *app);
  * No-op when *fd < 0 (foreground). */
 void daemon_report(int *fd, const char *msg);
 
-/* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. */
+/* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. The socket
+ * stays open from the first message on (one fd). */
 void daemon_notify(const char *msg);
+
+/* 0 when `need` more file descriptors can be opened under RLIMIT_NOFILE;
+ * else -1 with "too few file descriptors: ... raise LimitNOFILE=". */
+int daemon_fd_headroom(unsigned need, char *err, size_t errlen);
 
 /* When root and user is not "": become user keeping only CAP_NET_RAW. */
 int daemon_drop_privileges(const char *user, char *err, size_t len);
