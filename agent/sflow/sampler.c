@@ -63,46 +63,29 @@ static uint32_t cb_random(void *ctx)
 }
 
 /* The daemon's own datagrams are never sampled (with `sample lo` and a local
- * collector they would feed themselves forever): a pcap expression of them,
- * and with it everything else the program depends on. */
+ * collector they would feed themselves forever, and the ICMP errors a
+ * silent collector sends back too): their flows, and with them everything
+ * else the program depends on. */
 static void program_inputs(struct sampler *s)
 {
 	char hb[16];
 
-	collectors_self_filter(s->coll, s->self, sizeof s->self);
+	s->nself = collectors_self(s->coll, s->self, BPFPROG_SELF_MAX);
 	snprintf(hb, sizeof hb, "%u", s->cfg->header_bytes);
-	s->salt = sampler_hash(s->self, sampler_hash(hb, SAMPLER_HASH_SEED));
+	s->salt = sampler_hash_bytes(s->self, s->nself * sizeof s->self[0],
+				     sampler_hash(hb, SAMPLER_HASH_SEED));
 }
 
-static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
+static int cb_install(void *ctx, const struct sfa_port *ports, size_t n, uint8_t *refused,
 		      char *why, size_t whylen)
 {
-	struct sampler *s = ctx;
-	struct capture_rule *r = calloc(n ? n : 1, sizeof *r);
-	size_t k = 0;
-	int rc;
-
-	if (!r) {
-		hf_strlcpy(why, "out of memory", whylen);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!ports[i].rate)
-			continue;
-		r[k].kindex = ports[i].kindex;
-		r[k].arphrd = ports[i].arphrd;
-		r[k].rate = ports[i].rate;
-		r[k].filter = config_sample_match(s->cfg, ports[i].name)->filter;
-		k++;
-	}
-	rc = capture_set_rules(s->cap, r, k, s->self[0] ? s->self : NULL,
-			       s->cfg->header_bytes, why, whylen);
-	free(r);
-	return rc;
+	return sampler_install(ctx, ports, n, refused, why, whylen);
 }
 
 /* ---- agent address, path ---- */
 
+/* The path MTU towards the collectors (a route may have changed) and, when
+ * it is not configured, the agent address: re-read every AGENT_RECHECK_MS. */
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
@@ -189,14 +172,19 @@ static int collectors_differ(const struct config *a, const struct config *b)
 static void apply_config(struct sampler *s, struct config *n, int64_t now)
 {
 	struct sfa_settings set;
+	char why[512];   /* logged by sampler_sync_table */
 
 	/* What is queued was sampled under the old config: send it with it. */
 	sfa_flush(s->core, now);
 	if (collectors_differ(s->cfg, n)) {
-		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
+		char err[256];
+		struct collectors *c = collectors_open(n->collectors, n->n_collectors, err,
+						       sizeof err);
 
+		/* The old config goes on whole: its collectors match its lines. */
 		if (!c) {
-			log_err("sampler", "reload: out of memory; keeping the old config");
+			log_err("sampler", "reload: %s; the sampler keeps the previous "
+				"configuration", err);
 			config_free(n);
 			return;
 		}
@@ -210,7 +198,7 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 	check_agent(s, now);
 	set = settings_of(s, n);
 	sfa_configure(s->core, &set, now);
-	sampler_sync_table(s, 1, now);
+	sampler_sync_table(s, 1, now, why, sizeof why);
 }
 
 static void drain_pending(struct sampler *s, int64_t now);
@@ -221,6 +209,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	struct config *n;
 	uint64_t v;
 	int stop, reg;
+	char why[512];   /* logged by sampler_sync_table */
 
 	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
 		log_debug("sampler", "eventfd read: %s", strerror(errno));
@@ -238,7 +227,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	if (n)
 		apply_config(s, n, now);
 	/* The table first: a new interface is answerable once registered. */
-	sampler_sync_table(s, 0, now);
+	sampler_sync_table(s, 0, now, why, sizeof why);
 	set_answerable(s, reg, now);
 	return 0;
 }
@@ -259,6 +248,10 @@ static void on_frame(void *ctx, const struct capture_frame *f)
 	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
 	struct fwd_info fi;
 
+	if (f->rejected) {
+		sfa_rejected(fc->s->core, f->kindex);
+		return;
+	}
 	if (!p)
 		return;
 	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
@@ -306,10 +299,12 @@ static void drain_pending(struct sampler *s, int64_t now)
 
 static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
 {
-	int64_t t = next;
+	int64_t t = next, retire = capture_retire_due_ms(s->cap);
 
-	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
+	if (s->agent_check_ms < t)
 		t = s->agent_check_ms;
+	if (retire && retire < t)
+		t = retire;
 	if (s->quiet_until_ms > now && s->quiet_until_ms < t)
 		t = s->quiet_until_ms;
 	return t <= now ? 0 : (int)(t - now);
@@ -334,8 +329,6 @@ static void *sampler_main(void *arg)
 	struct sampler *s = arg;
 	int64_t next = monotonic_ms();
 
-	check_agent(s, next);
-	sampler_sync_table(s, 1, next);
 	if (s->cfg->hold_samples)
 		log_info("sampler", "holding samples until snmpd answers for their "
 			 "interfaces (not registered yet)");
@@ -369,7 +362,10 @@ static void *sampler_main(void *arg)
 		}
 		if (rc > 0 && pfd[PFD_CAPTURE].revents)
 			service_capture(s, pfd[PFD_CAPTURE].revents, now);
-		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
+		/* A replaced socket still taps until it is closed. */
+		if (capture_retire_due_ms(s->cap) && now >= capture_retire_due_ms(s->cap))
+			drain_pending(s, now);
+		if (now >= s->agent_check_ms)
 			check_agent(s, now);
 		next = sfa_tick(s->core, now);
 		next = sampler_refresh_status(s, now, next);
@@ -397,6 +393,7 @@ static void sampler_free(struct sampler *s)
 	link_stats_close(s->nls);
 	config_free(s->cfg);
 	config_free(s->pending);
+	free(s->refusals);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->exit_efd >= 0)
@@ -420,11 +417,13 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 	s->fault_exit = getenv("HOSTFLOWD_FAULT") &&
 			!strcmp(getenv("HOSTFLOWD_FAULT"), "sampler-exit");
 	s->nls = link_stats_open();
-	s->coll = collectors_open(cfg->collectors, cfg->n_collectors);
-	if (!s->nls || !s->coll) {
+	if (!s->nls) {
 		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");
 		return -1;
 	}
+	s->coll = collectors_open(cfg->collectors, cfg->n_collectors, err, errlen);
+	if (!s->coll)
+		return -1;
 	/* One socket for every sampled interface, opened here so that a
 	 * missing CAP_NET_RAW stops the start, not a running thread. */
 	s->cap = capture_open_all(cfg->header_bytes, err, errlen);
@@ -440,7 +439,13 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 		snprintf(err, errlen, "sampler: out of memory");
 		return -1;
 	}
-	sampler_publish_status(s);
+	/* The first sampling is put in force here, on the caller's thread: a
+	 * capture that cannot be had (no socket left) stops the start instead
+	 * of leaving a daemon that samples nothing. What the kernel refuses
+	 * for some interfaces is not a failure: the status names them. */
+	check_agent(s, monotonic_ms());
+	if (sampler_sync_table(s, 1, monotonic_ms(), err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -468,6 +473,13 @@ struct sampler *sampler_start(struct iftable *t, struct config *cfg,
 		return NULL;
 	}
 	return s;
+}
+
+unsigned sampler_fds_spare(const struct config *cfg)
+{
+	/* A swap's fresh sockets and the throwaway one their programs are tried
+	 * on, while a second swap's replaced ones wait for their last drain. */
+	return 2 * CAPTURE_BOUND_MAX + 1 + (unsigned)cfg->n_collectors;
 }
 
 void sampler_reload(struct sampler *s, struct config *cfg)

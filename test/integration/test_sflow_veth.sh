@@ -304,8 +304,12 @@ sf_check_phase1() {
 		'$1 == "D" { if ($5 != ++s) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }' "$dec"
 	t_check "sample pool grows and stays within the link's packets" awk -v n="$n" \
 		'{ if ($6 < p || $6 > n) { print "offending record (line " NR "): " $0; bad = 1; exit 1 }; p = $6 } END { if (!bad && !(p > n / 2)) print "last pool " p ", link packets " n; exit bad || !(p > n / 2) }' "$ph1"
-	t_check "counter samples: served ifIndex, ifType 6, up/up, direction 0" awk -v i="$idx" \
-		'$1 == "C" { c++; if ($4 != i || $5 != i || $6 != 6 || $8 != 0 || $9 != 1 || $10 != 1) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }
+	# ifDirection is the duplex the kernel reports (a veth: full, 1).
+	dir=$(ip netns exec "$A" cat /sys/class/net/vethA/duplex 2>/dev/null)
+	case $dir in full) dir=1 ;; half) dir=2 ;; *) dir=0 ;; esac
+	t_check "counter samples: served ifIndex, ifType 6, up/up, direction $dir (the duplex)" \
+		awk -v i="$idx" -v d="$dir" \
+		'$1 == "C" { c++; if ($4 != i || $5 != i || $6 != 6 || $8 != d || $9 != 1 || $10 != 1) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }
 		END { if (!bad && !c) print "no record matched"; exit bad || !c }' "$dec"
 	t_diag "SNMP after traffic: ifHCInOctets $hc_in ifHCOutOctets $hc_out"
 	t_check "a counter sample after traffic = ifHCIn/OutOctets" awk -v a="$hc_in" -v b="$hc_out" '

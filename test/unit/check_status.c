@@ -193,7 +193,7 @@ START_TEST(describe_collectors)
 	memcpy(&cfg[0].addr, &sin, len);
 	cfg[0].addrlen = len;
 	cfg[1] = cfg[0];
-	cs = collectors_open(cfg, 2);
+	cs = collectors_open(cfg, 2, buf, sizeof buf);
 	ck_assert_ptr_nonnull(cs);
 	collectors_send(cs, "x", 1);
 	collectors_describe(cs, buf, sizeof buf);
@@ -206,7 +206,7 @@ START_TEST(describe_collectors)
 	}
 	ck_assert_uint_eq(collectors_describe(cs, buf, 8), 7);
 	collectors_close(cs);
-	cs = collectors_open(NULL, 0);
+	cs = collectors_open(NULL, 0, buf, sizeof buf);
 	collectors_describe(cs, buf, sizeof buf);
 	ck_assert_str_eq(buf, "no collector");
 	collectors_close(cs);

@@ -24,19 +24,24 @@ struct source {
 	unsigned arphrd;
 	uint32_t iftype, rate;
 	uint64_t speed_bps;
-	uint8_t admin, oper, promisc;
+	uint8_t admin, oper, promisc, if_direction;
 	uint32_t flow_seq, ctr_seq;
 	uint64_t pool_base;        /* link packets when the source began */
-	uint32_t pool, drops;
+	uint64_t rejected;         /* packets not samplable here: rate per rejected draw */
+	uint64_t pool;             /* sample_pool: never goes back */
+	uint32_t drops;
 	int64_t pool_read_ms;      /* 0: never */
 	int64_t next_poll_ms;
 };
 
+/* What was last asked of the kernel (every port with a rate), and whether
+ * it took it. */
 struct installed {
 	int kindex;
 	unsigned arphrd;
 	uint32_t rate;
 	int filter_id;
+	int refused;
 };
 
 struct sflow_agent {
@@ -231,14 +236,24 @@ static int room_for(struct sflow_agent *a, size_t size, int64_t now)
 
 /* ---- samples ---- */
 
+/* The pool: the interface's packets since the source began, less those
+ * drawn but not samples here (each stands for `rate` packets). Taken with
+ * the counters (the rejections counted by then), and never backwards: the
+ * rejections are an estimate, and a collector reads a smaller pool as a
+ * wrap. */
 static void refresh_pool(struct sflow_agent *a, struct source *s, int64_t now)
 {
 	struct if_counters c;
 
 	if (s->pool_read_ms && now - s->pool_read_ms < POOL_REFRESH_MS)
 		return;
-	if (a->cb.counters(a->cb.ctx, s->kindex, &c) == 0)
-		s->pool = (uint32_t)(link_packets(&c) - s->pool_base);
+	if (a->cb.counters(a->cb.ctx, s->kindex, &c) == 0) {
+		uint64_t seen = link_packets(&c) - s->pool_base;
+		uint64_t could = seen > s->rejected ? seen - s->rejected : 0;
+
+		if (could > s->pool)
+			s->pool = could;
+	}
 	s->pool_read_ms = now;
 }
 
@@ -293,8 +308,10 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 	if (!s)
 		return;
 	fs.header_protocol = header_protocol(s->arphrd, f);
-	if (!fs.header_protocol || !directions(a, s, f, &fs))
+	if (!fs.header_protocol || !directions(a, s, f, &fs)) {
+		s->rejected += s->rate;   /* drawn, not a sample here */
 		return;
+	}
 	if (f->fwd && f->fwd->forwarded) {
 		rt.nexthop = f->fwd->nexthop;
 		rt.src_mask_len = f->fwd->src_len;
@@ -314,7 +331,7 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 	fs.seq = ++s->flow_seq;
 	fs.source_index = s->ifindex;
 	fs.rate = s->rate;
-	fs.pool = s->pool;
+	fs.pool = (uint32_t)s->pool;
 	fs.drops = s->drops;
 	fs.frame_length = f->len;
 	if (s->arphrd == ARPHRD_ETHER) {
@@ -348,7 +365,7 @@ static void counter_sample(struct sflow_agent *a, struct source *s, int64_t now)
 	cs.if_index = s->ifindex;
 	cs.if_type = s->iftype;
 	cs.if_speed = s->speed_bps;
-	cs.if_direction = SFLOW_DIR_UNKNOWN;
+	cs.if_direction = s->if_direction;
 	cs.if_status = (s->admin == 1 ? 1u : 0u) | (s->oper == 1 ? 2u : 0u);
 	cs.promisc = s->promisc;
 	cs.in_octets = c.in_octets;
@@ -387,6 +404,8 @@ static int64_t first_poll(struct sflow_agent *a, int64_t now)
 
 /* ---- the sources against the table ---- */
 
+/* Is p[] what was last asked of the kernel? (Refused or not: a refusal
+ * is asked again only when what is wanted changes.) */
 static int same_install(const struct sflow_agent *a, const struct sfa_port *p, size_t n)
 {
 	size_t k = 0;
@@ -405,7 +424,8 @@ static int same_install(const struct sflow_agent *a, const struct sfa_port *p, s
 	return k == a->n_inst;
 }
 
-static int remember_install(struct sflow_agent *a, const struct sfa_port *p, size_t n)
+static int remember_install(struct sflow_agent *a, const struct sfa_port *p, size_t n,
+			    const uint8_t *refused)
 {
 	struct installed *v = calloc(n ? n : 1, sizeof *v);
 	size_t k = 0;
@@ -415,20 +435,20 @@ static int remember_install(struct sflow_agent *a, const struct sfa_port *p, siz
 	for (size_t i = 0; i < n; i++)
 		if (p[i].rate)
 			v[k++] = (struct installed){ p[i].kindex, p[i].arphrd, p[i].rate,
-						     p[i].filter_id };
+						     p[i].filter_id, refused[i] != 0 };
 	free(a->inst);
 	a->inst = v;
 	a->n_inst = k;
 	return 0;
 }
 
-/* The sampling in force for port p: its own when installed, else what the
- * kernel was left with (a refused install). */
+/* The sampling in force for port p: its own when the kernel took it, 0 when
+ * it refused it; after a failed install, what the kernel was left with. */
 static uint32_t rate_in_force(const struct sflow_agent *a, const struct sfa_port *p)
 {
 	const struct installed *in = find_inst(a, p->kindex);
 
-	return in ? in->rate : 0;
+	return in && !in->refused ? in->rate : 0;
 }
 
 static void source_begin(struct sflow_agent *a, struct source *s, int64_t now)
@@ -436,7 +456,8 @@ static void source_begin(struct sflow_agent *a, struct source *s, int64_t now)
 	struct if_counters c;
 
 	s->flow_seq = s->ctr_seq = 0;
-	s->pool = s->drops = 0;
+	s->pool = s->rejected = 0;
+	s->drops = 0;
 	s->pool_read_ms = 0;
 	s->pool_base = a->cb.counters(a->cb.ctx, s->kindex, &c) == 0 ? link_packets(&c) : 0;
 	s->next_poll_ms = first_poll(a, now);
@@ -453,6 +474,7 @@ static void source_from_port(struct source *s, const struct sfa_port *p, uint32_
 	s->admin = p->admin;
 	s->oper = p->oper;
 	s->promisc = p->promisc;
+	s->if_direction = p->if_direction;
 	s->rate = rate;
 }
 
@@ -502,9 +524,12 @@ int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int6
 	     char *why, size_t whylen)
 {
 	struct sfa_port *v = calloc(n ? n : 1, sizeof *v);
+	uint8_t *refused = calloc(n ? n : 1, 1);
 	int rc = 0;
 
-	if (!v) {
+	if (!v || !refused) {
+		free(v);
+		free(refused);
 		hf_strlcpy(why, "out of memory", whylen);
 		return -1;
 	}
@@ -512,11 +537,12 @@ int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int6
 		memcpy(v, ports, n * sizeof *v);
 	qsort(v, n, sizeof *v, cmp_port);
 	if (!same_install(a, v, n)) {
-		if (a->cb.install(a->cb.ctx, v, n, why, whylen) == 0)
-			rc = remember_install(a, v, n);
+		if (a->cb.install(a->cb.ctx, v, n, refused, why, whylen) == 0)
+			rc = remember_install(a, v, n, refused);
 		else
 			rc = -1;
 	}
+	free(refused);
 	free(a->ports);
 	a->ports = v;
 	a->n_ports = n;
@@ -619,6 +645,14 @@ void sfa_set_answerable(struct sflow_agent *a, int answerable, int64_t now)
 		pack(a, now, 1);
 }
 
+void sfa_rejected(struct sflow_agent *a, int kindex)
+{
+	struct source *s = find_src(a, kindex);
+
+	if (s)
+		s->rejected += s->rate;
+}
+
 void sfa_ring_drops(struct sflow_agent *a, uint32_t n)
 {
 	a->ring_drops += n;
@@ -684,6 +718,20 @@ size_t sfa_sampled(const struct sflow_agent *a, struct sfa_port *out, size_t max
 		out[k].ifindex = a->src[i].ifindex;
 		hf_strlcpy(out[k].name, a->src[i].name, sizeof out[k].name);
 		out[k].rate = a->src[i].rate;
+	}
+	return k;
+}
+
+size_t sfa_unsampled(const struct sflow_agent *a, struct sfa_port *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < a->n_ports; i++) {
+		if (!a->ports[i].rate || find_src(a, a->ports[i].kindex))
+			continue;
+		if (k < max)
+			out[k] = a->ports[i];
+		k++;
 	}
 	return k;
 }

@@ -14,6 +14,7 @@
 #define SFLOW_HDR_IPV6        12
 #define SFLOW_DIR_UNKNOWN     0
 #define SFLOW_DIR_FULL        1
+#define SFLOW_DIR_HALF        2
 
 /* The extended_router flow record (enterprise 0, format 1002): how the host
  * routed a forwarded packet. A next hop of family 0 is sent as IPv4 0.0.0.0:
