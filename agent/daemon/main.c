@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -38,6 +39,10 @@
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
 #define SAFETY_DUMP_MS 30000
+/* File descriptors the agent thread may still open once started, beyond
+ * the sampler's (sampler_fds_spare): the AgentX socket and a reconnect's,
+ * a reload's resolver (its eventfd, DNS sockets, /etc files). */
+#define AGENT_FDS_SPARE 8
 /* Link events are applied at once and published at most once per window:
  * an isolated change is served at once, a burst of thousands costs one
  * table build per window, and every change is served within it. */
@@ -302,6 +307,29 @@ static void note_unmatched_samples(struct daemon *d)
 	free(links);
 }
 
+/* The kernel takes what -t accepts: the sampler's programs for the
+ * interfaces present, tried on a throwaway socket. No kernel answer, or no
+ * socket to try on: a note, not a refusal. */
+static int check_programs(struct daemon *d, char *err, size_t errlen)
+{
+	struct if_snapshot *s;
+	enum sampler_check rc;
+
+	if (!d->nl)
+		return 0;
+	d->table = iftable_new();
+	if (!d->table || refresh(d) < 0 || !(s = iftable_acquire(d->table))) {
+		fprintf(stderr, APP ": cannot read the kernel's interfaces; the sampling "
+			"programs were not tried\n");
+		return 0;
+	}
+	rc = sampler_check_programs(d->cfg, s, err, errlen);
+	iftable_release(d->table, s);
+	if (rc == SAMPLER_CHECK_UNTRIED)
+		fprintf(stderr, APP ": %s\n", err);
+	return rc == SAMPLER_CHECK_REFUSED ? -1 : 0;
+}
+
 /* ---- -m: the map that would be served ------------------------------- */
 
 static int print_map(struct daemon *d)
@@ -531,6 +559,25 @@ static int loop_once(struct daemon *d)
 
 /* ---- startup and shutdown ------------------------------------------------ */
 
+/* Never a silent half-start: the log, STATUS= and the waiting parent say
+ * why, and the caller exits non-zero. Out of descriptors, the limit is
+ * named. */
+static void start_failed(struct daemon *d, char *err, size_t errlen)
+{
+	char st[700];
+	struct rlimit rl;
+	size_t len = strlen(err);
+
+	if ((strstr(err, strerror(EMFILE)) || strstr(err, strerror(ENFILE))) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && len < errlen)
+		snprintf(err + len, errlen - len, " (RLIMIT_NOFILE %llu: raise LimitNOFILE= "
+			 "or ulimit -n)", (unsigned long long)rl.rlim_cur);
+	log_err("daemon", "%s", err);
+	snprintf(st, sizeof st, "STATUS=cannot start: %s", err);
+	daemon_notify(st);
+	daemon_report(&d->report_fd, err);
+}
+
 /* Everything after the fork: the parent hears "OK" or the reason. */
 static int start_running(struct daemon *d)
 {
@@ -546,6 +593,11 @@ static int start_running(struct daemon *d)
 	d->sampler = sampler_start(d->table, d->cfg, err, sizeof err);
 	if (!d->sampler)
 		goto fail;
+	/* What later needs a descriptor (AgentX, a reload, a capture replaced)
+	 * must find one: better refused now than silently missing later. */
+	if (daemon_fd_headroom(AGENT_FDS_SPARE + sampler_fds_spare(d->cfg), err,
+			       sizeof err) < 0)
+		goto fail;
 	d->src.acquire = src_acquire;
 	d->src.release = src_release;
 	d->src.ctx = d;
@@ -558,8 +610,7 @@ static int start_running(struct daemon *d)
 	daemon_report(&d->report_fd, "OK");
 	return 0;
 fail:
-	log_err("daemon", "%s", err);
-	daemon_report(&d->report_fd, err);
+	start_failed(d, err, sizeof err);
 	return -1;
 }
 
@@ -585,6 +636,8 @@ static int run_daemon(struct daemon *d)
 {
 	char err[512];
 
+	/* First: the notification socket stays open from here on. */
+	daemon_notify("STATUS=starting");
 	d->nl = netlink_open(err, sizeof err);
 	if (!d->nl) {
 		log_err("daemon", "%s", err);
@@ -653,8 +706,13 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 	} else if (d.o.check) {
 		note_unmatched_samples(&d);
-		printf("%s: configuration OK\n", d.o.conf);
-		rc = EXIT_OK;
+		if (check_programs(&d, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			rc = EXIT_CONFIG;
+		} else {
+			printf("%s: configuration OK\n", d.o.conf);
+			rc = EXIT_OK;
+		}
 	} else {
 		d.table = iftable_new();
 		if (!d.table)
