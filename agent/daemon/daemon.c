@@ -129,8 +129,7 @@ int daemon_fd_headroom(unsigned need, char *err, size_t errlen)
 		return 0;
 	}
 	if (!d) {
-		snprintf(err, errlen, "no file descriptor left (RLIMIT_NOFILE %llu): %s",
-			 (unsigned long long)rl.rlim_cur, strerror(errno));
+		snprintf(err, errlen, "no file descriptor left: %s", strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d)))

@@ -217,7 +217,8 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen)
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	prog = malloc(sizeof drop_all);
 	if (!c->filters || c->epfd < 0 || !prog) {
-		snprintf(err, errlen, "%s", c->epfd < 0 ? strerror(errno) : "out of memory");
+		snprintf(err, errlen, "capture: %s%s", c->epfd < 0 ? "epoll_create1: " : "",
+			 c->epfd < 0 ? strerror(errno) : "out of memory");
 		free(prog);
 		capture_close(c);
 		return NULL;

@@ -406,6 +406,7 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 {
 	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
 	struct sfa_settings set;
+	char why[256];
 
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -429,9 +430,11 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 	s->cap = capture_open_all(cfg->header_bytes, err, errlen);
 	if (!s->cap)
 		return -1;
-	s->rw = route_open(err, errlen);
-	if (!s->rw)
+	s->rw = route_open(why, sizeof why);
+	if (!s->rw) {
+		snprintf(err, errlen, "sampler: routes: %s", why);
 		return -1;
+	}
 	program_inputs(s);
 	set = settings_of(s, cfg);
 	s->core = sfa_new(&set, &cb, monotonic_ms());
