@@ -81,9 +81,22 @@ int daemon_stop_signalfd(void)
 
 /* ---- systemd notification, without libsystemd --------------------------- */
 
-/* Opened at the first message and kept: a daemon short of file
- * descriptors can still say so before it exits. */
+/* Opened first thing and kept: a daemon short of file descriptors can
+ * still say so before it exits. */
 static int notify_fd = -1;
+
+/* The socket, opened at the first call (daemon_notify_prepare or a message). */
+static int notify_socket(void)
+{
+	if (notify_fd < 0 && getenv("NOTIFY_SOCKET"))
+		notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return notify_fd;
+}
+
+void daemon_notify_prepare(void)
+{
+	notify_socket();
+}
 
 void daemon_notify(const char *msg)
 {
@@ -99,9 +112,7 @@ void daemon_notify(const char *msg)
 	memcpy(sa.sun_path, path, len);
 	if (path[0] == '@')
 		sa.sun_path[0] = '\0';  /* abstract namespace */
-	if (notify_fd < 0)
-		notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (notify_fd < 0) {
+	if (notify_socket() < 0) {
 		static int warned;
 
 		if (!warned++)

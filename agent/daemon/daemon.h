@@ -32,6 +32,9 @@ void daemon_report(int *fd, const char *msg);
 /* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. The socket
  * stays open from the first message on (one fd). */
 void daemon_notify(const char *msg);
+/* Opens that socket now (when $NOTIFY_SOCKET is set), before anything else
+ * can take the last descriptors. */
+void daemon_notify_prepare(void);
 
 /* 0 when `need` more file descriptors can be opened under RLIMIT_NOFILE;
  * else -1 with "too few file descriptors: ... raise LimitNOFILE=". */

@@ -637,7 +637,7 @@ static int run_daemon(struct daemon *d)
 	char err[512];
 
 	/* First: the notification socket stays open from here on. */
-	daemon_notify("STATUS=starting");
+	daemon_notify_prepare();
 	d->nl = netlink_open(err, sizeof err);
 	if (!d->nl) {
 		log_err("daemon", "%s", err);
