@@ -589,18 +589,20 @@ int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_
 	hf_strlcpy(first, why, sizeof first);
 	for (i = 0; i < plan.n; i++) {
 		struct sock *old = find_sock(c, plan.kindex[i]);
+		struct sock_filter *prog = plan.prog[i];
 
-		if (old && same_prog(old, plan.prog[i], plan.len[i])) {
+		plan.prog[i] = NULL;   /* the socket's now, or freed */
+		if (old && same_prog(old, prog, plan.len[i])) {
 			next[i] = *old;
 			kept[old - c->s] = 1;
-			free(plan.prog[i]);
-		} else if (sock_open(&next[i], plan.kindex[i], plan.prog[i], plan.len[i],
-				     why, whylen) < 0) {
+			free(prog);
+		} else if (sock_open(&next[i], plan.kindex[i], prog, plan.len[i], why,
+				     whylen) < 0) {
+			i++;
 			goto undo;
 		} else {
 			fresh[i] = 1;
 		}
-		plan.prog[i] = NULL;
 	}
 	for (i = 0; i < plan.n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -763,6 +764,63 @@ START_TEST(t_fit)
 }
 END_TEST
 
+/* No descriptor for a new socket: the call fails as a whole, names the
+ * reason, and what was in force stays (the old socket still samples). */
+START_TEST(t_no_fd)
+{
+	struct peer p;
+	struct capture *c;
+	struct capture_rule r[3];
+	enum capture_refusal no[3];
+	struct seen *s;
+	struct rlimit rl;
+	char err[512] = "";
+	int k;
+
+	if (enter_netns() < 0)
+		return;
+	peer_start(&p);
+	sh("ip link add nofd1 type veth peer name nofdp1 && ip link add nofd2 type veth peer "
+	   "name nofdp2");
+	k = (int)if_nametoindex("cap0");
+	c = open_all();
+	r[0] = (struct capture_rule){ .kindex = k, .arphrd = ARPHRD_ETHER, .rate = 1 };
+	r[1] = (struct capture_rule){ .kindex = (int)if_nametoindex("nofd1"),
+				      .arphrd = ARPHRD_ETHER, .rate = 1 };
+	r[2] = (struct capture_rule){ .kindex = (int)if_nametoindex("nofd2"),
+				      .arphrd = ARPHRD_ETHER, .rate = 1 };
+	set_rules(c, r, 1, NULL, 0);
+	/* One descriptor left: the throwaway socket's, then the first new
+	 * socket's; the second new socket finds none. The holes below the
+	 * highest descriptor are filled first (the lowest free is taken). */
+	{
+		int fd, top = -1;
+
+		while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd < 200 && fd > top) {
+			if (fcntl(fd + 1, F_GETFD) < 0) {
+				top = fd;
+				break;
+			}
+		}
+		ck_assert_int_ge(top, 0);
+		ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+		rl.rlim_cur = (rlim_t)top + 2;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	ck_assert_int_eq(capture_set_rules(c, r, 3, NULL, 0, SNAP, no, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "Too many open files"), "%s", err);
+	ck_assert_uint_eq(capture_sockets(c), 1);
+	ck_assert_int_eq(capture_retire_due_ms(c), 0);
+	s = seen_new(k);
+	frame_eth = 1;
+	peer_send(&p, 9, 1);
+	wait_marker(c, s, 9, 1);
+	peer_stop(&p);
+	capture_close(c);
+	free(s);
+}
+END_TEST
+
 /* Frames of each interface, for a test with several. */
 struct per_if {
 	int cap0, lo;
@@ -957,6 +1015,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, t_vlan);
 	tcase_add_test(tc, t_swap);
 	tcase_add_test(tc, t_fit);
+	tcase_add_test(tc, t_no_fd);
 	tcase_add_test(tc, t_rate);
 	tcase_add_test(tc, t_tun);
 	tcase_add_test(tc, t_scale);
