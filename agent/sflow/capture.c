@@ -71,7 +71,7 @@ struct capture {
 	struct sock *old;                /* replaced, drained up to the cut, then closed */
 	size_t nold, capold;
 	unsigned next;                   /* the socket drained first: fairness */
-	uint32_t closed_drops;           /* of sockets closed since capture_take_drops */
+	uint32_t closed_drops;           /* of sockets replaced since capture_take_drops */
 	uint32_t snaplen;                /* bytes of a sample the caller sees */
 	struct pfilter_cache *filters;
 	uint8_t tagged[HF_MAX_HEADER + VLAN_TAG_LEN];  /* a frame with its tag put back */
@@ -538,6 +538,8 @@ static int same_prog(const struct sock *k, const struct sock_filter *p, size_t l
 	return k->prog_len == len && !memcmp(k->prog, p, len * sizeof *p);
 }
 
+static uint32_t take_drops(const struct sock *k);
+
 /* Room for n more replaced sockets (they wait for a drain: a few swaps'
  * worth at most, as swaps follow table changes at most every 200 ms). */
 static int retire_room(struct capture *c, size_t n)
@@ -555,9 +557,12 @@ static int retire_room(struct capture *c, size_t n)
 }
 
 /* k stops being the capture's: it goes on capturing until closed, and
- * what it holds up to the cut is drained first. */
+ * what it holds up to the cut is drained first. Its drops so far are the
+ * capture's; those after are of frames the new socket has (its ring may
+ * fill with them before its last drain). */
 static void retire(struct capture *c, struct sock *k, int64_t cut_ns)
 {
+	c->closed_drops += take_drops(k);
 	k->until_ns = cut_ns;
 	k->close_ms = monotonic_ms() + RETIRE_GRACE_MS;
 	c->old[c->nold++] = *k;
@@ -744,8 +749,6 @@ static unsigned drain_sock(struct capture *c, struct sock *k, unsigned max, capt
 	return done;
 }
 
-static uint32_t take_drops(const struct sock *k);
-
 /* Replaced sockets first: their frames are older. One is closed once its
  * grace is over and a drain left its ring empty (its drops kept). */
 static unsigned drain_retired(struct capture *c, unsigned max, capture_fn fn, void *ctx)
@@ -759,7 +762,6 @@ static unsigned drain_retired(struct capture *c, unsigned max, capture_fn fn, vo
 
 		done += got;
 		if (done < max && now >= c->old[i].close_ms) {
-			c->closed_drops += take_drops(&c->old[i]);
 			sock_close(&c->old[i]);
 			continue;
 		}
@@ -855,7 +857,5 @@ uint32_t capture_take_drops(struct capture *c)
 	c->closed_drops = 0;
 	for (size_t i = 0; i < c->n; i++)
 		total += take_drops(&c->s[i]);
-	for (size_t i = 0; i < c->nold; i++)
-		total += take_drops(&c->old[i]);
 	return total;
 }
