@@ -198,6 +198,7 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 	check_agent(s, now);
 	set = settings_of(s, n);
 	sfa_configure(s->core, &set, now);
+	sfa_retry_refused(s->core);   /* the limits may have been raised */
 	sampler_sync_table(s, 1, now, why, sizeof why);
 }
 

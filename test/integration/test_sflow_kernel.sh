@@ -132,6 +132,13 @@ t_diag "$(last_status)"
 t_diag "$(grep 'not sampled' "$log")"
 traffic 1 101
 t_check "what fits is sampled (v1)" hf_wait_for 5 sampled 1 101
+# The limit raised, a reload asks the kernel again.
+optmem_in 131072
+kill -HUP "$HF_HOSTFLOWD_PID"
+t_check "after optmem_max is raised, a reload samples every interface" \
+	hf_wait_for 10 grep -q 'sampler: the kernel takes every sampled interface again' "$log"
+traffic 5 505
+t_check "v5, refused before, sampled" hf_wait_for 5 sampled 5 505
 t_check "the daemon exits 0 on SIGTERM" hf_hostflowd_stop
 
 # A config that fits 20480, with one program of more than half of it.

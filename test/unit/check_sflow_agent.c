@@ -519,11 +519,17 @@ START_TEST(kernel_refuses_one)
 	p[2].speed_bps = 1000;
 	sync_ok(a, p, 3, 4);
 	ck_assert_int_eq(f->n_install, 1);
+	/* A reload asks again, once. */
+	sfa_retry_refused(a);
+	sync_ok(a, p, 3, 4);
+	ck_assert_int_eq(f->n_install, 2);
+	sync_ok(a, p, 3, 4);
+	ck_assert_int_eq(f->n_install, 2);
 	/* Another rate wanted for 4: asked, and taken now. */
 	f->refuse_kindex = 0;
 	p[1].rate = 20;
 	sync_ok(a, p, 3, 5);
-	ck_assert_int_eq(f->n_install, 2);
+	ck_assert_int_eq(f->n_install, 3);
 	ck_assert(sfa_is_sampled(a, 4));
 	ck_assert_uint_eq(sfa_unsampled(a, un, 4), 0);
 	sfa_free(a);

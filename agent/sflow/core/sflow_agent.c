@@ -55,6 +55,7 @@ struct sflow_agent {
 	size_t n_src;
 	struct installed *inst;    /* what the kernel samples, sorted by kindex */
 	size_t n_inst;
+	int retry_refused;         /* ask the kernel again for what it refused */
 	uint32_t ring_drops;       /* not yet given to a sample */
 
 	uint32_t dgram_seq;
@@ -410,6 +411,10 @@ static int same_install(const struct sflow_agent *a, const struct sfa_port *p, s
 {
 	size_t k = 0;
 
+	if (a->retry_refused)
+		for (size_t i = 0; i < a->n_inst; i++)
+			if (a->inst[i].refused)
+				return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct installed *in;
 
@@ -542,6 +547,7 @@ int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int6
 		else
 			rc = -1;
 	}
+	a->retry_refused = 0;
 	free(refused);
 	free(a->ports);
 	a->ports = v;
@@ -643,6 +649,11 @@ void sfa_set_answerable(struct sflow_agent *a, int answerable, int64_t now)
 	a->answerable = answerable;
 	if (can_send(a) && a->q_len)
 		pack(a, now, 1);
+}
+
+void sfa_retry_refused(struct sflow_agent *a)
+{
+	a->retry_refused = 1;
 }
 
 void sfa_rejected(struct sflow_agent *a, int kindex)

@@ -107,6 +107,11 @@ void sfa_set_max_datagram(struct sflow_agent *a, size_t max);
 int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int64_t now,
 	     char *why, size_t whylen);
 
+/* The next sfa_sync asks the kernel again for the ports it refused, even
+ * when nothing else changed (a reload: net.core.optmem_max may have been
+ * raised). */
+void sfa_retry_refused(struct sflow_agent *a);
+
 /* Whether SNMP answers for the table now (registered with the master). While
  * not, samples are held (when settings.hold) up to hold_bytes; a sample that
  * does not fit is dropped and counted in its source's drops. */
