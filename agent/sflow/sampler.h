@@ -13,9 +13,11 @@
 
 struct sampler;
 
-/* Opens the packet socket and the collectors and starts the thread, holding
- * a reference to cfg. Returns NULL with a message in err when any of it
- * fails (nothing is left started). A config with no `sample` line and no
+/* Opens the collectors and the capture, puts the first sampling of t in
+ * force, and starts the thread, holding a reference to cfg. Returns NULL with
+ * a message in err when any of it fails (a collector's socket, the capture's
+ * sockets; nothing is left started). Interfaces the kernel refuses are not a
+ * failure: the status names them. A config with no `sample` line and no
  * collector still starts (an idle thread). Samples are held until
  * sampler_set_registered(s, 1) unless the config says `hold_samples off`. */
 struct sampler *sampler_start(struct iftable *t, struct config *cfg,
