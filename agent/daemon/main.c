@@ -24,6 +24,7 @@
 #include "table/iftable.h"
 #include "base/log.h"
 #include "daemon/mapprint.h"
+#include "daemon/rateprint.h"
 #include "table/netlink.h"
 #include "config/resolver.h"
 #include "sflow/core/pfilter.h"
@@ -653,6 +654,8 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 	} else if (d.o.check) {
 		note_unmatched_samples(&d);
+		if (rateprint_now(stdout, d.cfg, d.map, err, sizeof err) < 0)
+			fprintf(stderr, APP ": %s; rates not shown\n", err);
 		printf("%s: configuration OK\n", d.o.conf);
 		rc = EXIT_OK;
 	} else {
