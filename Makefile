@@ -52,7 +52,7 @@ obj = $(patsubst agent/%.c,$(OBJDIR)/%.o,$(1))
 # Pure code (no net-snmp, no kernel, no thread): the base room, the config
 # parser, the map, and the sFlow core. The fuzzers link exactly these.
 PURE_SRC := $(wildcard agent/base/*.c) agent/config/config.c agent/config/config_resolve.c \
-	agent/config/ifmap.c $(wildcard agent/sflow/core/*.c)
+	agent/config/ifmap.c $(wildcard agent/config/import*.c) $(wildcard agent/sflow/core/*.c)
 PURE_OBJ := $(call obj,$(PURE_SRC))
 DAEMON_OBJ := $(call obj,$(filter-out $(PURE_SRC),$(SRC)))
 UNIT_SRC := $(wildcard test/unit/check_*.c)

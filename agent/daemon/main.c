@@ -24,7 +24,9 @@
 #include "config/ifmap.h"
 #include "config/resolver.h"
 #include "daemon/daemon.h"
+#include "daemon/importcmd.h"
 #include "daemon/mapprint.h"
+#include "daemon/rateprint.h"
 #include "daemon/refresh.h"
 #include "daemon/reload.h"
 #include "daemon/statusline.h"
@@ -80,12 +82,14 @@ static void usage(FILE *f)
 		"usage: " APP " [-f] [-d]... [-c FILE]\n"
 		"       " APP " -t [-c FILE]\n"
 		"       " APP " -m [-F pmacct|akvorado] [-c FILE]\n"
+		"       " APP " --import hsflowd|pmacctd FILE\n"
 		"  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 		"  -f       stay in the foreground, log to stderr\n"
 		"  -d       more detail (repeat for more)\n"
 		"  -t       check the configuration and the ifindex map, then exit\n"
 		"  -m       print the ifIndex map that would be served, then exit\n"
 		"  -F FMT   -m output: pmacct (interfaces.map, default) or akvorado (JSON)\n"
+		"  --import print the hostflowd.conf equivalent to an hsflowd or pmacctd config\n"
 		"  -h       this help\n"
 		"  -V       version\n");
 }
@@ -478,6 +482,8 @@ int main(int argc, char **argv)
 	/* One malloc arena: the sampler thread allocates little, and a second
 	 * arena would keep its own megabytes of slack. */
 	mallopt(M_ARENA_MAX, 1);
+	if (argc > 1 && !strcmp(argv[1], "--import"))
+		return importcmd_main(argc - 2, argv + 2, stdout, stderr);
 	memset(&d, 0, sizeof d);
 	d.sigfd = -1;
 	d.report_fd = -1;
@@ -504,6 +510,8 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 	} else if (d.o.check) {
 		note_unmatched_samples(&d);
+		if (rateprint_now(stdout, d.cfg, d.map, err, sizeof err) < 0)
+			fprintf(stderr, APP ": %s; rates not shown\n", err);
 		printf("%s: configuration OK\n", d.o.conf);
 		rc = EXIT_OK;
 	} else {

@@ -69,8 +69,11 @@ void sampler_publish_status(struct sampler *s)
 
 /* ---- the table ---- */
 
-/* The ports the core needs: every row, with the rate and line of the
- * `sample` line that decides for it (rate 0 when none, or no collector). */
+/* The ports the core needs: every row, with the rate of the `sample` line
+ * that decides for it (rate 0 when none, or no collector). The rate follows
+ * the row's served speed (config_sample_rate): a new speed, from the kernel
+ * or a reload, reaches the core as a reload's new rate does, through
+ * sfa_sync, after the ring's frames were taken at the old one. */
 static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *snap)
 {
 	struct sfa_port *v = calloc(snap->n ? snap->n : 1, sizeof *v);
@@ -91,7 +94,7 @@ static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *sn
 		v[i].oper = r->oper;
 		v[i].promisc = r->promisc;
 		if (m && s->cfg->n_collectors) {
-			v[i].rate = config_sample_rate(s->cfg, m);
+			v[i].rate = config_sample_rate(s->cfg, m, r->speed_bps);
 			v[i].filter_id = (int)sampler_hash(m->filter, s->salt);
 		}
 	}
