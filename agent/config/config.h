@@ -23,7 +23,7 @@
 #define CFG_MIN_HOLD_BYTES     (64u << 10)
 #define CFG_MAX_HOLD_BYTES     (256u << 20)
 #define CFG_ALIAS_MAX          HF_ALIAS_MAX
-#define CFG_PATTERN_MAX        63   /* bytes of a `sample` pattern */
+#define CFG_PATTERN_MAX        63   /* bytes of a `sample` or `link_notifications` pattern */
 #define CFG_FILTER_MAX         1024 /* bytes of a `filter` expression (PFILTER_EXPR_MAX) */
 
 /* `interface NAME [alias "TEXT"] [speed N[k|M|G]]` */
@@ -57,6 +57,12 @@ struct cfg_sample {
 	int line;
 };
 
+/* One pattern of `link_notifications PATTERN...`. */
+struct cfg_pattern {
+	char name[CFG_PATTERN_MAX + 1]; /* fnmatch(3) pattern, as `sample` takes it */
+	int line;
+};
+
 struct config {
 	char *path;                  /* as given, for messages */
 	char agentx_socket[256];     /* default CFG_DEFAULT_AGENTX */
@@ -67,6 +73,7 @@ struct config {
 	struct cfg_iface *ifaces;       size_t n_ifaces;
 	struct cfg_collector *collectors; size_t n_collectors;
 	struct cfg_sample *samples;     size_t n_samples;
+	struct cfg_pattern *link_notify; size_t n_link_notify; /* none by default */
 
 	struct hf_addr agent_address;   /* family 0 = unset */
 	char agent_interface[IFNAMSIZ]; /* "" = unset */
@@ -103,6 +110,9 @@ uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s
 /* The sample line deciding for interface ifname: the first in file order
  * whose pattern matches it; NULL when none matches or that line is `off`. */
 const struct cfg_sample *config_sample_match(const struct config *cfg, const char *ifname);
+/* 1 when a `link_notifications` pattern matches interface ifname: its row
+ * serves ifLinkUpDownTrapEnable enabled(1) and sends linkUp/linkDown. */
+int config_link_notify(const struct config *cfg, const char *ifname);
 /* For -t: one "FILE:LINE: note: sample PATTERN matches no interface now\n"
  * in buf (truncated to buflen) per sample line matching none of names[0..n).
  * Returns the number of such lines. */
