@@ -524,6 +524,7 @@ static int loop_once(struct daemon *d)
 	else if (d->events_due_ms && monotonic_ms() >= d->events_due_ms)
 		publish_events(d);
 	snmpagent_process(d->agent);
+	snmpagent_link_notify(d->agent, d->table);
 	publish_registration(d);
 	report_status_if_due(d);
 	return go;
