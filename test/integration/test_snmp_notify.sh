@@ -31,8 +31,10 @@ hf_init snmp_notify
 # up to 1 s for the tun (linkwatch applies its carrier at most once a
 # second). It allows 3 s: that second, hostflowd's second, and one more for
 # a loaded 2-core CI runner under ASan, where a process may wait that long
-# for a CPU. Measured here: MEASURED. A change sent only by the 30 s safety
-# dump, or held by the 5 s limit, still fails it.
+# for a CPU. Measured on the 2-core VM: 10-730 ms idle, 40-1380 ms with an
+# ASan build beside one busy process per CPU (the most for the tun). A
+# change sent only by the 30 s safety dump, or held by the 5 s limit, still
+# fails it.
 BOUND_MS=3000
 # The limit against flapping lets the final state through within 15 s.
 FINAL_MS=15000
