@@ -70,6 +70,21 @@ static void check_samples(const struct config *cfg)
 	}
 }
 
+/* link_notifications: every pattern kept in file order, and a plain name
+ * among them matches itself. */
+static void check_link_notify(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_link_notify; i++) {
+		const struct cfg_pattern *p = &cfg->link_notify[i];
+
+		FUZZ_CHECK(p->name[0] && strlen(p->name) <= CFG_PATTERN_MAX, "pattern");
+		FUZZ_CHECK(p->line >= 1, "link_notifications %s line %d", p->name, p->line);
+		FUZZ_CHECK(i == 0 || p->line >= cfg->link_notify[i - 1].line, "not in file order");
+		FUZZ_CHECK(strpbrk(p->name, "*?[\\") || config_link_notify(cfg, p->name),
+			   "link_notifications %s does not match itself", p->name);
+	}
+}
+
 static void check_collectors(const struct config *cfg)
 {
 	size_t i;
@@ -98,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_ranges(cfg);
 	check_ifaces(cfg);
 	check_samples(cfg);
+	check_link_notify(cfg);
 	check_collectors(cfg);
 	config_free(cfg);
 	return 0;
