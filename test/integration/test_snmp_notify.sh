@@ -31,13 +31,14 @@ hf_init snmp_notify
 # The test measures from its own command to the line in snmptrapd's log, so
 # the kernel's own delay is in it: none for these veths (see shift0 below),
 # up to 1 s for the tun (linkwatch applies its carrier at most once a
-# second). It allows 3 s: that second, hostflowd's second, and one more for
+# second). It allows 4 s: that second, hostflowd's second, and two more for
 # a loaded 2-core CI runner under ASan, where a process may wait that long
-# for a CPU. Measured on the 2-core VM: 10-730 ms idle, 40-1380 ms with an
-# ASan build beside one busy process per CPU (the most for the tun). A
-# change sent only by the 30 s safety dump, or held by the 5 s limit, still
-# fails it.
-BOUND_MS=3000
+# for a CPU. Measured on the shared 2-core VM: 10-1200 ms mostly, 2650 ms
+# once at a load average of 9 (other engineers' fuzzers and benchmarks);
+# 40-1380 ms with an ASan build beside one busy process per CPU. Under 5 s,
+# so a change held by the 5 s limit, or sent only by the 30 s safety dump,
+# still fails it.
+BOUND_MS=4000
 # The limit against flapping lets the final state through within 15 s.
 FINAL_MS=15000
 
@@ -75,6 +76,10 @@ tun_reader() {
 	hf_wait_for 10 _hf_file_has "$out" '^ready'
 }
 tun_reader 1 || hf_die "tun reader"
+# The kernel applies a tun's carrier up to 1 s after its reader opens it:
+# before that, its going up would be a real change after start.
+tun_up() { [[ $(ip netns exec "$A" cat /sys/class/net/tunln0/operstate) == up ]]; }
+hf_wait_for 5 tun_up || hf_die "tunln0 has no carrier"
 
 # --- the sinks --------------------------------------------------------------
 
@@ -223,9 +228,9 @@ fi
 
 t_check "nothing sent at start (lnstart0 is down)" test "$(count "$LOG_V2")$(count "$LOG_V3")" = 00
 ip -n "$A" link set quiet0 down
-hf_wait_for 2 served_oper quiet0 2 || t_fail "quiet0 down served" "ifOperStatus not 2"
+hf_wait_for 5 served_oper quiet0 2 || t_fail "quiet0 down served" "ifOperStatus not 2"
 ip -n "$A" link set quiet0 up
-hf_wait_for 2 served_oper quiet0 1 || t_fail "quiet0 up served" "ifOperStatus not 1"
+hf_wait_for 5 served_oper quiet0 1 || t_fail "quiet0 up served" "ifOperStatus not 1"
 
 # The next one must be lnadm0's: nothing came for start or for quiet0.
 change "admin down" linkDown lnadm0 ip -n "$A" link set lnadm0 down
@@ -244,7 +249,7 @@ last_is_up() { [[ $(notes_of "$1" | tail -n 1 | cut -d' ' -f1) == linkUp ]]; }
 # flap NAME CHANGES PAUSE: CHANGES admin changes (down, up, ..., ending up)
 # PAUSE s apart; checks what the limit must give. Sets FLAP_END (us).
 flap() {
-	local name=$1 changes=$2 pause=$3 idx before watcher t0 i st n ms prev alt kind admin oper
+	local name=$1 changes=$2 pause=$3 idx before watcher t0 i st n ms max prev alt kind admin oper
 	idx=$(hf_row "$A" "$name")
 	before=$SEEN
 	# The first one is timed while the flap goes on.
@@ -278,7 +283,10 @@ flap() {
 	n=$(notes_of "$idx" | wc -l)
 	SEEN=$((before + n))
 	both_have $SEEN || t_fail "$name flap: both sinks" "v2c $(count "$LOG_V2"), v3 $(count "$LOG_V3")"
-	t_check "$name flap: $n notifications, at most 4" test "$n" -le 4
+	# 3 at once, one more per 5 s, then the final state: 4 for a flap
+	# shorter than 5 s (on a machine too slow for that, one more per 5 s).
+	max=$((4 + (FLAP_END - t0) / 5000000))
+	t_check "$name flap: $n notifications, at most $max" test "$n" -le "$max"
 	prev=
 	alt=ok
 	while read -r kind _ admin oper _; do
@@ -337,12 +345,12 @@ t_check "nothing for lnrst1 (down and back up while away)" \
 # quiet0 goes down while no pattern names it, then a reload names it: its
 # first state counts as sent (nothing), and its next change is notified.
 ip -n "$A" link set quiet0 down
-hf_wait_for 2 served_oper quiet0 2 || t_fail "quiet0 down served" "ifOperStatus not 2"
+hf_wait_for 5 served_oper quiet0 2 || t_fail "quiet0 down served" "ifOperStatus not 2"
 hf_conf "$conf" "link_notifications ln*" "link_notifications tunln0 quiet0"
 kill -HUP "$HF_HOSTFLOWD_PID"
 quiet_idx=$(hf_row "$A" quiet0)
 enabled() { [[ $(hf_snmp_val "$A" $OID_LINK_TRAPS."$quiet_idx") == 1 ]]; }
-t_check "reload: ifLinkUpDownTrapEnable.$quiet_idx (quiet0) becomes enabled(1)" hf_wait_for 5 enabled
+t_check "reload: ifLinkUpDownTrapEnable.$quiet_idx (quiet0) becomes enabled(1)" hf_wait_for 10 enabled
 change "reload: quiet0's first change after it" linkUp quiet0 ip -n "$A" link set quiet0 up
 
 # --- every notification, in both sinks ------------------------------------
