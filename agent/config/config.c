@@ -35,7 +35,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int seen[S_COUNT];     /* line of each single-valued directive, 0 = not yet */
-	size_t cap_ifaces, cap_collectors, cap_samples, cap_speed_rates;
+	size_t cap_ifaces, cap_collectors, cap_samples, cap_speed_rates, cap_link_notify;
 };
 
 struct directive {
@@ -402,13 +402,13 @@ static int d_sampling_rate(struct parser *p, int argc, struct confword *w)
 
 /* An fnmatch(3) pattern over interface names: the bytes of a name plus
  * `*`, `?`, `[...]` (closed) and `\` escapes; 1..CFG_PATTERN_MAX bytes. */
-static int check_pattern(struct parser *p, const char *s)
+static int check_pattern(struct parser *p, const char *what, const char *s)
 {
 	size_t len = strlen(s), i;
 	const char *why = NULL;
 
 	if (len > CFG_PATTERN_MAX)
-		return perr(p, "sample: pattern '%s' is longer than %d bytes", s,
+		return perr(p, "%s: pattern '%s' is longer than %d bytes", what, s,
 			    CFG_PATTERN_MAX);
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		why = "'.' and '..' are not interface names";
@@ -434,8 +434,8 @@ static int check_pattern(struct parser *p, const char *s)
 	}
 	if (!why)
 		return 0;
-	return perr(p, "sample: '%s' is not a valid pattern (%s; a shell pattern of "
-		    "interface names: *, ?, [...])", s, why);
+	return perr(p, "%s: '%s' is not a valid pattern (%s; a shell pattern of "
+		    "interface names: *, ?, [...])", what, s, why);
 }
 
 /* The expression's syntax is libpcap's business, checked where it is
@@ -459,7 +459,7 @@ static int d_sample(struct parser *p, int argc, struct confword *w)
 	int has_rate = 0, has_filter = 0;
 	uint64_t rate = 0;
 
-	if (check_pattern(p, w[1].s))
+	if (check_pattern(p, "sample", w[1].s))
 		return -1;
 	hf_strlcpy(tmp.name, w[1].s, sizeof tmp.name);
 	if (argc >= 3 && !strcmp(w[2].s, "off") && !w[2].quoted) {
@@ -496,6 +496,28 @@ static int d_sample(struct parser *p, int argc, struct confword *w)
 		return perr(p, "out of memory");
 	cfg->samples = s;
 	cfg->samples[cfg->n_samples++] = tmp;
+	return 0;
+}
+
+/* `link_notifications PATTERN...`: repeatable; every pattern adds to the set
+ * (a name matching any of them notifies), so a repeated one is harmless. */
+static int d_link_notify(struct parser *p, int argc, struct confword *w)
+{
+	struct config *cfg = p->cfg;
+
+	for (int i = 1; i < argc; i++) {
+		struct cfg_pattern *a;
+
+		if (check_pattern(p, "link_notifications", w[i].s))
+			return -1;
+		a = grow(cfg->link_notify, cfg->n_link_notify, &p->cap_link_notify, sizeof *a);
+		if (!a)
+			return perr(p, "out of memory");
+		cfg->link_notify = a;
+		a = &cfg->link_notify[cfg->n_link_notify++];
+		hf_strlcpy(a->name, w[i].s, sizeof a->name);
+		a->line = p->line;
+	}
 	return 0;
 }
 
@@ -553,6 +575,8 @@ static const struct directive directives[] = {
 	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, HF_MAX_HEADER, header_bytes),
 	DIR("sample", 1, 5, -1, "sample PATTERN [rate N] [filter \"EXPR\"] | sample PATTERN off",
 	    d_sample),
+	DIR("link_notifications", 1, CONFWORDS_MAX - 1, -1, "link_notifications PATTERN...",
+	    d_link_notify),
 	DIR("user", 1, 1, S_USER, "user NAME", d_user),
 	DIR("hold_samples", 1, 1, S_HOLD, "hold_samples on|off", d_hold),
 	NUM("hold_bytes", S_HOLD_BYTES, "hold_bytes N (65536..268435456)",
@@ -571,8 +595,8 @@ static int run_directive(struct parser *p, int argc, struct confword *w)
 		return perr(p, "unknown directive '%s' (known: agentx_socket, "
 			    "ifindex_map, interface, collector, agent_address, "
 			    "agent_interface, sub_agent_id, sampling_rate, "
-			    "polling_interval, header_bytes, sample, user, "
-			    "hold_samples, hold_bytes)", w[0].s);
+			    "polling_interval, header_bytes, sample, "
+			    "link_notifications, user, hold_samples, hold_bytes)", w[0].s);
 	if (argc - 1 < d->min_args)
 		return perr(p, "%s: missing argument (usage: %s)", d->name, d->usage);
 	if (argc - 1 > d->max_args)
@@ -774,6 +798,7 @@ void config_free(struct config *cfg)
 	free(cfg->collectors);
 	free(cfg->samples);
 	free(cfg->speed_rates);
+	free(cfg->link_notify);
 	free(cfg);
 }
 
@@ -925,6 +950,14 @@ void config_rate_describe(const struct config *cfg, const char *ifname, uint64_t
 			 r.sample->name, r.sample->line);
 		break;
 	}
+}
+
+int config_link_notify(const struct config *cfg, const char *ifname)
+{
+	for (size_t i = 0; cfg && i < cfg->n_link_notify; i++)
+		if (fnmatch(cfg->link_notify[i].name, ifname, 0) == 0)
+			return 1;
+	return 0;
 }
 
 size_t config_sample_notes(const struct config *cfg, const char *const *names, size_t n,

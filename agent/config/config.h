@@ -23,7 +23,7 @@
 #define CFG_MIN_HOLD_BYTES     (64u << 10)
 #define CFG_MAX_HOLD_BYTES     (256u << 20)
 #define CFG_ALIAS_MAX          HF_ALIAS_MAX
-#define CFG_PATTERN_MAX        63   /* bytes of a `sample` pattern */
+#define CFG_PATTERN_MAX        63   /* bytes of a `sample` or `link_notifications` pattern */
 #define CFG_FILTER_MAX         1024 /* bytes of a `filter` expression (PFILTER_EXPR_MAX) */
 #define CFG_SPEED_TEXT         24   /* config_speed_text: 20 digits of a uint64_t, NUL */
 
@@ -66,6 +66,12 @@ struct cfg_speed_rate {
 	int line;
 };
 
+/* One pattern of `link_notifications PATTERN...`. */
+struct cfg_pattern {
+	char name[CFG_PATTERN_MAX + 1]; /* fnmatch(3) pattern, as `sample` takes it */
+	int line;
+};
+
 struct config {
 	char *path;                  /* as given, for messages */
 	char agentx_socket[256];     /* default CFG_DEFAULT_AGENTX */
@@ -77,6 +83,7 @@ struct config {
 	struct cfg_collector *collectors; size_t n_collectors;
 	struct cfg_sample *samples;     size_t n_samples;
 	struct cfg_speed_rate *speed_rates; size_t n_speed_rates; /* sorted by speed */
+	struct cfg_pattern *link_notify; size_t n_link_notify; /* none by default */
 
 	struct hf_addr agent_address;   /* family 0 = unset */
 	char agent_interface[IFNAMSIZ]; /* "" = unset */
@@ -149,6 +156,9 @@ void config_speed_text(uint64_t bps, char *buf, size_t buflen);
 /* The sample line deciding for interface ifname: the first in file order
  * whose pattern matches it; NULL when none matches or that line is `off`. */
 const struct cfg_sample *config_sample_match(const struct config *cfg, const char *ifname);
+/* 1 when a `link_notifications` pattern matches interface ifname: its row
+ * serves ifLinkUpDownTrapEnable enabled(1) and sends linkUp/linkDown. */
+int config_link_notify(const struct config *cfg, const char *ifname);
 /* For -t: one "FILE:LINE: note: sample PATTERN matches no interface now\n"
  * in buf (truncated to buflen) per sample line matching none of names[0..n).
  * Returns the number of such lines. */

@@ -372,6 +372,7 @@ static enum loop_step loop_once(struct daemon *d)
 	}
 	refresh_run(d->refresh, monotonic_ms());
 	snmpagent_process(d->agent);
+	snmpagent_link_notify(d->agent, d->table);
 	publish_registration(d);
 	report_status_if_due(d);
 	return step;

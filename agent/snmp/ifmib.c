@@ -310,7 +310,7 @@ static int ifxtable_value(unsigned col, const struct if_row *r, u_long ticks_now
 	case IF_HC_OUT_UCAST_PKTS: val_c64(v, c->out_ucast); break;
 	case IF_HC_OUT_MULTICAST_PKTS: val_c64(v, c->out_mcast); break;
 	case IF_HC_OUT_BROADCAST_PKTS: val_c64(v, c->out_bcast); break;
-	case IF_LINK_UP_DOWN_TRAP_ENABLE: val_int(v, 2); break;  /* disabled: we send no traps */
+	case IF_LINK_UP_DOWN_TRAP_ENABLE: val_int(v, r->link_traps == 1 ? 1 : 2); break;
 	case IF_HIGH_SPEED: val_unsigned(v, ASN_GAUGE, r->speed_bps / 1000000); break;
 	case IF_PROMISCUOUS_MODE: val_int(v, r->promisc == 1 ? 1 : 2); break;
 	/* ifConnectorPresent: false(2) for every row. Telling a NIC with a

@@ -244,6 +244,7 @@ static void fill_row(struct if_row *r, const struct kernel_link *l, uint32_t ser
 	r->admin = l->admin_up ? 1 : 2;
 	r->oper = (uint8_t)l->oper;
 	r->promisc = l->promisc ? 1 : 2;
+	r->link_traps = config_link_notify(cfg, l->name) ? 1 : 2;
 	r->speed_bps = ov && ov->has_speed ? ov->speed_bps : l->speed_bps;
 	r->ctr = l->ctr;
 }

@@ -29,6 +29,7 @@ struct if_row {
 	uint8_t admin;            /* ifAdminStatus: 1 up, 2 down */
 	uint8_t oper;             /* ifOperStatus 1..7 */
 	uint8_t promisc;          /* 1 true, 2 false (TruthValue) */
+	uint8_t link_traps;       /* ifLinkUpDownTrapEnable: 1 (config link_notifications), else 2 */
 	uint64_t speed_bps;       /* config `interface ... speed`, else ethtool, else 0 */
 	int64_t last_change_ms;   /* monotonic ms of the last oper change; 0 = before start */
 	int64_t discontinuity_ms; /* monotonic ms the row appeared; 0 = before start */

@@ -96,6 +96,18 @@ static void check_speed_rates(const struct config *cfg)
 		FUZZ_CHECK(r.by != CFG_RATE_GLOBAL, "entry %zu unused", i);
 		config_rate_describe(cfg, "eth0", e->speed_bps, buf, sizeof buf);
 		FUZZ_CHECK(!strncmp(buf, "eth0: ", 6), "%s", buf);
+/* link_notifications: every pattern kept in file order, and a plain name
+ * among them matches itself. */
+static void check_link_notify(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_link_notify; i++) {
+		const struct cfg_pattern *p = &cfg->link_notify[i];
+
+		FUZZ_CHECK(p->name[0] && strlen(p->name) <= CFG_PATTERN_MAX, "pattern");
+		FUZZ_CHECK(p->line >= 1, "link_notifications %s line %d", p->name, p->line);
+		FUZZ_CHECK(i == 0 || p->line >= cfg->link_notify[i - 1].line, "not in file order");
+		FUZZ_CHECK(strpbrk(p->name, "*?[\\") || config_link_notify(cfg, p->name),
+			   "link_notifications %s does not match itself", p->name);
 	}
 }
 
@@ -128,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_ifaces(cfg);
 	check_samples(cfg);
 	check_speed_rates(cfg);
+	check_link_notify(cfg);
 	check_collectors(cfg);
 	config_free(cfg);
 	return 0;

@@ -35,6 +35,7 @@
 #   hf_snmpd_start NS         snmpd master in NS on udp 127.0.0.1:$HF_SNMP_PORT,
 #                             own ifTable/ifXTable disabled (-I -ifTable,ifXTable),
 #                             AgentX at $HF_AGENTX; waits until sysName.0 answers.
+#                             $HF_SNMPD_CONF_EXTRA (lines) ends its snmpd.conf.
 #   hf_snmpd_builtin_start NS the same without -I: snmpd's own IF-MIB, no AgentX use.
 #   hf_snmpd_stop / hf_snmpd_restart
 #                             $HF_SNMPD_PID, $HF_SNMPD_NS, $HF_DIR/snmpd.log.
@@ -316,6 +317,7 @@ _hf_snmpd_conf() {
 		sysLocation test namespace
 		sysContact nobody
 	EOF
+	[[ -n ${HF_SNMPD_CONF_EXTRA:-} ]] && printf '%s\n' "$HF_SNMPD_CONF_EXTRA" >>"$conf"
 	echo "$conf"
 }
 

@@ -59,6 +59,8 @@ START_TEST(t_defaults)
 	ck_assert_uint_eq(cfg->polling_interval, 20);
 	ck_assert_uint_eq(cfg->header_bytes, 128);
 	ck_assert_uint_eq(cfg->n_ifaces + cfg->n_collectors + cfg->n_samples, 0);
+	ck_assert_uint_eq(cfg->n_link_notify, 0);
+	ck_assert_int_eq(config_link_notify(cfg, "eth0"), 0);
 	ck_assert_str_eq(cfg->path, "t.conf");
 	config_free(cfg);
 }
@@ -451,6 +453,34 @@ START_TEST(t_sample_patterns)
 }
 END_TEST
 
+/* Repeatable, several patterns a line, any one matching; a repeated
+ * pattern is harmless (a set, not a first-match list). */
+START_TEST(t_link_notify)
+{
+	struct config *cfg = parse_ok("link_notifications eth0 ens[0-9]*\n"
+				      "sample *\n"
+				      "link_notifications tailscale0 eth0 wg\\*\n");
+
+	ck_assert_uint_eq(cfg->n_link_notify, 5);
+	ck_assert_str_eq(cfg->link_notify[1].name, "ens[0-9]*");
+	ck_assert_int_eq(cfg->link_notify[1].line, 1);
+	ck_assert_str_eq(cfg->link_notify[4].name, "wg\\*");
+	ck_assert_int_eq(cfg->link_notify[4].line, 3);
+	ck_assert_int_eq(config_link_notify(cfg, "eth0"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "ens3"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "tailscale0"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "wg*"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "wg0"), 0);
+	ck_assert_int_eq(config_link_notify(cfg, "ensx"), 0);
+	ck_assert_int_eq(config_link_notify(cfg, "veth1"), 0);
+	ck_assert_int_eq(config_link_notify(NULL, "eth0"), 0);
+	config_free(cfg);
+	cfg = parse_ok("link_notifications *\n");
+	ck_assert_int_eq(config_link_notify(cfg, "anything"), 1);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(t_sample_notes)
 {
 	struct config *cfg = parse_ok("sample lo off\nsample veth*\nsample eth0\n"
@@ -632,6 +662,12 @@ static const struct {
 	{ "sample ..\n", "sample: '..' is not a valid pattern" },
 	{ "sample eth\\\n", "sample: 'eth\\' is not a valid pattern (it ends in a lone '\\'" },
 	{ "sample 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: sample: pattern '0123456789012345678901234567890123456789012345678901234567890123' is longer than 63 bytes" },
+	{ "link_notifications\n", "t.conf:1: link_notifications: missing argument" },
+	{ "link_notifications eth0 veth[0-9\n", "t.conf:1: link_notifications: 'veth[0-9' is not a valid pattern (a '[' is not closed by ']'" },
+	{ "\nlink_notifications eth:*\n", "t.conf:2: link_notifications: 'eth:*' is not a valid pattern" },
+	{ "link_notifications 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: link_notifications: pattern '0123456789012345678901234567890123456789012345678901234567890123' is longer than 63 bytes" },
+	{ "link_notifications \"eth0\"\n", "t.conf:1: link_notifications: quotes are only allowed" },
+	{ "link_notify eth0\n", "t.conf:1: unknown directive 'link_notify' (known: agentx_socket" },
 	{ "user\n", "t.conf:1: user: missing argument" },
 	{ "user 1abc\n", "t.conf:1: user: '1abc' is not a valid user name" },
 	{ "user a b\n", "t.conf:1: user: extra argument 'b'" },
@@ -881,6 +917,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_hold);
 	tcase_add_test(tc, t_refs);
 	tcase_add_test(tc, t_sample_patterns);
+	tcase_add_test(tc, t_link_notify);
 	tcase_add_test(tc, t_sample_notes);
 	tcase_add_test(tc, t_filter_long);
 	tcase_add_test(tc, t_comment_bytes);

@@ -190,6 +190,7 @@ START_TEST(test_overrides_and_alias)
 	struct cfg_iface ov[] = { { .name = "tailscale0", .has_alias = 1,
 				    .alias = "Transit: tailnet", .has_speed = 1,
 				    .speed_bps = 100000000ull, .line = 4 } };
+	struct cfg_pattern ln[] = { { .name = "tail*", .line = 5 } };
 	struct config cfg;
 	struct kernel_link l[] = { mk(1, "lo"), mk(2, "eth0"), mk(5, "tailscale0") };
 	struct iftable *t = iftable_new();
@@ -199,6 +200,8 @@ START_TEST(test_overrides_and_alias)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.ifaces = ov;
 	cfg.n_ifaces = 1;
+	cfg.link_notify = ln;
+	cfg.n_link_notify = 1;
 	snprintf(l[2].alias, sizeof l[2].alias, "kernel alias");
 	memset(l[1].alias, 'a', 100);
 	l[1].alias[100] = '\0';
@@ -209,7 +212,9 @@ START_TEST(test_overrides_and_alias)
 	r = snap_find(s, 5);
 	ck_assert_str_eq(r->alias, "Transit: tailnet");
 	ck_assert_uint_eq(r->speed_bps, 100000000ull);
+	ck_assert_uint_eq(r->link_traps, 1);    /* link_notifications tail* */
 	r = snap_find(s, 2);
+	ck_assert_uint_eq(r->link_traps, 2);
 	ck_assert_uint_eq(strlen(r->alias), CFG_ALIAS_MAX);
 	ck_assert_uint_eq(r->speed_bps, 1000000000ull);
 	ck_assert_uint_eq(r->admin, 1);
@@ -229,6 +234,7 @@ START_TEST(test_overrides_and_alias)
 	ck_assert_uint_eq(strlen(snap_find(s, 2)->alias), 63);
 	ck_assert_str_eq(snap_find(s, 5)->alias, "kernel alias");
 	ck_assert_uint_eq(snap_find(s, 5)->speed_bps, 1000000000ull);
+	ck_assert_uint_eq(snap_find(s, 5)->link_traps, 2);    /* no config: none */
 	iftable_release(t, s);
 	iftable_free(t);
 }
