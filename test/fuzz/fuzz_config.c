@@ -96,6 +96,9 @@ static void check_speed_rates(const struct config *cfg)
 		FUZZ_CHECK(r.by != CFG_RATE_GLOBAL, "entry %zu unused", i);
 		config_rate_describe(cfg, "eth0", e->speed_bps, buf, sizeof buf);
 		FUZZ_CHECK(!strncmp(buf, "eth0: ", 6), "%s", buf);
+	}
+}
+
 /* link_notifications: every pattern kept in file order, and a plain name
  * among them matches itself. */
 static void check_link_notify(const struct config *cfg)
