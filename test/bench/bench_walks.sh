@@ -1,24 +1,28 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2086 # lists of numbers are split on purpose
 # Part W: what SNMP pollers cost at WALK_PAIRS veth pairs (2 * WALK_PAIRS + 1
-# interfaces with lo, 1001 by default), no link changing:
-#   W1 full link dumps hostflowd runs while 20 bulk walks of one counter
+# interfaces with lo, 1001 by default), no link changing. Every agent runs
+# at once over the same interfaces, each behind an AgentX master of its own
+# (so none shadows another's IF-MIB), and they are walked in turn, round
+# after round: whatever the machine's other tenants take, they take from
+# all of them alike.
+#   hostflowd      agent/hostflowd (HF_BIN), master on $HF_SNMP_PORT
+#   old            BENCH_WALK_OLD=PATH, another hostflowd (an older tree), optional
+#   subagent       net-snmp's IF-MIB as an AgentX subagent (snmpd -X)
+#   built-in       snmpd's own IF-MIB, no AgentX
+# Figures:
+#   W1 full link dumps a hostflowd runs while 20 bulk walks of one counter
 #      column (ifHCInOctets) go by back to back (its -d log: one line a dump);
-#   W2 hostflowd's CPU per bulk walk of a counter column against a name
+#   W2 a hostflowd's CPU per bulk walk of a counter column against a name
 #      column (ifName), the two walked alternately;
-#   W3 CPU per bulk walk of ifXTable: hostflowd (and its AgentX master),
-#      net-snmp's IF-MIB as an AgentX subagent of the same master, snmpd's
-#      built-in IF-MIB;
-#   W4 CPU over IDLE_WINDOW s with a poller walking ifXTable every 60 s.
-# BENCH_WALK_OLD=PATH measures another hostflowd binary (an older tree) the
-# same way in the same run, for a before/after ratio.
-# Reuses part A's helpers (bench_snmp.sh): add_pairs, builtin_start,
-# subagent_start, _agent_complete, _in_ns.
+#   W3 CPU per bulk walk of ifXTable, each agent (and its master) alone;
+#   W4 CPU over IDLE_WINDOW s while a poller walks ifXTable every 60 s.
+# Reuses part A's helpers (bench_snmp.sh): add_pairs, _agent_complete.
 
 WALK_PAIRS=${BENCH_WALK_PAIRS:-500}
 WALK_REPS=25        # snmpbulkwalk -Cr25, as part A
 COL_WALKS=20        # W2: walks of each column
-TABLE_WALKS=8       # W3: walks of ifXTable per agent
+TABLE_ROUNDS=8      # W3: rounds of one ifXTable walk per agent
 DUMP_WALKS=20       # W1
 IDLE_WINDOW=${BENCH_IDLE_WINDOW:-120}
 POLL_EVERY=60
@@ -27,6 +31,8 @@ OID_COL_NAME=.1.3.6.1.2.1.31.1.1.1.1
 OID_COL_HCIN=.1.3.6.1.2.1.31.1.1.1.6
 OID_XTABLE=.1.3.6.1.2.1.31.1.1
 
+declare -A W_PORT W_PIDS W_MASTER W_LOG WR
+
 # One bulk walk of OID through PORT, inside NS; prints the instances seen.
 _bulk() {
 	local ns=$1 port=$2 oid=$3
@@ -34,185 +40,210 @@ _bulk() {
 		"127.0.0.1:$port" "$oid" 2>/dev/null | grep -c "^$oid\."
 }
 
-_dumps() {
-	grep -c 'netlink: dumped' "$HF_DIR/hostflowd.log"
+_ms() {
+	awk -v n="$1" -v k="$2" 'BEGIN {printf "%.1f", n / 1e6 / k}'
 }
 
-_s() {
-	awk -v n="$1" -v k="${2:-1}" 'BEGIN {printf "%.4f", n / 1e9 / k}'
-}
-
-# CPU ns of PIDS during one walk of OID.
+# CPU ns of an agent (its own processes) and of its master during one walk
+# of OID: "AGENT_NS MASTER_NS".
 _walk_cost() {
-	local ns=$1 port=$2 oid=$3 c0
-	shift 3
-	c0=$(proc_ns "$@")
-	_bulk "$ns" "$port" "$oid" >/dev/null
-	echo $(($(proc_ns "$@") - c0))
+	local ns=$1 agent=$2 oid=$3 a0 m0=0 m1=0
+	a0=$(proc_ns ${W_PIDS[$agent]})
+	[[ -n ${W_MASTER[$agent]:-} ]] && m0=$(proc_ns "${W_MASTER[$agent]}")
+	_bulk "$ns" "${W_PORT[$agent]}" "$oid" >/dev/null
+	[[ -n ${W_MASTER[$agent]:-} ]] && m1=$(proc_ns "${W_MASTER[$agent]}")
+	echo "$(($(proc_ns ${W_PIDS[$agent]}) - a0)) $((m1 - m0))"
 }
 
-# The same for two processes apart: "NS_OF_P NS_OF_Q".
-_walk_cost2() {
-	local ns=$1 port=$2 oid=$3 p=$4 q=$5 p0 q0
-	p0=$(proc_ns "$p")
-	q0=$(proc_ns "$q")
-	_bulk "$ns" "$port" "$oid" >/dev/null
-	echo "$(($(proc_ns "$p") - p0)) $(($(proc_ns "$q") - q0))"
+# An AgentX master of our own for NAME on PORT (its IF-MIB off); sets
+# W_MASTER[NAME] and prints nothing. The socket is $HF_DIR/NAME.agentx.
+_master_start() {
+	local ns=$1 name=$2 port=$3 conf=$HF_DIR/$2-master.conf
+	cat >"$conf" <<-EOF
+		master agentx
+		agentXSocket unix:$HF_DIR/$name.agentx
+		agentXTimeout 1
+		agentXRetries 1
+		agentAddress udp:127.0.0.1:$port
+		rocommunity public 127.0.0.1
+		sysName hostflow-test
+	EOF
+	mkdir -p "$HF_DIR/$name-persist"
+	hf_bg "$ns" "$HF_DIR/$name-master.out" env SNMP_PERSISTENT_DIR="$HF_DIR/$name-persist" \
+		snmpd -f -C -c "$conf" -I -ifTable,ifXTable -Lf "$HF_DIR/$name-master.log" \
+		-p "$HF_DIR/$name-master.pid"
+	W_MASTER[$name]=$HF_LAST_PID
+	W_PORT[$name]=$port
 }
 
-# W4 for one agent: CPU of PIDS over IDLE_WINDOW s, a walk of ifXTable at
-# 0, 60, ... s through PORT. Prints seconds.
+# A hostflowd (binary BIN) behind its own master, -d (one log line a dump).
+_hostflowd_start() {
+	local ns=$1 name=$2 port=$3 bin=$4 conf=$HF_DIR/$2.conf
+	_master_start "$ns" "$name" "$port"
+	hf_wait_for 10 test -S "$HF_DIR/$name.agentx" || return 1
+	printf 'agentx_socket %s\npolling_interval 0\n' "$HF_DIR/$name.agentx" >"$conf"
+	W_LOG[$name]=$HF_DIR/$name.log
+	hf_bg "$ns" "${W_LOG[$name]}" "$bin" -f -d -c "$conf"
+	W_PIDS[$name]=$HF_LAST_PID
+}
+
+_subagent_start() {
+	local ns=$1 port=$2 conf=$HF_DIR/subagent.conf
+	_master_start "$ns" subagent "$port"
+	hf_wait_for 10 test -S "$HF_DIR/subagent.agentx" || return 1
+	echo "agentXSocket unix:$HF_DIR/subagent.agentx" >"$conf"
+	mkdir -p "$HF_DIR/sub-persist"
+	hf_bg "$ns" "$HF_DIR/subagent.out" env SNMP_PERSISTENT_DIR="$HF_DIR/sub-persist" \
+		snmpd -X -f -C -c "$conf" -I ifTable,ifXTable -Lf "$HF_DIR/subagent.log" \
+		-p "$HF_DIR/subagent.pid"
+	W_PIDS[subagent]=$HF_LAST_PID
+}
+
+_builtin_start() {
+	local ns=$1 port=$2 conf=$HF_DIR/builtin-w.conf
+	cat >"$conf" <<-EOF
+		agentAddress udp:127.0.0.1:$port
+		rocommunity public 127.0.0.1
+		sysName hostflow-test
+	EOF
+	mkdir -p "$HF_DIR/builtin-w-persist"
+	hf_bg "$ns" "$HF_DIR/builtin-w.out" env SNMP_PERSISTENT_DIR="$HF_DIR/builtin-w-persist" \
+		snmpd -f -C -c "$conf" -Lf "$HF_DIR/builtin-w.log" -p "$HF_DIR/builtin-w.pid"
+	W_PIDS[built-in]=$HF_LAST_PID
+	W_PORT[built-in]=$port
+}
+
+_dumps() {
+	grep -c 'netlink: dumped' "${W_LOG[$1]}"
+}
+
+# W1 and W2 for one hostflowd.
+_hostflowd_walks() {
+	local ns=$1 ifs=$2 name=$3 d0 d1 t0 t1 i rows x y name_ns=0 ctr_ns=0
+	d0=$(_dumps "$name")
+	t0=$(_hf_now_us)
+	for ((i = 0; i < DUMP_WALKS; i++)); do
+		rows=$(_bulk "$ns" "${W_PORT[$name]}" "$OID_COL_HCIN")
+		((rows == ifs)) || note "W1 $name: a walk of ifHCInOctets returned $rows rows of $ifs"
+	done
+	t1=$(_hf_now_us)
+	d1=$(_dumps "$name")
+	WR[$name:dumps]=$((d1 - d0))
+	note "W1 $name: the $DUMP_WALKS walks took $(((t1 - t0) / 1000)) ms"
+	for ((i = 0; i < COL_WALKS; i++)); do
+		read -r x y <<<"$(_walk_cost "$ns" "$name" "$OID_COL_NAME")"
+		name_ns=$((name_ns + x))
+		read -r x y <<<"$(_walk_cost "$ns" "$name" "$OID_COL_HCIN")"
+		ctr_ns=$((ctr_ns + x))
+	done
+	WR[$name:name]=$(_ms $name_ns $COL_WALKS)
+	WR[$name:ctr]=$(_ms $ctr_ns $COL_WALKS)
+	WR[$name:ctr_ratio]=$(ratio "$ctr_ns" "$name_ns")
+}
+
+# W4: every agent's CPU over IDLE_WINDOW s, each walked (in turn) at 0, 60, ... s.
 _idle_polled() {
-	local ns=$1 port=$2 c0 start i due now
-	shift 2
-	c0=$(proc_ns "$@")
+	local ns=$1 a start i due now
+	local -A c0
+	for a in "${W_AGENTS[@]}"; do
+		c0[$a]=$(proc_ns ${W_PIDS[$a]} ${W_MASTER[$a]:-})
+	done
 	start=$(_hf_now_us)
 	for ((i = 0; i * POLL_EVERY < IDLE_WINDOW; i++)); do
 		due=$((start + i * POLL_EVERY * 1000000))
 		now=$(_hf_now_us)
 		((due > now)) && sleep "$(awk -v d=$((due - now)) 'BEGIN {printf "%.6f", d / 1e6}')"
-		_bulk "$ns" "$port" "$OID_XTABLE" >/dev/null
+		for a in "${W_AGENTS[@]}"; do
+			_bulk "$ns" "${W_PORT[$a]}" "$OID_XTABLE" >/dev/null
+		done
 	done
 	due=$((start + IDLE_WINDOW * 1000000))
 	now=$(_hf_now_us)
 	# The rest of the measurement window, not a wait for a condition.
 	((due > now)) && sleep "$(awk -v d=$((due - now)) 'BEGIN {printf "%.6f", d / 1e6}')"
-	_s $(($(proc_ns "$@") - c0))
+	for a in "${W_AGENTS[@]}"; do
+		WR[$a:idle]=$(awk -v n=$(($(proc_ns ${W_PIDS[$a]} ${W_MASTER[$a]:-}) - c0[$a])) \
+			'BEGIN {printf "%.2f", n / 1e9}')
+	done
 }
 
-declare -A WR    # results: WR[LABEL:KEY]
-
-_ms() {
-	awk -v n="$1" -v k="$2" 'BEGIN {printf "%.1f", n / 1e6 / k}'
-}
-
-# _walks_hostflowd NS IFS LABEL BIN: W1-W4 for one hostflowd binary.
-_walks_hostflowd() {
-	local ns=$1 ifs=$2 label=$3 bin=$4 conf=$HF_DIR/hostflowd-walks.conf d0 d1 t0 t1 i
-	local name_ns=0 ctr_ns=0 x y hf_ns=0 m_ns=0 rows
-	local -a per=()
-	hf_conf "$conf" "polling_interval 0"
-	: >"$HF_DIR/hostflowd.log"
-	HF_BIN=$bin hf_hostflowd_start "$ns" "$conf" -d || return 1
-	hf_wait_for 30 _agent_complete "$ns" "$HF_SNMP_PORT" "$ifs" "$LAST" || return 1
-	_bulk "$ns" "$HF_SNMP_PORT" "$OID_XTABLE" >/dev/null # warm-up
-	# W1: the start dump is behind us; count those the walks cause.
-	d0=$(_dumps)
-	t0=$(_hf_now_us)
-	for ((i = 0; i < DUMP_WALKS; i++)); do
-		rows=$(_bulk "$ns" "$HF_SNMP_PORT" "$OID_COL_HCIN")
-		((rows == ifs)) || note "W1 $label: a walk of ifHCInOctets returned $rows rows of $ifs"
-	done
-	t1=$(_hf_now_us)
-	d1=$(_dumps)
-	WR[$label:dumps]=$((d1 - d0))
-	WR[$label:dumpwalk_ms]=$(((t1 - t0) / 1000))
-	# W2: a name column and a counter column, alternately.
-	for ((i = 0; i < COL_WALKS; i++)); do
-		x=$(_walk_cost "$ns" "$HF_SNMP_PORT" "$OID_COL_NAME" "$HF_HOSTFLOWD_PID")
-		name_ns=$((name_ns + x))
-		x=$(_walk_cost "$ns" "$HF_SNMP_PORT" "$OID_COL_HCIN" "$HF_HOSTFLOWD_PID")
-		ctr_ns=$((ctr_ns + x))
-	done
-	WR[$label:name]=$(_ms $name_ns $COL_WALKS)
-	WR[$label:ctr]=$(_ms $ctr_ns $COL_WALKS)
-	WR[$label:ctr_ratio]=$(ratio "$ctr_ns" "$name_ns")
-	# W3: ifXTable, hostflowd's CPU and its master's in the same walks.
-	for ((i = 0; i < TABLE_WALKS; i++)); do
-		read -r x y <<<"$(_walk_cost2 "$ns" "$HF_SNMP_PORT" "$OID_XTABLE" "$HF_HOSTFLOWD_PID" "$HF_SNMPD_PID")"
-		hf_ns=$((hf_ns + x))
-		m_ns=$((m_ns + x + y))
-		per+=("$x")
-	done
-	WR[$label:table]=$(_ms $hf_ns $TABLE_WALKS)
-	WR[$label:table_master]=$(_ms $m_ns $TABLE_WALKS)
-	note "W3 $label: CPU per ifXTable walk, each: $(printf '%s ' "${per[@]}" | awk '{for (i = 1; i <= NF; i++) printf "%.0f ", $i / 1e6}')ms"
-	WR[$label:idle]=$(_idle_polled "$ns" "$HF_SNMP_PORT" "$HF_HOSTFLOWD_PID")
-	WR[$label:all_dumps]=$(($(_dumps) - d0))
-	note "W $label: $(((t1 - t0) / 1000)) ms for the $DUMP_WALKS walks of W1; ${WR[$label:all_dumps]} full link dumps from W1 to the end of W4 (one every 30 s is the safety re-read)"
-	hf_hostflowd_stop || note "W $label: hostflowd did not stop cleanly"
-}
-
-_walks_subagent() {
-	local ns=$1 ifs=$2 i x s_ns=0
-	subagent_start "$ns"
-	hf_wait_for 60 _agent_complete "$ns" "$HF_SNMP_PORT" "$ifs" "$LAST" || return 1
-	_bulk "$ns" "$HF_SNMP_PORT" "$OID_XTABLE" >/dev/null # its cache fills
-	for ((i = 0; i < TABLE_WALKS; i++)); do
-		x=$(_walk_cost "$ns" "$HF_SNMP_PORT" "$OID_XTABLE" "$SUB_PID" "$HF_SNMPD_PID")
-		s_ns=$((s_ns + x))
-	done
-	W_SUB=$(awk -v n=$s_ns -v k=$TABLE_WALKS 'BEGIN {printf "%.1f", n / 1e6 / k}')
-	W4_SUB=$(_idle_polled "$ns" "$HF_SNMP_PORT" "$SUB_PID" "$HF_SNMPD_PID")
-	hf_kill "$SUB_PID"
-}
-
-# Rows for one hostflowd binary.
-_walk_rows_of() {
-	local label=$1 ifs=$2 name=hostflowd
-	[[ $label == old ]] && name="hostflowd (BENCH_WALK_OLD)"
-	row "W1 full link dumps during $DUMP_WALKS bulk walks of ifHCInOctets, $ifs if: $name" \
-		"${WR[$label:dumps]:-n/a}" "" "" "" "≤ 1" "$(verdict "${WR[$label:dumps]:-}" le 1)"
-	row "W2 CPU per bulk walk of ifHCInOctets, $ifs if: $name (ms)" "${WR[$label:ctr]:-n/a}" \
-		"ifName column" "${WR[$label:name]:-n/a}" "${WR[$label:ctr_ratio]:-n/a}" "≤ 1" \
-		"$(verdict "${WR[$label:ctr_ratio]:-}" le 1)"
-	row "W3 CPU per bulk walk of ifXTable, $ifs if: $name (ms)" "${WR[$label:table]:-n/a}" \
-		"built-in" "$W_BI" "$(ratio "${WR[$label:table]:-}" "$W_BI")" "" ""
-	row "W3 CPU per bulk walk of ifXTable, $ifs if: $name + master (ms)" \
-		"${WR[$label:table_master]:-n/a}" "net-snmp subagent + master" "$W_SUB" \
-		"$(ratio "${WR[$label:table_master]:-}" "$W_SUB")" "" ""
-	row "W3 CPU per bulk walk of ifXTable, $ifs if: $name + master (ms)" \
-		"${WR[$label:table_master]:-n/a}" "built-in" "$W_BI" \
-		"$(ratio "${WR[$label:table_master]:-}" "$W_BI")" "" ""
-	row "W4 CPU over $IDLE_WINDOW s, ifXTable walked every $POLL_EVERY s, $ifs if: $name (s)" \
-		"${WR[$label:idle]:-n/a}" "built-in" "$W4_BI" "$(ratio "${WR[$label:idle]:-}" "$W4_BI")" "" ""
-	row "W4 CPU over $IDLE_WINDOW s, ifXTable walked every $POLL_EVERY s, $ifs if: $name (s)" \
-		"${WR[$label:idle]:-n/a}" "net-snmp subagent + master" "$W4_SUB" \
-		"$(ratio "${WR[$label:idle]:-}" "$W4_SUB")" "" ""
+_label() {
+	case $1 in
+	hostflowd) echo hostflowd ;;
+	old) echo "hostflowd (BENCH_WALK_OLD)" ;;
+	subagent) echo "net-snmp subagent" ;;
+	*) echo "$1" ;;
+	esac
 }
 
 bench_walks() {
-	local ns=${HF_NS}w ifs i x b_ns=0
+	local ns=${HF_NS}w ifs last i a x y
+	local -A own tot
 	ifs=$((2 * WALK_PAIRS + 1))
-	W_SUB=n/a W4_SUB=n/a W_BI=n/a W4_BI=n/a
+	W_AGENTS=(hostflowd)
+	[[ -n ${BENCH_WALK_OLD:-} ]] && W_AGENTS+=(old)
+	W_AGENTS+=(subagent built-in)
 	hf_ns_add "$ns" || return 1
 	hf_ns_quiet "$ns"
 	add_pairs "$ns" 1 "$WALK_PAIRS" || return 1
-	LAST=$(kernel_indexes "$ns" | sort -n | tail -n 1)
-	hf_snmpd_start "$ns" || return 1
-	builtin_start "$ns"
-	echo "== W: $ifs interfaces, pollers walking, no link changing"
-	hf_wait_for 30 _agent_complete "$ns" "$BUILTIN_PORT" "$ifs" "$LAST" ||
-		note "W: built-in snmpd did not show $ifs interfaces within 30 s"
-	_walks_hostflowd "$ns" "$ifs" new "$HF_BIN" || note "W: hostflowd not measured"
+	last=$(kernel_indexes "$ns" | sort -n | tail -n 1)
+	echo "== W: $ifs interfaces, pollers walking, no link changing (agents: ${W_AGENTS[*]})"
+	_hostflowd_start "$ns" hostflowd $((HF_SNMP_PORT + 10)) "$HF_BIN" || return 1
 	if [[ -n ${BENCH_WALK_OLD:-} ]]; then
-		_walks_hostflowd "$ns" "$ifs" old "$BENCH_WALK_OLD" ||
-			note "W: BENCH_WALK_OLD not measured"
+		_hostflowd_start "$ns" old $((HF_SNMP_PORT + 11)) "$BENCH_WALK_OLD" || return 1
 	fi
-	_walks_subagent "$ns" "$ifs" || note "W: net-snmp subagent not measured"
-	for ((i = 0; i < TABLE_WALKS; i++)); do
-		x=$(_walk_cost "$ns" "$BUILTIN_PORT" "$OID_XTABLE" "$BUILTIN_PID")
-		b_ns=$((b_ns + x))
+	_subagent_start "$ns" $((HF_SNMP_PORT + 12)) || return 1
+	_builtin_start "$ns" $((HF_SNMP_PORT + 13))
+	for a in "${W_AGENTS[@]}"; do
+		hf_wait_for 60 _agent_complete "$ns" "${W_PORT[$a]}" "$ifs" "$last" || {
+			note "W: $(_label "$a") did not serve $ifs interfaces within 60 s"
+			return 1
+		}
+		# net-snmp's if-mib fills its cache on the first walk.
+		_bulk "$ns" "${W_PORT[$a]}" "$OID_XTABLE" >/dev/null
 	done
-	W_BI=$(_ms $b_ns $TABLE_WALKS)
-	W4_BI=$(_idle_polled "$ns" "$BUILTIN_PORT" "$BUILTIN_PID")
-	_walk_rows_of new "$ifs"
-	if [[ -n ${BENCH_WALK_OLD:-} ]]; then
-		_walk_rows_of old "$ifs"
-		note "W: BENCH_WALK_OLD=$BENCH_WALK_OLD, measured after the hostflowd under test, in the same namespace"
-		row "W2 CPU per bulk walk of ifHCInOctets, $ifs if: hostflowd (ms)" "${WR[new:ctr]:-n/a}" \
-			"hostflowd (BENCH_WALK_OLD)" "${WR[old:ctr]:-n/a}" \
-			"$(ratio "${WR[new:ctr]:-}" "${WR[old:ctr]:-}")" "" ""
-		row "W3 CPU per bulk walk of ifXTable, $ifs if: hostflowd (ms)" "${WR[new:table]:-n/a}" \
-			"hostflowd (BENCH_WALK_OLD)" "${WR[old:table]:-n/a}" \
-			"$(ratio "${WR[new:table]:-}" "${WR[old:table]:-}")" "" ""
-		row "W4 CPU over $IDLE_WINDOW s, ifXTable walked every $POLL_EVERY s, $ifs if: hostflowd (s)" \
-			"${WR[new:idle]:-n/a}" "hostflowd (BENCH_WALK_OLD)" "${WR[old:idle]:-n/a}" \
-			"$(ratio "${WR[new:idle]:-}" "${WR[old:idle]:-}")" "" ""
-	fi
-	note "W: snmpbulkwalk -Cr$WALK_REPS; CPU from /proc/PID/task/*/schedstat before and after each walk (hostflowd's own, or with the AgentX master it answers through); W2 $COL_WALKS walks of each column, alternating; W3 mean of $TABLE_WALKS walks after a warm-up walk; W4 one agent at a time"
-	hf_kill "$BUILTIN_PID"
-	hf_snmpd_stop
+	for a in hostflowd old; do
+		[[ -n ${W_PIDS[$a]:-} ]] && _hostflowd_walks "$ns" "$ifs" "$a"
+	done
+	for ((i = 0; i < TABLE_ROUNDS; i++)); do
+		for a in "${W_AGENTS[@]}"; do
+			read -r x y <<<"$(_walk_cost "$ns" "$a" "$OID_XTABLE")"
+			own[$a]=$((${own[$a]:-0} + x))
+			tot[$a]=$((${tot[$a]:-0} + x + y))
+		done
+	done
+	_idle_polled "$ns"
+	for a in hostflowd old; do
+		[[ -n ${W_PIDS[$a]:-} ]] || continue
+		row "W1 full link dumps during $DUMP_WALKS bulk walks of ifHCInOctets, $ifs if: $(_label $a)" \
+			"${WR[$a:dumps]}" "" "" "" "≤ 1" "$(verdict "${WR[$a:dumps]}" le 1)"
+		row "W2 CPU per bulk walk of ifHCInOctets, $ifs if: $(_label $a) (ms)" "${WR[$a:ctr]}" \
+			"ifName column" "${WR[$a:name]}" "${WR[$a:ctr_ratio]}" "≤ 1" \
+			"$(verdict "${WR[$a:ctr_ratio]}" le 1)"
+		note "W $(_label $a): $(($(_dumps $a))) full link dumps in its log, the start's included (one every 30 s is the safety re-read)"
+	done
+	for a in "${W_AGENTS[@]}"; do
+		[[ $a == hostflowd ]] && continue
+		row "W3 CPU per bulk walk of ifXTable, $ifs if: hostflowd (ms)" "$(_ms ${own[hostflowd]} $TABLE_ROUNDS)" \
+			"$(_label $a)" "$(_ms ${own[$a]} $TABLE_ROUNDS)" "$(ratio ${own[hostflowd]} ${own[$a]})" "" ""
+		if [[ $a == built-in ]]; then
+			row "W3 CPU per bulk walk of ifXTable, $ifs if: hostflowd + master (ms)" \
+				"$(_ms ${tot[hostflowd]} $TABLE_ROUNDS)" "built-in (no master)" \
+				"$(_ms ${own[$a]} $TABLE_ROUNDS)" "$(ratio ${tot[hostflowd]} ${own[$a]})" "" ""
+		else
+			row "W3 CPU per bulk walk of ifXTable, $ifs if: hostflowd + master (ms)" \
+				"$(_ms ${tot[hostflowd]} $TABLE_ROUNDS)" "$(_label $a) + master" \
+				"$(_ms ${tot[$a]} $TABLE_ROUNDS)" "$(ratio ${tot[hostflowd]} ${tot[$a]})" "" ""
+		fi
+		row "W4 CPU over $IDLE_WINDOW s, ifXTable walked every $POLL_EVERY s, $ifs if, with masters (s)" \
+			"${WR[hostflowd:idle]}" "$(_label $a)" "${WR[$a:idle]}" \
+			"$(ratio "${WR[hostflowd:idle]}" "${WR[$a:idle]}")" "" ""
+	done
+	note "W: every agent at once over the same $ifs interfaces, each behind its own AgentX master; snmpbulkwalk -Cr$WALK_REPS; CPU from /proc/PID/task/*/schedstat before and after each walk; W2 $COL_WALKS walks of each column, alternating; W3 $TABLE_ROUNDS rounds of one walk per agent in turn, after a warm-up walk each; W4 the agents walked one after the other at each poll"
+	for a in "${W_AGENTS[@]}"; do
+		hf_kill "${W_PIDS[$a]}"
+		[[ -n ${W_MASTER[$a]:-} ]] && hf_kill "${W_MASTER[$a]}"
+	done
 	ip netns del "$ns" 2>/dev/null
 	return 0
 }
