@@ -87,8 +87,16 @@ kernel_rx_bytes() {
 _past() {
 	(($(_hf_now_us) >= $1))
 }
+# The kernel's count has settled (two reads 100 ms apart agree).
+_settled() {
+	local a
+	a=$(kernel_rx_bytes)
+	sleep 0.1
+	[[ $(kernel_rx_bytes) == "$a" ]]
+}
 hf_snmp_val "$A" "$OID_IFXENTRY.6.$idx" >/dev/null   # SNMP reads vethA now
 hf_udp "$B" 198.18.0.1 200 100
+hf_wait_for 5 _settled
 t_end=$(_hf_now_us)
 want=$(kernel_rx_bytes)
 hf_wait_for 2 _past $((t_end + 510000))
