@@ -17,7 +17,8 @@
 #      column (ifName), the two walked alternately;
 #   W3 CPU per bulk walk of ifXTable, each agent (and its master) alone;
 #   W4 CPU over IDLE_WINDOW s while a poller walks ifXTable every 60 s.
-# Reuses part A's helpers (bench_snmp.sh): add_pairs, _agent_complete.
+# Reuses part A's helpers (bench_snmp.sh): add_pairs, builtin_start,
+# _agent_complete.
 
 WALK_PAIRS=${BENCH_WALK_PAIRS:-500}
 WALK_REPS=25        # snmpbulkwalk -Cr25, as part A
@@ -97,20 +98,6 @@ _subagent_start() {
 		snmpd -X -f -C -c "$conf" -I ifTable,ifXTable -Lf "$HF_DIR/subagent.log" \
 		-p "$HF_DIR/subagent.pid"
 	W_PIDS[subagent]=$HF_LAST_PID
-}
-
-_builtin_start() {
-	local ns=$1 port=$2 conf=$HF_DIR/builtin-w.conf
-	cat >"$conf" <<-EOF
-		agentAddress udp:127.0.0.1:$port
-		rocommunity public 127.0.0.1
-		sysName hostflow-test
-	EOF
-	mkdir -p "$HF_DIR/builtin-w-persist"
-	hf_bg "$ns" "$HF_DIR/builtin-w.out" env SNMP_PERSISTENT_DIR="$HF_DIR/builtin-w-persist" \
-		snmpd -f -C -c "$conf" -Lf "$HF_DIR/builtin-w.log" -p "$HF_DIR/builtin-w.pid"
-	W_PIDS[built-in]=$HF_LAST_PID
-	W_PORT[built-in]=$port
 }
 
 _dumps() {
@@ -193,7 +180,9 @@ bench_walks() {
 		_hostflowd_start "$ns" old $((HF_SNMP_PORT + 11)) "$BENCH_WALK_OLD" || return 1
 	fi
 	_subagent_start "$ns" $((HF_SNMP_PORT + 12)) || return 1
-	_builtin_start "$ns" $((HF_SNMP_PORT + 13))
+	builtin_start "$ns"
+	W_PIDS[built-in]=$BUILTIN_PID
+	W_PORT[built-in]=$BUILTIN_PORT
 	for a in "${W_AGENTS[@]}"; do
 		hf_wait_for 60 _agent_complete "$ns" "${W_PORT[$a]}" "$ifs" "$last" || {
 			note "W: $(_label "$a") did not serve $ifs interfaces within 60 s"

@@ -365,6 +365,15 @@ static void run(const struct ifmib_tree *t, struct fake_src *f, struct batch *b,
 	ck_assert_int_eq(ifmib_handler(&h, NULL, &b->info, b->rq), SNMP_ERR_NOERROR);
 }
 
+/* One request of one varbind: b afresh, name asked in mode. */
+static void ask(const struct ifmib_tree *t, struct fake_src *f, struct batch *b,
+		const oid *name, size_t len, int mode)
+{
+	memset(b, 0, sizeof *b);
+	batch_add(b, name, len);
+	run(t, f, b, mode);
+}
+
 /* Akvorado's poll (ifDescr, ifName, ifAlias, ifHighSpeed) must never ask
  * for counters: that would reach into the kernel. */
 START_TEST(test_handler_collector_get_touches_no_counters)
@@ -422,9 +431,7 @@ START_TEST(test_handler_get_reads_its_rows_counters)
 	ck_assert_uint_eq(*b.vb[1].val.integer, 5001);
 	batch_free(&b);
 
-	memset(&b, 0, sizeof b);
-	batch_add(&b, hc_in, 12);
-	run(&if_xtable_tree, &f, &b, MODE_GET);
+	ask(&if_xtable_tree, &f, &b, hc_in, 12, MODE_GET);
 	ck_assert_int_eq(f.counted[0], 2);
 	ck_assert_int_eq(b.vb[0].type, ASN_COUNTER64);
 	ck_assert_uint_eq(b.vb[0].val.counter64->low, 9001);
@@ -472,24 +479,18 @@ START_TEST(test_handler_counters_gone)
 	const oid want_next_col[] = { IFT, 1, 11, 2 };
 
 	f.gone = 5;
-	memset(&b, 0, sizeof b);
-	batch_add(&b, get5, 11);
-	run(&if_table_tree, &f, &b, MODE_GET);
+	ask(&if_table_tree, &f, &b, get5, 11, MODE_GET);
 	ck_assert_int_eq(b.vb[0].type, SNMP_NOSUCHINSTANCE);
 	batch_free(&b);
 
-	memset(&b, 0, sizeof b);
-	batch_add(&b, before, 11);
-	run(&if_table_tree, &f, &b, MODE_GETNEXT);
+	ask(&if_table_tree, &f, &b, before, 11, MODE_GETNEXT);
 	ck_assert_int_eq(b.vb[0].type, ASN_COUNTER);
 	ck_assert_int_eq(oid_cmp(b.vb[0].name, b.vb[0].name_length, want9, 11), 0);
 	ck_assert_uint_eq(*b.vb[0].val.integer, 9001);
 	batch_free(&b);
 
 	f.gone = 9;
-	memset(&b, 0, sizeof b);
-	batch_add(&b, last, 11);
-	run(&if_table_tree, &f, &b, MODE_GETNEXT);
+	ask(&if_table_tree, &f, &b, last, 11, MODE_GETNEXT);
 	ck_assert_int_eq(oid_cmp(b.vb[0].name, b.vb[0].name_length, want_next_col, 11), 0);
 	batch_free(&b);
 	free(f.snap);

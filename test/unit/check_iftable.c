@@ -502,6 +502,16 @@ static struct link_stats *open_stats(void)
 	return ls;
 }
 
+/* A reading of kindex that began at read_ms, put now (two fresh tickets). */
+static void put_now(struct ctr_store *cs, int kindex, int64_t read_ms,
+		    const struct if_counters *c)
+{
+	struct if_counters out;
+	uint64_t first = ctr_store_ticket(cs);
+
+	ctr_store_put(cs, kindex, first, ctr_store_ticket(cs), read_ms, c, &out);
+}
+
 /* A counter refresh reads every link's counters into the store and leaves
  * the structure alone: the same snapshot, the same generation, the same
  * rows (nothing to re-match, nobody to wake). */
@@ -545,10 +555,9 @@ START_TEST(test_counter_staleness_bound)
 	struct link_stats *ls = open_stats();
 	struct if_counters fake = { .in_octets = 1 }, c;
 	enum ctr_from from;
-	uint64_t t0 = ctr_store_ticket(cs), t1 = ctr_store_ticket(cs);
 
 	ck_assert_int_eq(IFTABLE_COUNTER_MAX_AGE_MS, 500);   /* hostflowd(8) says 500 ms */
-	ctr_store_put(cs, LO_KINDEX, t0, t1, 1000, &fake, &c);
+	put_now(cs, LO_KINDEX, 1000, &fake);
 	ck_assert_int_eq(ctr_store_get(cs, ls, LO_KINDEX, IFTABLE_COUNTER_MAX_AGE_MS,
 				       1000 + IFTABLE_COUNTER_MAX_AGE_MS, &c, &from), 0);
 	ck_assert_int_eq(from, CTR_FROM_STORE);
@@ -578,11 +587,10 @@ START_TEST(test_counters_of_a_gone_link)
 	struct ctr_store *cs = ctr_store_new();
 	struct link_stats *ls = open_stats();
 	struct if_counters last = { .out_octets = 77 }, c;
-	uint64_t t0 = ctr_store_ticket(cs), t1 = ctr_store_ticket(cs);
 	const int gone = 0x7ffffff0;
 
 	ck_assert_int_eq(ctr_store_get(cs, ls, gone, 0, 5000, &c, NULL), -1);
-	ctr_store_put(cs, gone, t0, t1, 1000, &last, &c);
+	put_now(cs, gone, 1000, &last);
 	ck_assert_int_eq(ctr_store_get(cs, ls, gone, 0, 5000, &c, NULL), 0);
 	ck_assert_uint_eq(c.out_octets, 77);
 	link_stats_close(ls);
@@ -628,12 +636,11 @@ START_TEST(test_counter_dump_merge)
 	struct ctr_store *cs = ctr_store_new();
 	struct link_stats *ls = open_stats();
 	struct if_counters mark = { .in_octets = 123456789 }, c;
-	uint64_t old0 = ctr_store_ticket(cs), old1 = ctr_store_ticket(cs);
 	/* Tickets the dump will come before: readings made "during" it. */
 	uint64_t late = ctr_store_ticket(cs) + 1000;
 	enum ctr_from from;
 
-	ctr_store_put(cs, 0x7ffffff1, old0, old1, 1, &mark, &c);       /* gone */
+	put_now(cs, 0x7ffffff1, 1, &mark);                              /* gone */
 	ctr_store_put(cs, 0x7ffffff2, late, late + 1, 1, &mark, &c);   /* new */
 	ctr_store_put(cs, LO_KINDEX, late, late + 1, 1, &mark, &c);
 	ck_assert_int_eq(ctr_store_refresh(cs, ls, 50), 0);
@@ -718,12 +725,12 @@ static void *race_reader(void *arg)
 START_TEST(test_counters_race)
 {
 	struct ctr_race r = { .cs = ctr_store_new() };
-	struct if_counters c = { 0 }, out;
+	struct if_counters c = { 0 };
 	pthread_t th[4];
 
 	atomic_init(&r.kernel, 1);
 	atomic_init(&r.writing, 2);
-	ctr_store_put(r.cs, 7, ctr_store_ticket(r.cs), ctr_store_ticket(r.cs), 0, &c, &out);
+	put_now(r.cs, 7, 0, &c);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, i < 2 ? race_writer : race_reader,
 						&r), 0);
