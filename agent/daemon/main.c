@@ -164,13 +164,11 @@ static void table_published(void *ctx)
 		sampler_table_changed(d->sampler);
 }
 
-/* ifmib.c's view of the table. */
-static struct if_snapshot *src_acquire(void *ctx, int need_counters)
+/* ifmib.c's view of the table: its rows, and their counters apart. */
+static struct if_snapshot *src_acquire(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	if (need_counters)
-		refresh_counters(d->refresh);
 	return iftable_acquire(d->table);
 }
 
@@ -179,6 +177,14 @@ static void src_release(void *ctx, struct if_snapshot *s)
 	struct daemon *d = ctx;
 
 	iftable_release(d->table, s);
+}
+
+static int src_counters(void *ctx, const struct if_row *r, bool walking,
+			struct if_counters *out)
+{
+	struct daemon *d = ctx;
+
+	return refresh_counters(d->refresh, r->kindex, walking, out);
 }
 
 /* ---- -t: sample patterns against the interfaces present ---------------- */
@@ -402,6 +408,7 @@ static int start_running(struct daemon *d)
 		goto fail;
 	d->src.acquire = src_acquire;
 	d->src.release = src_release;
+	d->src.counters = src_counters;
 	d->src.ctx = d;
 	d->agent = snmpagent_start(APP, d->cfg->agentx_socket, &d->src, err, sizeof err);
 	if (!d->agent)

@@ -3,6 +3,7 @@
 #include "daemon/refresh.h"
 
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -24,6 +25,8 @@ struct refresh {
 	const struct hf_ifmap *map;
 	void (*published)(void *ctx);
 	void *ctx;
+	struct link_stats *ls;  /* this thread's way to the counters */
+	bool counters_wanted;   /* a walk found them old: one counter dump */
 	int64_t last_dump_ms;
 	int64_t events_due_ms;  /* publish applied link events then; 0: none pending */
 	int64_t published_ms;   /* last table build (dump or events) */
@@ -36,6 +39,11 @@ struct refresh *refresh_new(struct netlink *nl, struct iftable *t,
 
 	if (!r)
 		return NULL;
+	r->ls = link_stats_open();
+	if (!r->ls) {
+		free(r);
+		return NULL;
+	}
 	r->nl = nl;
 	r->table = t;
 	r->published = published;
@@ -45,6 +53,9 @@ struct refresh *refresh_new(struct netlink *nl, struct iftable *t,
 
 void refresh_free(struct refresh *r)
 {
+	if (!r)
+		return;
+	link_stats_close(r->ls);
 	free(r);
 }
 
@@ -92,8 +103,7 @@ int refresh_dump(struct refresh *r)
 	return rc;
 }
 
-/* Publishes the link list as events left it, without a dump; counters stay
- * as old as the last dump (the snapshot says so). */
+/* Publishes the link list as events left it, without a dump. */
 static void publish_events(struct refresh *r)
 {
 	struct kernel_link *links = NULL;
@@ -106,8 +116,7 @@ static void publish_events(struct refresh *r)
 		refresh_dump(r);
 		return;
 	}
-	rc = iftable_update_at(r->table, links, n, r->cfg, r->map, monotonic_ms(),
-			       r->last_dump_ms);
+	rc = iftable_update(r->table, links, n, r->cfg, r->map, monotonic_ms());
 	free(links);
 	/* No malloc_trim here: an event build allocates one snapshot, not a
 	 * dump's worth of libnl objects. */
@@ -137,28 +146,38 @@ int64_t refresh_next_ms(const struct refresh *r)
 
 	if (r->events_due_ms && r->events_due_ms < at)
 		at = r->events_due_ms;
+	if (r->counters_wanted)
+		at = 0;   /* at once: before the walk's next request */
 	return at;
 }
 
 void refresh_run(struct refresh *r, int64_t now)
 {
+	if (r->counters_wanted) {
+		r->counters_wanted = false;
+		iftable_counters_refresh(r->table, r->ls);
+	}
 	if (now - r->last_dump_ms >= REFRESH_SAFETY_DUMP_MS)
 		refresh_dump(r);
 	else if (r->events_due_ms && now >= r->events_due_ms)
 		publish_events(r);
 }
 
-/* Counters ride in the snapshot. A request that reads a counter column and
- * finds them older than IFTABLE_COUNTER_MAX_AGE_MS costs a full dump (and
- * what follows it: malloc_trim, a sampler wake-up), inside the request on
- * the agent thread; a request without counters never reaches the kernel. */
-void refresh_counters(struct refresh *r)
+/* Counters are not in the rows (table/counters.h): a request that finds a
+ * row's counters too old reads that one link (a few microseconds), so a
+ * collector's GET of one interface costs one link, never the table. A walk
+ * (GETNEXT) will want every row's in turn: after this request, between it
+ * and the next, refresh_run reads them all in one dump of counters only,
+ * about a microsecond a link, and the walk goes on from the store for the
+ * next IFTABLE_COUNTER_MAX_AGE_MS. Neither rebuilds a row, bumps the
+ * generation, wakes the sampler or trims the heap. */
+int refresh_counters(struct refresh *r, int kindex, bool walking, struct if_counters *out)
 {
-	struct if_snapshot *s = iftable_acquire(r->table);
-	int stale = s && monotonic_ms() - s->built_ms > IFTABLE_COUNTER_MAX_AGE_MS;
+	enum ctr_from from;
+	int rc = iftable_counters(r->table, r->ls, kindex, IFTABLE_COUNTER_MAX_AGE_MS,
+				  out, &from);
 
-	if (s)
-		iftable_release(r->table, s);
-	if (stale)
-		refresh_dump(r);
+	if (rc == 0 && from == CTR_FROM_KERNEL && walking)
+		r->counters_wanted = true;
+	return rc;
 }
