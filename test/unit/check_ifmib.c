@@ -258,14 +258,14 @@ START_TEST(test_values)
 	 * disabled(2) (0 is a row built by hand, not a snapshot's). */
 	pos.col = 14;
 	r->link_traps = 1;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_INTEGER);
 	ck_assert_int_eq(v.l, 1);
 	r->link_traps = 2;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.l, 2);
 	r->link_traps = 0;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.l, 2);
 	pos.col = 1;
 	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
