@@ -38,13 +38,12 @@ exited_with() {
 	(($? == $2))
 }
 # start_then SIG OFFSET_S: starts hostflowd -f, spins (no fork) until its
-# main() can have run: SIGHUP blocked, or 30 ms after the exec at most (the
-# dynamic loader's ~10 ms before main are out of any program's reach; an
-# ASan build's runtime starts before main too and may take longer: 200 ms,
-# still well inside the 300 ms resolve where late blocking used to kill);
-# then sleeps OFFSET_S and sends SIG.
-main_by_us=30000
-hf_bin_asan && main_by_us=200000
+# main() has blocked SIGHUP (what runs before main, the dynamic loader or an
+# ASan runtime, is out of any program's reach: a signal then kills it), then
+# sleeps OFFSET_S and sends SIG. The spin waits for that condition, 5 s at
+# most: on a loaded machine main may come late, and a daemon that never
+# blocks is still caught (the signal then kills it and the check fails).
+main_by_us=5000000
 start_then() {
 	local sig=$1 off=$2 t pid
 	hf_bg "$A" "$log" "$HF_BIN" -f -d -c "$conf"
