@@ -26,6 +26,7 @@
 #include "sflow/core/sflow_encode.h"
 #include "sflow/core/sflow_wire.h"
 #include "sflow_validate.h"
+#include "sfa_stubs.h"
 #include "fuzz_check.h"
 
 #include <linux/rtnetlink.h>
@@ -210,24 +211,6 @@ static void on_send(void *ctx, const uint8_t *buf, size_t len)
 	s->len = len;
 }
 
-static int no_counters(void *ctx, int kindex, struct if_counters *out)
-{
-	(void)ctx; (void)kindex; (void)out;
-	return -1;
-}
-
-static int accept_install(void *ctx, const struct sfa_port *p, size_t n, char *why, size_t len)
-{
-	(void)ctx; (void)p; (void)n; (void)why; (void)len;
-	return 0;
-}
-
-static uint32_t no_random(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 /* The one flow sample of the datagram, as read from the wire. */
 struct got {
 	uint32_t input, output, protocol, frame_length, stripped, header_len;
@@ -377,7 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct sfa_settings set = { .max_datagram = 1400, .hold = 0, .hold_bytes = 65536 };
 		struct sent out = { .n = 0 };
-		struct sfa_callbacks cb = { &out, on_send, no_counters, accept_install, no_random };
+		struct sfa_callbacks cb = { &out, on_send, sfa_stub_no_counters,
+					    sfa_stub_accept_install, sfa_stub_random };
 		struct sfa_port ports[NLINKS + 1];
 		struct sflow_agent *a;
 		struct sfa_frame fr = { kindex, outgoing, caplen ? frame : NULL, caplen,

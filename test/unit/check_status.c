@@ -18,6 +18,7 @@
 #include "snmp/regwatch.h"
 #include "daemon/status.h"
 #include "sflow/core/sflow_status.h"
+#include "sfa_stubs.h"
 #include "hf_check.h"
 
 /* 2026-12-01 12:01:03 UTC */
@@ -137,29 +138,9 @@ START_TEST(sampler_text)
 }
 END_TEST
 
-/* The core behind the sampler's text: real, with a kernel that accepts
- * every program and knows no counters. */
-static int no_counters(void *ctx, int kindex, struct if_counters *out)
-{
-	(void)ctx; (void)kindex; (void)out;
-	return -1;
-}
-
-static int accept_install(void *ctx, const struct sfa_port *p, size_t n, char *why, size_t len)
-{
-	(void)ctx; (void)p; (void)n; (void)why; (void)len;
-	return 0;
-}
-
 static void no_send(void *ctx, const uint8_t *buf, size_t len)
 {
 	(void)ctx; (void)buf; (void)len;
-}
-
-static uint32_t four(void *ctx)
-{
-	(void)ctx;
-	return 4;
 }
 
 /* The STATUS= text the daemon sends, put together as it does: its own part
@@ -170,7 +151,8 @@ START_TEST(daemon_text)
 {
 	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400, .hold = 1,
 				    .hold_bytes = 65536 };
-	struct sfa_callbacks cb = { NULL, no_send, no_counters, accept_install, four };
+	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, sfa_stub_accept_install,
+				    sfa_stub_random };
 	struct sfa_port rows[3] = { port("veth0", 3, 10), port("lo", 1, 0),
 				    port("tailscale0", 7, 100) };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
