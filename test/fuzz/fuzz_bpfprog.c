@@ -408,10 +408,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		FUZZ_CHECK(got == want,
-			   "ifindex %u, random %u, %u-byte %s frame: program %u, its parts %u%s "
-			   "(a load past the end at instruction %zu of %zu)", k.ifindex, rnd, k.len,
-			   eth ? "Ethernet" : "IP", got, want, t.fault ? "" : " (no fault)",
-			   t.fault_pc, plen);
+			   "ifindex %u, random %u, %u-byte %s frame: program %u, its parts %u "
+			   "(%zu instructions, %zu run; %s %zu)", k.ifindex, rnd, k.len,
+			   eth ? "Ethernet" : "IP", got, want, plen, t.steps,
+			   t.fault ? "a load past the end at instruction" : "no fault:", t.fault_pc);
 	}
 out:
 	free(prog);
