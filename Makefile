@@ -86,8 +86,10 @@ $(OBJDIR)/%.o: agent/%.c $(HDR)
 # the daemon.
 TEST_COMMON := $(wildcard test/common/*.c)
 
-test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON)
-	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+TEST_HDR := test/unit/hf_check.h $(wildcard test/common/*.h)
+
+test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON) $(TEST_HDR)
+	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $(filter-out %.h,$^) $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "sflow/sampler_int.h"
 #include "sflow/core/sflow_agent.h"
+#include "sflow/core/sflow_status.h"
 #include "base/util.h"
 
 #define STATUS_EVERY_MS   1000  /* the status text's counts are this fresh */
@@ -26,40 +27,13 @@ uint32_t sampler_hash(const char *t, uint32_t h)
 
 void sampler_publish_status(struct sampler *s)
 {
-	struct sfa_port sp[8];
 	struct sfa_stats st;
-	char buf[STATUS_MAX];
-	size_t n, len;
-	int w;
+	char coll[STATUS_MAX], buf[STATUS_MAX];
 
 	sfa_get_stats(s->core, &st);
-	n = sfa_sampled(s->core, sp, 8);
-	w = snprintf(buf, sizeof buf, "sampling %zu", st.sampled);
-	len = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i < n && len < sizeof buf; i++) {
-		w = snprintf(buf + len, sizeof buf - len, "%s%s 1:%u", i ? ", " : " (",
-			     sp[i].name, sp[i].rate);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && st.sampled > n) {
-		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && s->waiting[0]) {
-		w = snprintf(buf + len, sizeof buf - len, "%swaiting for %s", n ? "; " : " (",
-			     s->waiting);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && (n || s->waiting[0])) {
-		w = snprintf(buf + len, sizeof buf - len, ")");
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len + 2 < sizeof buf) {
-		memcpy(buf + len, "; ", 3);
-		len += 2 + collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
-	}
-	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples)
-		snprintf(buf + len, sizeof buf - len, "; holding samples");
+	collectors_describe(s->coll, coll, sizeof coll);
+	sflow_status_of(s->core, s->waiting, coll, !s->answerable && s->cfg->hold_samples,
+			buf, sizeof buf);
 	pthread_mutex_lock(&s->lock);
 	memcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);

@@ -61,6 +61,7 @@
 #   hf_wait_for TIMEOUT_S CMD...   re-runs CMD (every 50 ms) until it succeeds;
 #                                  non-zero when TIMEOUT_S (may be fractional) passes.
 #   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY / t_check NAME CMD...
+#                             t_skip fails instead under CI=true.
 #   t_done                    prints "N passed, M failed"; non-zero if any failed.
 #   t_diag TEXT...            a "# " comment line in the output.
 # Variables: HF_ROOT (repo root), HF_BIN (agent/hostflowd), HF_TOOLS.
@@ -504,7 +505,13 @@ t_fail() {
 	echo "not ok $_hf_t_n - $1: ${2:-failed}"
 }
 
+# A check that cannot run here says SKIP; under CI=true, where everything
+# the tests need is installed, not running is a failure (non-zero).
 t_skip() {
+	if [[ ${CI:-} == true ]]; then
+		t_fail "$1" "cannot run under CI=true: ${2:-no reason given}"
+		return 1
+	fi
 	_hf_t_n=$((_hf_t_n + 1))
 	_hf_t_skip=$((_hf_t_skip + 1))
 	echo "ok $_hf_t_n - $1 # SKIP ${2:-}"

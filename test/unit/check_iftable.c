@@ -391,11 +391,22 @@ START_TEST(test_acquire_counts)
 END_TEST
 
 /* Concurrency: the writer publishes generation g with 1 + g % 13 rows whose
- * mtu is g; a reader must always see a whole, sorted snapshot. */
+ * mtu is g; a reader must always see a whole, sorted snapshot. The reads
+ * must happen while the writer writes: every RACE_STEP generations the
+ * writer waits until the reader has seen its latest one, so the reader
+ * reads in at least RACE_GENS / RACE_STEP rounds spread over the writes,
+ * and the test counts them. */
+#define RACE_GENS 1000
+#define RACE_STEP 50
+#define RACE_WAIT_MS 10000  /* a stalled partner fails the test, never hangs it */
+
 struct race {
 	struct iftable *t;
 	atomic_int done;
+	atomic_uint seen;         /* the newest generation the reader saw */
+	atomic_int stalled;
 	long reads;
+	unsigned distinct;        /* generations the reader saw, counted once each */
 	int bad;
 };
 
@@ -404,7 +415,7 @@ static void *writer(void *arg)
 	struct race *r = arg;
 	struct kernel_link l[13];
 
-	for (int g = 1; g <= 1000; g++) {
+	for (int g = 1; g <= RACE_GENS; g++) {
 		size_t n = 1 + (size_t)g % 13;
 
 		for (size_t i = 0; i < n; i++) {
@@ -416,6 +427,17 @@ static void *writer(void *arg)
 		}
 		if (iftable_update(r->t, l, n, NULL, NULL, g) != 0)
 			r->bad = 1;
+		if (g % RACE_STEP == 0) {
+			int64_t deadline = monotonic_ms() + RACE_WAIT_MS;
+
+			while (atomic_load(&r->seen) < (unsigned)g) {
+				if (monotonic_ms() > deadline) {
+					atomic_store(&r->stalled, 1);
+					break;
+				}
+				sched_yield();
+			}
+		}
 	}
 	atomic_store(&r->done, 1);
 	return NULL;
@@ -424,19 +446,34 @@ static void *writer(void *arg)
 static void *reader(void *arg)
 {
 	struct race *r = arg;
+	int64_t deadline = monotonic_ms() + 6 * RACE_WAIT_MS;
+	unsigned last = 0;
 
-	/* Bounded: stop when the writer is done or after many reads. */
-	for (long i = 0; i < 2000000 && !atomic_load(&r->done); i++) {
+	while (!atomic_load(&r->done)) {
 		struct if_snapshot *s = iftable_acquire(r->t);
 
-		if (!s)
+		if (monotonic_ms() > deadline) {
+			atomic_store(&r->stalled, 1);
+			if (s)
+				iftable_release(r->t, s);
+			break;
+		}
+		if (!s) {
+			sched_yield();
 			continue;
+		}
 		r->reads++;
 		if (s->n != 1 + s->generation % 13 || !rows_sorted_unique(s))
 			r->bad = 1;
 		for (size_t k = 0; k < s->n; k++)
 			if (s->rows[k].mtu != s->generation)
 				r->bad = 1;
+		if (s->generation < last)
+			r->bad = 1;   /* published snapshots never go back */
+		if (s->generation != last)
+			r->distinct++;
+		last = (unsigned)s->generation;
+		atomic_store(&r->seen, last);
 		iftable_release(r->t, s);
 	}
 	return NULL;
@@ -452,9 +489,14 @@ START_TEST(test_concurrent_readers)
 	ck_assert_int_eq(pthread_create(&w, NULL, writer, &r), 0);
 	pthread_join(w, NULL);
 	pthread_join(rd, NULL);
+	ck_assert_int_eq(atomic_load(&r.stalled), 0);
 	ck_assert_int_eq(r.bad, 0);
+	/* The reads happened, and across the writes: at least one snapshot of
+	 * every RACE_STEP generations. */
+	ck_assert_uint_ge(r.distinct, RACE_GENS / RACE_STEP);
+	ck_assert_int_ge(r.reads, (long)r.distinct);
 	s = iftable_acquire(r.t);
-	ck_assert_uint_eq(s->generation, 1000);
+	ck_assert_uint_eq(s->generation, RACE_GENS);
 	iftable_release(r.t, s);
 	iftable_free(r.t);
 }

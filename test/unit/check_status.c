@@ -1,10 +1,12 @@
-/* status: the STATUS= text (every registration state, rows, sampling, the
- * date once it is not today), the counter-blind key, the rate limiter
- * (state changes within 1 s, counter changes at most every 10 s, nothing
- * twice), collectors_describe() over a real loopback socket, and regwatch's
- * recognition of net-snmp's refusal line. */
+/* status: the STATUS= text the daemon sends (every registration state, rows,
+ * the sampler's text from a real sFlow core and a real collector, the date
+ * once it is not today), the sampler's own formatter, the counter-blind
+ * key, the rate limiter (state changes within 1 s, counter changes at most
+ * every 10 s, nothing twice), collectors_describe() over a real loopback
+ * socket, and regwatch's recognition of net-snmp's refusal line. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,8 @@
 #include "sflow/collector.h"
 #include "snmp/regwatch.h"
 #include "daemon/status.h"
+#include "sflow/core/sflow_status.h"
+#include "sfa_stubs.h"
 #include "hf_check.h"
 
 /* 2026-12-01 12:01:03 UTC */
@@ -70,38 +74,139 @@ START_TEST(format_truncates)
 }
 END_TEST
 
-static const struct status_source srcs[] = {
-	{ "veth0", 10, 1, 0 }, { "eth9", 400, 0, 1 }, { "tailscale0", 100, 1, 0 },
-	{ "wg0", 5, 0, 1 }, { "br0", 5, 0, 0 },
-};
+/* ---- the sampler's part: the one formatter, as the daemon calls it ---- */
 
-static void get_src(void *ctx, size_t i, struct status_source *out)
+static struct sfa_port port(const char *name, int kindex, uint32_t rate)
 {
-	*out = ((const struct status_source *)ctx)[i];
+	struct sfa_port p = { .kindex = kindex, .ifindex = (uint32_t)kindex,
+			      .arphrd = ARPHRD_ETHER, .iftype = 6, .admin = 1, .oper = 1,
+			      .promisc = 2, .rate = rate };
+
+	snprintf(p.name, sizeof p.name, "%s", name);
+	return p;
 }
 
-START_TEST(sampling_text)
+START_TEST(sampler_text)
 {
-	char buf[256];
+	struct sfa_port sp[10];
+	struct sflow_status in = { 0 };
+	char buf[512];
 	size_t n;
 
-	n = status_sampling(buf, sizeof buf, 4, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0)");
+	sp[0] = port("veth0", 3, 10);
+	sp[1] = port("tailscale0", 4, 100);
+	in.sampled = 2, in.shown = sp, in.nshown = 2;
+	in.waiting = "eth9 wg*";
+	in.collectors = "198.18.0.2:6343 sent 120 err 0";
+	n = sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9 wg*); "
+		      "198.18.0.2:6343 sent 120 err 0");
 	ck_assert_uint_eq(n, strlen(buf));
-	status_sampling(buf, sizeof buf, 5, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0; "
-		      "not sampled: br0)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 4));
-	ck_assert_str_eq(buf, "sampling 0 (not sampled: br0)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 1));
-	ck_assert_str_eq(buf, "sampling 0 (waiting for eth9)");
-	status_sampling(buf, sizeof buf, 0, get_src, NULL);
+	in.holding = 1;
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9 wg*); "
+		      "198.18.0.2:6343 sent 120 err 0; holding samples");
+	/* Nothing sampled: only what it waits for. */
+	in = (struct sflow_status){ .waiting = "eth9", .collectors = "no collector" };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (waiting for eth9); no collector");
+	in.waiting = "";
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0; no collector");
+	in.collectors = NULL;
+	sflow_status_format(&in, buf, sizeof buf);
 	ck_assert_str_eq(buf, "sampling 0");
-	n = status_sampling(buf, 12, 4, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 ");
-	ck_assert_uint_eq(n, 11);
+	/* Beyond SFLOW_STATUS_SHOWN the interfaces are counted, not named. */
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "v%d", i);
+		sp[i] = port(name, 10 + i, 400);
+	}
+	in = (struct sflow_status){ .sampled = 1000, .shown = sp, .nshown = 10 };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1000 (v0 1:400, v1 1:400, v2 1:400, v3 1:400, "
+		      "v4 1:400, v5 1:400, v6 1:400, v7 1:400, 992 more)");
+	in.nshown = 0;
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1000 (1000 more)");
+	/* Truncated, always terminated. */
+	in = (struct sflow_status){ .sampled = 1, .shown = sp, .nshown = 1 };
+	n = sflow_status_format(&in, buf, 13);
+	ck_assert_str_eq(buf, "sampling 1 (");
+	ck_assert_uint_eq(n, 12);
+}
+END_TEST
+
+static void no_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)ctx; (void)buf; (void)len;
+}
+
+/* The STATUS= text the daemon sends, put together as it does: its own part
+ * (status_format), the sampler's text from a real core that samples what
+ * the table's rows say (sflow_status_of, as sampler_publish_status), and a
+ * real collector's figures (collectors_describe). */
+START_TEST(daemon_text)
+{
+	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400, .hold = 1,
+				    .hold_bytes = 65536 };
+	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, sfa_stub_accept_install,
+				    sfa_stub_random };
+	struct sfa_port rows[3] = { port("veth0", 3, 10), port("lo", 1, 0),
+				    port("tailscale0", 7, 100) };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t alen = sizeof sin;
+	struct cfg_collector cfg;
+	struct collectors *cs;
+	struct sflow_agent *core;
+	struct status_info in = { "/run/agentx/master", SNMP_REG_OK, T0, 3, NULL };
+	char coll[256], sampler[STATUS_TEXT_MAX], text[STATUS_TEXT_MAX], want[STATUS_TEXT_MAX];
+	char why[128] = "";
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	utc();
+	ck_assert_int_ge(fd, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &alen), 0);
+	memset(&cfg, 0, sizeof cfg);
+	memcpy(&cfg.addr, &sin, alen);
+	cfg.addrlen = alen;
+	cs = collectors_open(&cfg, 1);
+	ck_assert_ptr_nonnull(cs);
+	collectors_send(cs, "x", 1);
+	collectors_describe(cs, coll, sizeof coll);
+
+	core = sfa_new(&set, &cb, 0);
+	ck_assert_ptr_nonnull(core);
+	ck_assert_int_eq(sfa_sync(core, rows, 3, 0, why, sizeof why), 0);
+	sflow_status_of(core, "eth9", coll, 0, sampler, sizeof sampler);
+	in.sampler = sampler;
+	status_format(&in, T0 + 60, text, sizeof text);
+	snprintf(want, sizeof want, "registered with /run/agentx/master since 12:01:03; 3 rows; "
+		 "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9); "
+		 "127.0.0.1:%u sent 1 err 0", ntohs(sin.sin_port));
+	ck_assert_str_eq(text, want);
+
+	/* snmpd gone: the daemon says so, and the sampler holds samples. */
+	in.reg = SNMP_REG_DOWN;
+	in.since = T0 + 30;
+	sflow_status_of(core, "", coll, 1, sampler, sizeof sampler);
+	status_format(&in, T0 + 60, text, sizeof text);
+	snprintf(want, sizeof want, "not registered: AgentX master /run/agentx/master not "
+		 "reachable since 12:01:33; 3 rows; sampling 2 (veth0 1:10, tailscale0 1:100); "
+		 "127.0.0.1:%u sent 1 err 0; holding samples", ntohs(sin.sin_port));
+	ck_assert_str_eq(text, want);
+
+	/* A row no longer sampled leaves the text. */
+	rows[0].rate = 0;
+	ck_assert_int_eq(sfa_sync(core, rows, 3, 1, why, sizeof why), 0);
+	sflow_status_of(core, "", "no collector", 0, sampler, sizeof sampler);
+	ck_assert_str_eq(sampler, "sampling 1 (tailscale0 1:100); no collector");
+	sfa_free(core);
+	collectors_close(cs);
+	close(fd);
 }
 END_TEST
 
@@ -232,7 +337,8 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, format_registered);
 	tcase_add_test(tc, format_other_states);
 	tcase_add_test(tc, format_truncates);
-	tcase_add_test(tc, sampling_text);
+	tcase_add_test(tc, sampler_text);
+	tcase_add_test(tc, daemon_text);
 	tcase_add_test(tc, key_blanks_counters_only);
 	tcase_add_test(tc, limiter_rates);
 	tcase_add_test(tc, limiter_state_during_counter_hold);
