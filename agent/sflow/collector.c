@@ -214,10 +214,6 @@ static int async_icmp_error(int e)
 	       e == EHOSTDOWN;
 }
 
-/* At most this many tries: one for the queued error, one in case another
- * ICMP arrived in between; never a wait. */
-#define SEND_TRIES 3
-
 static void collector_send(struct collector *c, const void *buf, size_t len)
 {
 	int tries = 0, err = 0;
@@ -227,7 +223,7 @@ static void collector_send(struct collector *c, const void *buf, size_t len)
 		c->lost++;
 		return;
 	}
-	while (tries++ < SEND_TRIES) {
+	while (tries++ < COLLECTOR_SEND_TRIES) {
 		if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 			err = 0;
 			break;

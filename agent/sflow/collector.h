@@ -27,7 +27,11 @@ void collectors_close(struct collectors *cs);
  * fragmenting: min over collectors of (path MTU - IP - UDP header), capped at
  * COLLECTOR_MAX_DATAGRAM. Re-reads the kernel's path MTU. */
 size_t collectors_max_payload(struct collectors *cs);
-/* Sends one datagram to every collector. */
+/* Sends one datagram to every collector, never waiting (MSG_DONTWAIT). A
+ * send failed by an earlier datagram's ICMP error is tried again at once, at
+ * most COLLECTOR_SEND_TRIES times in all: one for the queued error, one in
+ * case another ICMP arrived in between. Each datagram ends sent or lost. */
+#define COLLECTOR_SEND_TRIES 3
 void collectors_send(struct collectors *cs, const void *buf, size_t len);
 /* Totals, for logs and tests. */
 uint64_t collectors_sent(const struct collectors *cs);

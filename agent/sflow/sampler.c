@@ -45,11 +45,14 @@ static void cb_send(void *ctx, const uint8_t *buf, size_t len)
 	collectors_send(s->coll, buf, len);
 }
 
+/* Read now (the pool at most every 100 ms, a counter sample each polling
+ * interval) and left in the table's store, so that SNMP never answers less
+ * than a sample just sent. */
 static int cb_counters(void *ctx, int kindex, struct if_counters *out)
 {
 	struct sampler *s = ctx;
 
-	return link_stats_read(s->nls, kindex, out);
+	return iftable_counters(s->table, s->nls, kindex, 0, out, NULL);
 }
 
 static uint32_t cb_random(void *ctx)

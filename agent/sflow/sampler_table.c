@@ -14,10 +14,10 @@
 #include "sflow/sampler_int.h"
 #include "sflow/core/sflow_agent.h"
 #include "sflow/core/sflow_encode.h"
+#include "sflow/core/sflow_status.h"
 #include "base/util.h"
 
 #define STATUS_EVERY_MS   1000  /* the status text's counts are this fresh */
-#define UNSAMPLED_LISTED  8     /* names in the status text; then a count */
 #define LOG_NAMES_MAX     16    /* names in a log line; then a count */
 
 uint32_t sampler_hash_bytes(const void *p, size_t len, uint32_t h)
@@ -135,79 +135,28 @@ out:
 /* ---- status, for STATUS= and SIGUSR1 ---- */
 
 /* Why a wanted interface is not sampled: the kernel's refusal, or an
- * install that failed altogether. */
-static const char *unsampled_why(const struct sampler *s, int kindex)
+ * install that failed altogether (sflow_status_shell.unsampled_why). */
+static const char *unsampled_why(const void *ctx, int kindex)
 {
+	const struct sampler *s = ctx;
+
 	for (size_t i = 0; i < s->n_refusals; i++)
 		if (s->refusals[i].kindex == kindex)
 			return capture_refusal_name(s->refusals[i].why);
 	return "no capture";
 }
 
-/* "; not sampled: v6, v7 (optmem_max), v9 (filter)": every interface a
- * `sample` line wants that is not sampled, with its reason. */
-static size_t describe_unsampled(const struct sampler *s, char *buf, size_t len)
-{
-	struct sfa_port sp[UNSAMPLED_LISTED];
-	size_t n = sfa_unsampled(s->core, sp, UNSAMPLED_LISTED), shown, used = 0;
-	int w;
-
-	if (!n)
-		return 0;
-	shown = n < UNSAMPLED_LISTED ? n : UNSAMPLED_LISTED;
-	for (size_t i = 0; i < shown && used < len; i++) {
-		const char *why = unsampled_why(s, sp[i].kindex);
-		int last = i + 1 == shown || strcmp(why, unsampled_why(s, sp[i + 1].kindex));
-
-		w = snprintf(buf + used, len - used, "%s%s%s%s%s", i ? ", " : "; not sampled: ",
-			     sp[i].name, last ? " (" : "", last ? why : "", last ? ")" : "");
-		used += w > 0 ? (size_t)w : 0;
-	}
-	if (n > shown && used < len) {
-		w = snprintf(buf + used, len - used, ", %zu more", n - shown);
-		used += w > 0 ? (size_t)w : 0;
-	}
-	return used < len ? used : len - 1;
-}
-
 void sampler_publish_status(struct sampler *s)
 {
-	struct sfa_port sp[8];
 	struct sfa_stats st;
-	char buf[STATUS_MAX];
-	size_t n, len;
-	int w;
+	char coll[STATUS_MAX], buf[STATUS_MAX];
+	struct sflow_status_shell sh = { .waiting = s->waiting, .collectors = coll,
+					 .holding = !s->answerable && s->cfg->hold_samples,
+					 .unsampled_why = unsampled_why, .ctx = s };
 
 	sfa_get_stats(s->core, &st);
-	n = sfa_sampled(s->core, sp, 8);
-	w = snprintf(buf, sizeof buf, "sampling %zu", st.sampled);
-	len = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i < n && len < sizeof buf; i++) {
-		w = snprintf(buf + len, sizeof buf - len, "%s%s 1:%u", i ? ", " : " (",
-			     sp[i].name, sp[i].rate);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && st.sampled > n) {
-		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && s->waiting[0]) {
-		w = snprintf(buf + len, sizeof buf - len, "%swaiting for %s", n ? "; " : " (",
-			     s->waiting);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && (n || s->waiting[0])) {
-		w = snprintf(buf + len, sizeof buf - len, ")");
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf)
-		len += describe_unsampled(s, buf + len, sizeof buf - len);
-	if (len + 2 < sizeof buf) {
-		memcpy(buf + len, "; ", 3);
-		len += 2 + collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
-	}
-	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples)
-		snprintf(buf + len, sizeof buf - len, "; holding samples");
+	collectors_describe(s->coll, coll, sizeof coll);
+	sflow_status_of(s->core, &sh, buf, sizeof buf);
 	pthread_mutex_lock(&s->lock);
 	memcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);
@@ -223,8 +172,12 @@ static uint8_t if_direction(enum if_duplex d)
 								   : SFLOW_DIR_UNKNOWN;
 }
 
-/* The ports the core needs: every row, with the rate and line of the
- * `sample` line that decides for it (rate 0 when none, or no collector). */
+/* The ports the core needs: every row, with the rate and filter of the
+ * `sample` line that decides for it (rate 0 when none, or no collector).
+ * The rate follows the row's served speed (config_sample_rate): a new
+ * speed, from the kernel or a reload, reaches the core as a reload's new
+ * rate does, through sfa_sync, after the ring's frames were taken at the
+ * old one. */
 static struct sfa_port *ports_of(const struct config *cfg, uint32_t salt,
 				 const struct if_snapshot *snap)
 {
@@ -247,7 +200,7 @@ static struct sfa_port *ports_of(const struct config *cfg, uint32_t salt,
 		v[i].promisc = r->promisc;
 		v[i].if_direction = if_direction(r->duplex);
 		if (m && cfg->n_collectors) {
-			v[i].rate = config_sample_rate(cfg, m);
+			v[i].rate = config_sample_rate(cfg, m, r->speed_bps);
 			v[i].filter_id = (int)sampler_hash(m->filter, salt);
 		}
 	}

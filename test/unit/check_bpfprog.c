@@ -1,6 +1,7 @@
-/* The shared packet socket's BPF program, run through a small classic-BPF
- * interpreter: SKF_AD_IFINDEX and SKF_AD_RANDOM are injected, the packet
- * loads, ALU and jumps are those libpcap emits. No root needed. */
+/* The shared packet socket's BPF program, checked as the kernel checks it
+ * and run through a classic-BPF interpreter with the kernel's rules
+ * (test/common/bpf_kernel.c): SKF_AD_IFINDEX and SKF_AD_RANDOM are
+ * injected. No root needed. */
 #include <check.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 
 #include "sflow/core/bpfprog.h"
 #include "sflow/core/pfilter.h"
+#include "bpf_kernel.h"
 #include "hf_check.h"
 
 #define SNAP 128
@@ -19,155 +21,29 @@ struct pkt {
 	uint32_t ifindex, rnd;
 };
 
-/* The kernel's static checks: every jump lands inside, forward; the last
- * instruction returns. */
+/* What SO_ATTACH_FILTER would check (test/common/bpf_kernel.c). */
 static void verify(const struct sock_filter *p, size_t n)
 {
-	ck_assert_uint_ge(n, 1);
-	ck_assert_uint_le(n, BPF_MAXINSNS);
-	ck_assert_uint_eq(BPF_CLASS(p[n - 1].code), BPF_RET);
-	for (size_t pc = 0; pc < n; pc++) {
-		if (BPF_CLASS(p[pc].code) != BPF_JMP)
-			continue;
-		if (BPF_OP(p[pc].code) == BPF_JA) {
-			ck_assert_msg(p[pc].k < n - pc - 1, "ja out of range at %zu", pc);
-			continue;
-		}
-		ck_assert_msg(p[pc].jt < n - pc - 1 && p[pc].jf < n - pc - 1,
-			      "jump out of range at %zu", pc);
-	}
-}
+	char err[256];
 
-static int load(const struct pkt *k, uint32_t off, unsigned size, uint32_t *v)
-{
-	if (off > k->len || size > k->len - off)
-		return -1;
-	*v = 0;
-	for (unsigned i = 0; i < size; i++)
-		*v = *v << 8 | k->d[off + i];
-	return 0;
-}
-
-static uint32_t alu(uint16_t op, uint32_t a, uint32_t b, int *bad)
-{
-	switch (op) {
-	case BPF_ADD: return a + b;
-	case BPF_SUB: return a - b;
-	case BPF_MUL: return a * b;
-	case BPF_DIV: if (!b) { *bad = 1; return 0; } return a / b;
-	case BPF_MOD: if (!b) { *bad = 1; return 0; } return a % b;
-	case BPF_OR: return a | b;
-	case BPF_AND: return a & b;
-	case BPF_XOR: return a ^ b;
-	case BPF_LSH: return b < 32 ? a << b : 0;
-	case BPF_RSH: return b < 32 ? a >> b : 0;
-	case BPF_NEG: return -a;
-	}
-	ck_abort_msg("alu op 0x%x", op);
-	return 0;
+	ck_assert_msg(kbpf_check(p, n, err, sizeof err) == 0, "the kernel would refuse it: %s", err);
 }
 
 static size_t max_steps;   /* the most instructions one run executed */
 
+/* The kernel's run of p on the packet (test/common/bpf_kernel.c). */
 static uint32_t run(const struct sock_filter *p, size_t n, const struct pkt *k)
 {
-	size_t steps = 0;
+	struct kbpf_pkt kp = { .data = k->d, .len = k->len, .ifindex = k->ifindex,
+			       .random = k->rnd };
+	struct kbpf_trace t;
+	uint32_t v = kbpf_run(p, n, &kp, &t);
 
-	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 }, v;
-	static const unsigned sz[] = { [BPF_W] = 4, [BPF_H] = 2, [BPF_B] = 1 };
-	size_t pc = 0;
-	int bad = 0;
-
-	for (;;) {
-		struct sock_filter in;
-		uint16_t c;
-
-		if (pc >= n)
-			ck_abort_msg("ran off the end at %zu", pc);
-		in = p[pc];
-		c = in.code;
-		if (++steps > max_steps)
-			max_steps = steps;
-		switch (BPF_CLASS(c)) {
-		case BPF_LD:
-			if (BPF_MODE(c) == BPF_ABS && in.k >= (uint32_t)SKF_AD_OFF) {
-				ck_assert_uint_eq(BPF_SIZE(c), BPF_W);
-				if (in.k == (uint32_t)(SKF_AD_OFF + SKF_AD_IFINDEX))
-					A = k->ifindex;
-				else if (in.k == (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM))
-					A = k->rnd;
-				else
-					ck_abort_msg("ancillary load %u", in.k - (uint32_t)SKF_AD_OFF);
-			} else if (BPF_MODE(c) == BPF_ABS || BPF_MODE(c) == BPF_IND) {
-				uint32_t off = in.k + (BPF_MODE(c) == BPF_IND ? X : 0);
-
-				if (load(k, off, sz[BPF_SIZE(c)], &v))
-					return 0;   /* the kernel drops on a short packet */
-				A = v;
-			} else if (BPF_MODE(c) == BPF_IMM) {
-				A = in.k;
-			} else if (BPF_MODE(c) == BPF_MEM) {
-				A = M[in.k];
-			} else if (BPF_MODE(c) == BPF_LEN) {
-				A = k->len;
-			} else {
-				ck_abort_msg("ld mode 0x%x", BPF_MODE(c));
-			}
-			break;
-		case BPF_LDX:
-			if (BPF_MODE(c) == BPF_IMM)
-				X = in.k;
-			else if (BPF_MODE(c) == BPF_MEM)
-				X = M[in.k];
-			else if (BPF_MODE(c) == BPF_LEN)
-				X = k->len;
-			else if (BPF_MODE(c) == BPF_MSH) {
-				if (load(k, in.k, 1, &v))
-					return 0;
-				X = 4 * (v & 0xf);
-			} else
-				ck_abort_msg("ldx mode 0x%x", BPF_MODE(c));
-			break;
-		case BPF_ST:
-			M[in.k] = A;
-			break;
-		case BPF_STX:
-			M[in.k] = X;
-			break;
-		case BPF_ALU:
-			A = alu(BPF_OP(c), A, BPF_SRC(c) == BPF_X ? X : in.k, &bad);
-			if (bad)
-				return 0;
-			break;
-		case BPF_JMP: {
-			uint32_t b = BPF_SRC(c) == BPF_X ? X : in.k;
-			int t;
-
-			if (BPF_OP(c) == BPF_JA) {
-				pc += in.k;
-				break;
-			}
-			switch (BPF_OP(c)) {
-			case BPF_JEQ: t = A == b; break;
-			case BPF_JGT: t = A > b; break;
-			case BPF_JGE: t = A >= b; break;
-			case BPF_JSET: t = (A & b) != 0; break;
-			default: ck_abort_msg("jmp op 0x%x", BPF_OP(c)); t = 0;
-			}
-			pc += t ? in.jt : in.jf;
-			break;
-		}
-		case BPF_RET:
-			return BPF_RVAL(c) == BPF_A ? A : in.k;
-		case BPF_MISC:
-			if (BPF_MISCOP(c) == BPF_TAX)
-				X = A;
-			else
-				A = X;
-			break;
-		}
-		pc++;
-	}
+	ck_assert_msg(!t.unsupported, "instruction %zu (0x%x) is not modelled", t.unsupported_pc,
+		      p[t.unsupported_pc < n ? t.unsupported_pc : 0].code);
+	if (t.steps > max_steps)
+		max_steps = t.steps;
+	return v;
 }
 
 /* An IPv4 UDP packet 198.18.0.1 -> 198.18.0.2, with an Ethernet header when eth. */
@@ -737,6 +613,81 @@ START_TEST(t_pfilter)
 }
 END_TEST
 
+/* The checker the tests and fuzzers rely on refuses what the kernel does. */
+#define BAD(why, ...) do {						\
+	const struct sock_filter p_[] = { __VA_ARGS__ };			\
+	char e_[256] = "";						\
+	ck_assert_msg(kbpf_check(p_, sizeof p_ / sizeof p_[0], e_, sizeof e_) == -1, \
+		      "accepted: %s", why);					\
+	ck_assert_msg(strstr(e_, why), "%s: said '%s'", why, e_);	\
+} while (0)
+
+START_TEST(t_kernel_checker)
+{
+	const struct sock_filter ok[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM),
+		BPF_STMT(BPF_ST, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),
+		BPF_STMT(BPF_LDX | BPF_MEM, 3),
+		BPF_STMT(BPF_RET | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter *big = calloc(BPF_MAXINSNS + 1, sizeof *big);
+	char err[256];
+
+	ck_assert_int_eq(kbpf_check(ok, 6, err, sizeof err), 0);
+	ck_assert_int_eq(kbpf_check(ok, 0, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(big);
+	for (int i = 0; i <= BPF_MAXINSNS; i++)
+		big[i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	ck_assert_int_eq(kbpf_check(big, BPF_MAXINSNS, err, sizeof err), 0);
+	ck_assert_int_eq(kbpf_check(big, BPF_MAXINSNS + 1, err, sizeof err), -1);
+	free(big);
+	BAD("not a return", BPF_STMT(BPF_LD | BPF_IMM, 1));
+	BAD("not allowed", BPF_STMT(BPF_LD | BPF_W | BPF_MSH, 1), BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("division by the constant 0", BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("division by the constant 0", BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("shift by 32", BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 32), BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("beyond scratch memory", BPF_STMT(BPF_ST, 16), BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("before a store", BPF_STMT(BPF_LD | BPF_MEM, 2), BPF_STMT(BPF_RET | BPF_K, 0));
+	/* Stored on one path only. */
+	BAD("before a store", BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+	    BPF_STMT(BPF_ST, 2), BPF_STMT(BPF_LDX | BPF_MEM, 2), BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("leaves the program", BPF_STMT(BPF_JMP | BPF_JA, 1), BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("leaves the program", BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 0, 1, 0),
+	    BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("unknown ancillary", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MAX),
+	    BPF_STMT(BPF_RET | BPF_K, 0));
+	BAD("unknown ancillary", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + 2),
+	    BPF_STMT(BPF_RET | BPF_K, 0));
+}
+END_TEST
+
+/* A load past the end, or a division by X = 0, drops the packet. */
+START_TEST(t_kernel_run_faults)
+{
+	const struct sock_filter p[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_STMT(BPF_LDX | BPF_IMM, 0),
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+		BPF_STMT(BPF_RET | BPF_K, 9),
+	};
+	const uint8_t b[14] = { 0 };
+	struct kbpf_pkt k = { .data = b, .len = 13 };
+	struct kbpf_trace t;
+
+	ck_assert_uint_eq(kbpf_run(p, 4, &k, &t), 0);
+	ck_assert(t.fault && t.fault_pc == 0);
+	k.len = 14;
+	ck_assert_uint_eq(kbpf_run(p, 4, &k, &t), 0);
+	ck_assert(t.fault && t.fault_pc == 2);
+	ck_assert_uint_eq(kbpf_run(p, 1, &k, &t), 0);
+	ck_assert(t.unsupported);   /* ran off the end */
+}
+END_TEST
+
 static Suite *bpfprog_suite(void)
 {
 	Suite *s = suite_create("bpfprog");
@@ -756,6 +707,8 @@ static Suite *bpfprog_suite(void)
 	tcase_add_test(tc, t_too_large);
 	tcase_add_test(tc, t_bad_rules);
 	tcase_add_test(tc, t_pfilter);
+	tcase_add_test(tc, t_kernel_checker);
+	tcase_add_test(tc, t_kernel_run_faults);
 	suite_add_tcase(s, tc);
 	return s;
 }

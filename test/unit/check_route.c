@@ -209,23 +209,13 @@ out:
 	return rc;
 }
 
-/* Skips without root; CI=true turns a skip into a failure. */
-static void skip_or_fail(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	if (ci && !strcmp(ci, "true"))
-		ck_abort_msg("check_route cannot run under CI: %s", why);
-	fprintf(stderr, "check_route: skipped (%s)\n", why);
-}
-
 START_TEST(routes_in_netns)
 {
 	pid_t pid;
 	int status;
 
 	if (geteuid() != 0 || system("command -v ip >/dev/null 2>&1") != 0) {
-		skip_or_fail("needs root and iproute2");
+		hf_skip(__func__, "needs root and iproute2");
 		return;
 	}
 	/* A child, so unshare() never leaks into the runner (CK_FORK=no). */
@@ -236,7 +226,7 @@ START_TEST(routes_in_netns)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	if (WEXITSTATUS(status) == SKIP) {
-		skip_or_fail("no network namespaces");
+		hf_skip(__func__, "no network namespaces");
 		return;
 	}
 	ck_assert_msg(WEXITSTATUS(status) == 0, "scenario failed (%d): see stderr",

@@ -445,6 +445,7 @@ int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, fwd_lookup_fn 
 			break;		/* forwarded by the address rule, out unknown */
 		}
 		out->forwarded = 1;
+		out->family = p.family;
 		out->in_kindex = kindex;
 		fwd_key_make(&k, p.family, p.src, NULL, 0);
 		if (ask(c, lookup, ctx, &k, &r) == FWD_FOUND)
@@ -454,6 +455,7 @@ int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, fwd_lookup_fn 
 	if (fwd_src_is_host(l, p.family, p.src))
 		return 0;
 	out->forwarded = 1;
+	out->family = p.family;
 	out->out_kindex = kindex;	/* seen leaving there: that is the truth */
 	fwd_key_make(&k, p.family, p.src, NULL, 0);
 	if (ask(c, lookup, ctx, &k, &r) == FWD_FOUND) {

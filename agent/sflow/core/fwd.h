@@ -22,6 +22,8 @@ struct fwd_info {
 				   * on-link; family 0 = unknown */
 	uint8_t src_len, dst_len; /* prefix lengths of the routes matching source and
 				   * destination (0 also when unknown) */
+	int family;               /* the packet's (AF_INET or AF_INET6) when forwarded:
+				   * an unknown next hop is sent as its zero address */
 };
 
 /* The addresses of one parsed packet. */

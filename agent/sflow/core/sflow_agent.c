@@ -315,6 +315,11 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 	}
 	if (f->fwd && f->fwd->forwarded) {
 		rt.nexthop = f->fwd->nexthop;
+		/* Unknown (no answer from the kernel): the zero address of the
+		 * packet's family, so that an IPv6 prefix length fits beside it
+		 * (0.0.0.0 would take at most /32, and the sample be refused). */
+		if (!rt.nexthop.family)
+			rt.nexthop.family = f->fwd->family;
 		rt.src_mask_len = f->fwd->src_len;
 		rt.dst_mask_len = f->fwd->dst_len;
 		fs.router = &rt;
