@@ -6,10 +6,12 @@
 #
 #   bash test/bench/run.sh            # full run, about 10 minutes
 #   BENCH_QUICK=1 bash test/bench/run.sh   # fewer interfaces and packets
-#   BENCH_PARTS="A" / "B" / "C" / "D" # some parts only (A SNMP, B sampler,
-#                                     # C router and cost per sample, D scale)
+#   BENCH_PARTS="A" / "B" / "C" / "D" / "S"  # some parts only (A SNMP,
+#                                     # B sampler, C router and cost per sample,
+#                                     # D scale, S work per sample and drain rate)
 #   BENCH_REPS=5                      # repetitions of each case (3)
 #   BENCH_FWD_OLD=PATH, BENCH_FWD_ONLY="CASES": see bench_fwd.sh
+#   BENCH_SAMPLE_OLD=PATH: see bench_sample.sh
 #
 # Writes build/bench/results.md (markdown table) and prints it.
 set -uo pipefail
@@ -22,9 +24,10 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/bench_sflow.sh"
 . "$BENCH_DIR/bench_fwd.sh"
 . "$BENCH_DIR/bench_scale.sh"
+. "$BENCH_DIR/bench_sample.sh"
 
 BENCH_OUT=$HF_ROOT/build/bench
-BENCH_PARTS=${BENCH_PARTS:-A B C D}
+BENCH_PARTS=${BENCH_PARTS:-A B C D S}
 # Ports of our private agents: away from lib.sh's default so a concurrent
 # integration run does not collide (namespaces are private anyway).
 HF_SNMP_PORT=${BENCH_SNMP_PORT:-17161}
@@ -107,6 +110,9 @@ main() {
 	fi
 	if [[ " $BENCH_PARTS " == *" D "* ]]; then
 		bench_scale || note "part D stopped early"
+	fi
+	if [[ " $BENCH_PARTS " == *" S "* ]]; then
+		bench_sample || note "part S stopped early"
 	fi
 	note "total run time $((SECONDS - t0)) s"
 	# Keep the daemons' logs next to the results for a look after the run.
