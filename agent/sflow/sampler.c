@@ -52,6 +52,14 @@ static int cb_counters(void *ctx, int kindex, struct if_counters *out)
 	return link_stats_read(s->nls, kindex, out);
 }
 
+static int cb_classify(void *ctx, int kindex, unsigned arphrd, int outgoing,
+		       const uint8_t *data, uint32_t caplen, int64_t now, struct fwd_info *out)
+{
+	struct sampler *s = ctx;
+
+	return route_classify(s->rw, now, kindex, arphrd, outgoing, data, caplen, out);
+}
+
 static uint32_t cb_random(void *ctx)
 {
 	uint32_t v = 0;
@@ -250,20 +258,12 @@ struct frame_ctx {
 	int64_t now;
 };
 
-/* Classified here, after the kernel chose the frame at random: the route
- * lookup runs on sampled frames only and cannot bias the choice. */
+/* The core finds the frame's source and has it classified (cb_classify). */
 static void on_frame(void *ctx, const struct capture_frame *f)
 {
 	struct frame_ctx *fc = ctx;
-	const struct sfa_port *p = sfa_find_port(fc->s->core, f->kindex);
 	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
-	struct fwd_info fi;
 
-	if (!p)
-		return;
-	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
-			   f->caplen, &fi) == 0 && fi.forwarded)
-		fr.fwd = &fi;
 	sfa_frame(fc->s->core, &fr, fc->now);
 }
 
@@ -407,7 +407,8 @@ static void sampler_free(struct sampler *s)
 
 static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t errlen)
 {
-	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
+	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random,
+				    cb_classify };
 	struct sfa_settings set;
 
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -147,7 +147,7 @@ static struct sfa_settings settings(size_t max_dg, int hold, size_t hold_bytes)
 
 static struct sflow_agent *agent(struct fake *f, const struct sfa_settings *s)
 {
-	struct sfa_callbacks cb = { f, on_send, on_counters, on_install, on_random };
+	struct sfa_callbacks cb = { f, on_send, on_counters, on_install, on_random, NULL };
 	struct sflow_agent *a = sfa_new(s, &cb, 0);
 
 	ck_assert_ptr_nonnull(a);

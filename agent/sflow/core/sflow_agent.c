@@ -282,18 +282,30 @@ static int directions(const struct sflow_agent *a, const struct source *s,
 	return 1;
 }
 
-void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
+void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f0, int64_t now)
 {
-	struct source *s = find_src(a, f->kindex);
+	struct source *s = find_src(a, f0->kindex);
 	struct sflow_flow_sample fs = { 0 };
 	struct sflow_router rt = { 0 };
 	struct sflow_datagram d;
+	struct sfa_frame fr;
+	const struct sfa_frame *f = &fr;
+	struct fwd_info fi;
 	size_t hdr;
 
 	if (!s)
 		return;
+	fr = *f0;
 	fs.header_protocol = header_protocol(s->arphrd, f);
-	if (!fs.header_protocol || !directions(a, s, f, &fs))
+	if (!fs.header_protocol)
+		return;
+	/* Classified here, after the kernel chose the frame at random: the
+	 * classification runs on sampled frames only and cannot bias the choice. */
+	if (!fr.fwd && a->cb.classify &&
+	    a->cb.classify(a->cb.ctx, f->kindex, s->arphrd, f->outgoing, f->data, f->caplen,
+			   now, &fi) == 0 && fi.forwarded)
+		fr.fwd = &fi;
+	if (!directions(a, s, f, &fs))
 		return;
 	if (f->fwd && f->fwd->forwarded) {
 		rt.nexthop = f->fwd->nexthop;
@@ -656,11 +668,6 @@ void sfa_flush(struct sflow_agent *a, int64_t now)
 {
 	if (can_send(a))
 		pack(a, now, 1);
-}
-
-const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex)
-{
-	return find_port(a, kindex);
 }
 
 int sfa_is_sampled(const struct sflow_agent *a, int kindex)
