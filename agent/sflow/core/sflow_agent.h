@@ -78,6 +78,10 @@ struct sfa_stats {
 	uint64_t datagrams, flow_samples, counter_samples;
 	uint64_t held_dropped;    /* samples dropped because the hold was full */
 	uint64_t ring_dropped;    /* frames the kernel ring had no room for */
+	uint64_t copied_samples;  /* copied again after their encoding: a datagram laid
+				   * out for a larger path MTU or another agent family,
+				   * or a reload resizing the queue (each sample is
+				   * otherwise written once, where it is sent from) */
 	size_t queued_bytes;
 	size_t sampled;           /* sources (interfaces) sampled now */
 };
