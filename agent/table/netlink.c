@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -50,8 +51,16 @@ struct netlink {
 	size_t nk, capk;
 };
 
+/* One link's counters on demand: a raw RTM_GETSTATS of IFLA_STATS_LINK_64
+ * only, answered into a buffer kept for the next read (no allocation). */
+#define LINK_STATS_TIMEOUT_MS 1000   /* a local answer; never wait longer */
 struct link_stats {
-	struct nl_sock *sock;
+	int fd;
+	uint32_t seq;
+	union {
+		struct nlmsghdr align;
+		uint8_t b[4096];      /* the answer: a header and 200-odd bytes of counters */
+	} buf;
 };
 
 /* IANAifType (IANAifType-MIB) per ARPHRD_*. The one mapping: IF-MIB ifType
@@ -98,24 +107,40 @@ uint32_t netlink_iftype(unsigned arphrd)
  *   out_mcast    = out_bcast = 0
  *   out_discards = tx_dropped
  *   out_errors   = tx_errors */
+static void counters_from_stats64(const struct rtnl_link_stats64 *k, struct if_counters *c)
+{
+	memset(c, 0, sizeof *c);
+	c->in_octets = k->rx_bytes;
+	c->in_mcast = k->multicast;
+	c->in_ucast = k->rx_packets > k->multicast ? k->rx_packets - k->multicast : 0;
+	c->in_discards = k->rx_dropped;
+	c->in_errors = k->rx_errors;
+	c->in_unknown = k->rx_nohandler;
+	c->out_octets = k->tx_bytes;
+	c->out_ucast = k->tx_packets;
+	c->out_discards = k->tx_dropped;
+	c->out_errors = k->tx_errors;
+}
+
+/* The same from a link libnl parsed. */
 static void nl_counters_from_stats64(struct rtnl_link *l, struct if_counters *c)
 {
-	uint64_t rx = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
-	uint64_t mc = rtnl_link_get_stat(l, RTNL_LINK_MULTICAST);
-
-	memset(c, 0, sizeof *c);
-	c->in_octets = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
-	c->in_mcast = mc;
-	c->in_ucast = rx > mc ? rx - mc : 0;
-	c->in_discards = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED);
-	c->in_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS);
+	struct rtnl_link_stats64 k = {
+		.rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS),
+		.multicast = rtnl_link_get_stat(l, RTNL_LINK_MULTICAST),
+		.rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES),
+		.rx_dropped = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED),
+		.rx_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS),
 #if LIBNL_VER_NUM >= LIBNL_VER(3, 5)
-	c->in_unknown = rtnl_link_get_stat(l, RTNL_LINK_RX_NOHANDLER);
+		.rx_nohandler = rtnl_link_get_stat(l, RTNL_LINK_RX_NOHANDLER),
 #endif
-	c->out_octets = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
-	c->out_ucast = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
-	c->out_discards = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
-	c->out_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS);
+		.tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES),
+		.tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS),
+		.tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED),
+		.tx_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS),
+	};
+
+	counters_from_stats64(&k, c);
 }
 
 /* IFLA_OPERSTATE (RFC 2863 values as the kernel names them) -> ifOperStatus.
@@ -621,11 +646,14 @@ int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n)
 struct link_stats *link_stats_open(void)
 {
 	struct link_stats *s = calloc(1, sizeof *s);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tv = { LINK_STATS_TIMEOUT_MS / 1000, (LINK_STATS_TIMEOUT_MS % 1000) * 1000 };
 
 	if (!s)
 		return NULL;
-	s->sock = nl_socket_alloc();
-	if (!s->sock || nl_connect(s->sock, NETLINK_ROUTE) < 0) {
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
 		link_stats_close(s);
 		return NULL;
 	}
@@ -636,17 +664,64 @@ void link_stats_close(struct link_stats *s)
 {
 	if (!s)
 		return;
-	nl_socket_free(s->sock);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s);
 }
 
 int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out)
 {
-	struct rtnl_link *link = NULL;
+	struct {
+		struct nlmsghdr n;
+		struct if_stats_msg m;
+	} req;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	uint32_t seq = ++s->seq;
 
-	if (kindex <= 0 || rtnl_link_get_kernel(s->sock, kindex, NULL, &link) < 0)
+	if (kindex <= 0)
 		return -1;
-	nl_counters_from_stats64(link, out);
-	rtnl_link_put(link);
-	return 0;
+	memset(&req, 0, sizeof req);
+	req.n.nlmsg_len = sizeof req;
+	req.n.nlmsg_type = RTM_GETSTATS;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.n.nlmsg_seq = seq;
+	req.m.family = AF_UNSPEC;
+	req.m.ifindex = (uint32_t)kindex;
+	req.m.filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+	if (sendto(s->fd, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) != sizeof req)
+		return -1;
+	for (;;) {
+		ssize_t got = recv(s->fd, s->buf.b, sizeof s->buf.b, 0);
+		int len;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		len = (int)got;
+		for (struct nlmsghdr *n = &s->buf.align; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
+			const struct if_stats_msg *m = NLMSG_DATA(n);
+			int alen;
+
+			if (n->nlmsg_seq != seq)
+				continue;	/* an answer to an earlier read that timed out */
+			if (n->nlmsg_type != RTM_NEWSTATS)
+				return -1;	/* NLMSG_ERROR: the link is gone */
+			alen = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof *m);
+			for (struct rtattr *a = (struct rtattr *)((char *)m + NLMSG_ALIGN(sizeof *m));
+			     alen >= 0 && RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				struct rtnl_link_stats64 k;
+
+				if (a->rta_type != IFLA_STATS_LINK_64)
+					continue;
+				/* An older kernel's struct is shorter: the rest is 0. */
+				memset(&k, 0, sizeof k);
+				memcpy(&k, RTA_DATA(a), RTA_PAYLOAD(a) < sizeof k ? RTA_PAYLOAD(a) : sizeof k);
+				counters_from_stats64(&k, out);
+				return 0;
+			}
+			return -1;
+		}
+	}
 }
