@@ -27,6 +27,20 @@
 #define EVENT_RCVBUF (4 << 20)  /* a route flap of tens of thousands of entries fits */
 #define RESYNC_RETRY_MS 1000    /* a failing re-dump is not retried at once */
 
+/* One address of the host, for the agent address rule. */
+struct haddr {
+	int kindex;
+	uint8_t family, secondary;
+	uint8_t a[16];
+	uint64_t seq;             /* arrival */
+};
+
+struct haddrs {
+	struct haddr *v;          /* in getifaddrs(3)'s order, see haddr_before */
+	size_t n, cap;
+	uint64_t seq;
+};
+
 struct route_watch {
 	int fd;                   /* dumps */
 	int efd;                  /* events */
@@ -35,6 +49,8 @@ struct route_watch {
 	int redump;               /* routes to be dumped again */
 	int64_t retry_at_ms;      /* a failed re-dump: not before */
 	struct fwd_locals locals;
+	struct haddrs addrs;
+	int addrs_changed;
 	struct fib *fib;
 	struct fwd_cache *cache;
 	struct route_stats st;
@@ -71,15 +87,77 @@ static int nl_socket(int flags, char *err, size_t errlen)
 
 /* ---- the host's addresses ---- */
 
+/* getifaddrs(3)'s order, the kernel's dump order: IPv4 first, by
+ * interface; an interface's IPv4 primary addresses first, oldest first (a
+ * promoted secondary joins them last); its IPv6 addresses of one scope
+ * newest first (ipv6_link_dev_addr inserts before its equals). */
+static int haddr_before(const struct haddr *x, const struct haddr *y)
+{
+	if (x->family != y->family)
+		return x->family == AF_INET;
+	if (x->kindex != y->kindex)
+		return x->kindex < y->kindex;
+	if (x->family == AF_INET6)
+		return x->seq > y->seq;
+	if (x->secondary != y->secondary)
+		return !x->secondary;
+	return x->seq < y->seq;
+}
+
+static void haddrs_free(struct haddrs *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+static void haddrs_update(struct haddrs *h, int add, int kindex, int family, const uint8_t *a,
+			  int secondary)
+{
+	struct haddr e = { kindex, (uint8_t)family, (uint8_t)(secondary != 0), { 0 }, 0 };
+	size_t i;
+
+	memcpy(e.a, a, alen(family));
+	for (i = 0; i < h->n; i++)
+		if (h->v[i].kindex == kindex && h->v[i].family == family &&
+		    !memcmp(h->v[i].a, e.a, 16))
+			break;
+	if (i < h->n) {
+		/* An update keeps its place, a promotion goes last. */
+		e.seq = h->v[i].secondary == e.secondary ? h->v[i].seq : ++h->seq;
+		memmove(&h->v[i], &h->v[i + 1], (h->n - i - 1) * sizeof *h->v);
+		h->n--;
+	} else {
+		e.seq = ++h->seq;
+	}
+	if (!add)
+		return;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		struct haddr *v = realloc(h->v, cap * sizeof *v);
+
+		if (!v)
+			return;
+		h->v = v;
+		h->cap = cap;
+	}
+	for (i = h->n; i > 0 && haddr_before(&e, &h->v[i - 1]); i--)
+		;
+	memmove(&h->v[i + 1], &h->v[i], (h->n - i) * sizeof *h->v);
+	h->v[i] = e;
+	h->n++;
+}
+
 static void apply_addr(struct route_watch *rw, const struct nlmsghdr *n, int add)
 {
 	const struct ifaddrmsg *ifa = NLMSG_DATA(n);
 	const struct rtattr *a;
 	const uint8_t *local = NULL, *address = NULL, *bcast = NULL;
 	int len = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof *ifa);
+	uint32_t flags;
 
 	if (len < 0 || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return;
+	flags = ifa->ifa_flags;
 	for (a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (RTA_PAYLOAD(a) < alen(ifa->ifa_family))
 			continue;
@@ -89,11 +167,16 @@ static void apply_addr(struct route_watch *rw, const struct nlmsghdr *n, int add
 			address = RTA_DATA(a);
 		else if (a->rta_type == IFA_BROADCAST)
 			bcast = RTA_DATA(a);
+		else if (a->rta_type == IFA_FLAGS && RTA_PAYLOAD(a) >= 4)
+			memcpy(&flags, RTA_DATA(a), 4);
 	}
 	/* IFA_LOCAL is ours; IFA_ADDRESS is the peer on point-to-point links. */
 	if (!local)
 		local = address;
 	if (local) {
+		haddrs_update(&rw->addrs, add, (int)ifa->ifa_index, ifa->ifa_family, local,
+			      flags & IFA_F_SECONDARY);
+		rw->addrs_changed = 1;
 		if (add && fwd_locals_add(&rw->locals, ifa->ifa_family, local,
 					  (int)ifa->ifa_index, FWD_LOCAL) < 0)
 			log_warn("route", "out of memory for a local address");
@@ -175,7 +258,11 @@ static enum fib_change apply(struct route_watch *rw, const struct nlmsghdr *n, i
 	case RTM_DELADDR:
 		apply_addr(rw, n, n->nlmsg_type == RTM_NEWADDR);
 		break;
+	case RTM_DELLINK:
+		rw->addrs_changed = 1;	/* a name or a flag the agent rule reads */
+		break;
 	case RTM_NEWLINK:
+		rw->addrs_changed = 1;
 		/* A link the mirror has not seen yet: its /proc switches. */
 		if (n->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)) &&
 		    !fib_link_known(rw->fib, ((const struct ifinfomsg *)NLMSG_DATA(n))->ifi_index))
@@ -294,15 +381,18 @@ static int dump_all(struct route_watch *rw, int64_t now)
 	};
 	struct fib *old_fib = rw->fib;
 	struct fwd_locals old_locals = rw->locals;
+	struct haddrs old_addrs = rw->addrs;
 	int rc = -1;
 
 	for (int t = 0; t < DUMP_TRIES && rc != 0; t++) {
 		if (rw->fib != old_fib) {
 			fib_free(rw->fib);
 			fwd_locals_free(&rw->locals);
+			haddrs_free(&rw->addrs);
 		}
 		rw->fib = fib_new();
 		memset(&rw->locals, 0, sizeof rw->locals);
+		memset(&rw->addrs, 0, sizeof rw->addrs);
 		if (!rw->fib)
 			break;
 		read_v4_conf(rw, 0, "all");
@@ -313,12 +403,16 @@ static int dump_all(struct route_watch *rw, int64_t now)
 	if (rc == 0) {
 		fib_free(old_fib);
 		fwd_locals_free(&old_locals);
+		haddrs_free(&old_addrs);
+		rw->addrs_changed = 1;
 		return 0;
 	}
 	fib_free(rw->fib);
 	fwd_locals_free(&rw->locals);
+	haddrs_free(&rw->addrs);
 	rw->fib = old_fib;
 	rw->locals = old_locals;
+	rw->addrs = old_addrs;
 	return -1;
 }
 
@@ -384,6 +478,7 @@ void route_close(struct route_watch *rw)
 	fwd_cache_free(rw->cache);
 	fib_free(rw->fib);
 	fwd_locals_free(&rw->locals);
+	haddrs_free(&rw->addrs);
 	free(rw);
 }
 
@@ -453,6 +548,31 @@ int route_classify(struct route_watch *rw, int64_t now, int kindex, unsigned arp
 {
 	return fwd_classify(&rw->locals, rw->cache, rw->fib, now, kindex, arphrd, outgoing,
 			    frame, caplen, out);
+}
+
+size_t route_addresses(const struct route_watch *rw, struct agentaddr_cand **out)
+{
+	struct agentaddr_cand *c = rw->addrs.n ? calloc(rw->addrs.n, sizeof *c) : NULL;
+
+	*out = c;
+	if (!c)
+		return 0;
+	for (size_t i = 0; i < rw->addrs.n; i++) {
+		const struct haddr *h = &rw->addrs.v[i];
+
+		(void)fib_link_info(rw->fib, h->kindex, c[i].ifname, sizeof c[i].ifname, &c[i].flags);
+		c[i].addr.family = h->family;
+		memcpy(c[i].addr.a, h->a, alen(h->family));
+	}
+	return rw->addrs.n;
+}
+
+int route_addresses_changed(struct route_watch *rw)
+{
+	int was = rw->addrs_changed;
+
+	rw->addrs_changed = 0;
+	return was;
 }
 
 void route_get_stats(const struct route_watch *rw, struct route_stats *st)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sflow/agentaddr.h"
 #include "sflow/core/fwd.h"
 
 #define ROUTE_DUMP_TIMEOUT_MS 1000  /* one read of a dump: the kernel fills it as we read */
@@ -59,5 +60,13 @@ void route_process_events(struct route_watch *rw);
 int route_classify(struct route_watch *rw, int64_t now, int kindex, unsigned arphrd,
 		   int outgoing, const uint8_t *frame, uint32_t caplen, struct fwd_info *out);
 void route_get_stats(const struct route_watch *rw, struct route_stats *st);
+/* The host's addresses as the dumps and events left them, with their
+ * links' names and flags, in getifaddrs(3)'s order (see agentaddr.h): a
+ * new array in *out for the caller to free, and its length (0 and NULL
+ * when there is none, or no memory). */
+size_t route_addresses(const struct route_watch *rw, struct agentaddr_cand **out);
+/* 1 once after the host's addresses or links changed (the agent address
+ * may have), then 0 until they change again. */
+int route_addresses_changed(struct route_watch *rw);
 
 #endif

@@ -27,7 +27,7 @@
 #include "sflow/core/sflow_agent.h"
 #include "base/util.h"
 
-#define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
+#define PATH_RECHECK_MS   5000  /* how often the collectors' path MTU is re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
 /* After serving the ring, leave it alone up to this long so that one
  * wake-up serves many samples (capture_pause_ms: shorter when samples come
@@ -111,15 +111,22 @@ static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
 
 /* ---- agent address, path ---- */
 
+/* The agent address from the host's addresses as the route room's events
+ * left them (no system call), and the collectors' path. */
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
 	char buf[INET6_ADDRSTRLEN] = "?";
 	enum agentaddr_source src;
+	struct agentaddr_cand *c = NULL;
+	size_t n = 0;
 
-	s->agent_check_ms = now + AGENT_RECHECK_MS;
+	s->agent_check_ms = now + PATH_RECHECK_MS;
 	sfa_set_max_datagram(s->core, collectors_max_payload(s->coll));
-	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
+	if (!s->cfg->agent_address.family)
+		n = route_addresses(s->rw, &c);
+	src = agentaddr_pick(&s->cfg->agent_address, s->cfg->agent_interface, c, n, &a);
+	free(c);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
 	s->agent = a;
@@ -366,6 +373,9 @@ static void *sampler_main(void *arg)
 		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN)) {
 			drain_pending(s, now);
 			route_process_events(s->rw);
+			/* An address or a link changed: the agent address may have. */
+			if (route_addresses_changed(s->rw) && !s->cfg->agent_address.family)
+				check_agent(s, now);
 		}
 		if (rc > 0 && pfd[PFD_CAPTURE].revents)
 			service_capture(s, pfd[PFD_CAPTURE].revents, now);

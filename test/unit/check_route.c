@@ -15,7 +15,9 @@
  *   routing the sampler knew when it took the frame;
  * - classifying makes no system call at all: a child under a seccomp filter
  *   that kills it on any call but memory management classifies 50,000
- *   destinations. */
+ *   destinations;
+ * - the host's addresses kept from events give the agent address rule what
+ *   getifaddrs(3) gives it, as addresses come and go. */
 #include <check.h>
 #include <arpa/inet.h>
 #include <linux/audit.h>
@@ -549,6 +551,83 @@ static int one_cell(void)
 	return 0;
 }
 
+/* ---- the host's addresses, for the agent address ---- */
+
+/* The agent rule over the route room's addresses says what it says over
+ * getifaddrs(3) (what -m uses and the sampler used to poll), for each
+ * agent_interface. */
+static int agent_same(struct route_watch *rw, const char *what)
+{
+	static const char *const names[] = { "", "tailscale0", "up0", "up1", "nope0" };
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct agentaddr_cand *c = NULL;
+		size_t n = route_addresses(rw, &c);
+		struct hf_addr none = { 0 }, a, b;
+		enum agentaddr_source x = agentaddr_pick(&none, names[i], c, n, &a);
+		enum agentaddr_source y = agentaddr_choose(&none, names[i], &b);
+		char sa[INET6_ADDRSTRLEN], sb[INET6_ADDRSTRLEN];
+
+		free(c);
+		if (x == y && !memcmp(&a, &b, sizeof a))
+			continue;
+		inet_ntop(a.family, a.a, sa, sizeof sa);
+		inet_ntop(b.family, b.a, sb, sizeof sb);
+		fprintf(stderr, "check_route: %s, agent_interface '%s': events %s (%d), getifaddrs %s (%d)\n",
+			what, names[i], sa, x, sb, y);
+		bad++;
+	}
+	return bad;
+}
+
+static int agent_addresses(void)
+{
+	static const struct { const char *what, *cmd; } step[] = {
+		{ "no global address", "true" },
+		{ "an address on up1",
+		  "ip addr add 198.18.4.1/24 dev up1" },
+		{ "tailscale0's addresses, IPv6 first",
+		  "ip addr add fd7a:115c:a1e0::1/64 dev tailscale0 nodad && "
+		  "ip addr add 100.64.0.1/10 dev tailscale0" },
+		{ "a secondary and another primary on up0",
+		  "ip addr add 198.18.5.9/24 dev up0 && ip addr add 198.18.5.1/24 dev up0 && "
+		  "ip addr add 198.18.6.1/24 dev up0" },
+		{ "up1 down", "ip link set up1 down" },
+		{ "up0's first address gone (its secondary promoted)",
+		  "sysctl -qw net.ipv4.conf.up0.promote_secondaries=1 && "
+		  "ip addr del 198.18.5.9/24 dev up0" },
+		{ "tailscale0's IPv4 gone", "ip addr del 100.64.0.1/10 dev tailscale0" },
+		{ "more IPv6 on tailscale0, newest first",
+		  "ip addr add 2001:db8::5/64 dev tailscale0 nodad && "
+		  "ip addr add fd7a:115c:a1e0:9::3/64 dev tailscale0 nodad" },
+		{ "the newest IPv6 gone", "ip addr del fd7a:115c:a1e0:9::3/64 dev tailscale0" },
+	};
+	char err[256] = "";
+	struct route_watch *rw;
+	int bad = 0;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return SKIP;
+	if (sh("ip link set lo up && ip link add up0 type veth peer name up1 && "
+	       "ip link set up0 up && ip link set up1 up && "
+	       "ip tuntap add dev tailscale0 mode tun && ip link set tailscale0 up") < 0)
+		return 2;
+	rw = route_open(err, sizeof err);
+	CHECK(rw != NULL, "route_open: %s", err);
+	for (size_t i = 0; i < sizeof step / sizeof step[0]; i++) {
+		if (sh(step[i].cmd) < 0) {
+			bad++;
+			continue;
+		}
+		take_events(rw);
+		bad += agent_same(rw, step[i].what);
+	}
+	route_close(rw);
+	CHECK(bad == 0, "%d agent addresses differ from getifaddrs's", bad);
+	return 0;
+}
+
 /* ---- the runner ---- */
 
 /* Skips without root; CI=true turns a skip into a failure. */
@@ -609,6 +688,12 @@ START_TEST(many_destinations_one_entry)
 }
 END_TEST
 
+START_TEST(agent_address_from_events)
+{
+	in_netns(agent_addresses);
+}
+END_TEST
+
 static Suite *route_suite(void)
 {
 	Suite *s = suite_create("route");
@@ -619,6 +704,7 @@ static Suite *route_suite(void)
 	tcase_add_test(tc, each_event_kind);
 	tcase_add_test(tc, no_system_call_on_capture_path);
 	tcase_add_test(tc, many_destinations_one_entry);
+	tcase_add_test(tc, agent_address_from_events);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -215,6 +215,17 @@ int fib_link_known(const struct fib *f, int kindex)
 	return l && l->name[0];
 }
 
+int fib_link_info(const struct fib *f, int kindex, char *name, size_t len, unsigned *flags)
+{
+	const struct link *l = link_find(f, kindex);
+
+	if (!l || !l->name[0])
+		return 0;
+	hf_strlcpy(name, l->name, len);
+	*flags = l->flags;
+	return 1;
+}
+
 void fib_set_incomplete(struct fib *f, int incomplete)
 {
 	f->incomplete = incomplete;

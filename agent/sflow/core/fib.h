@@ -127,6 +127,8 @@ void fib_set_netconf(struct fib *f, int kindex, int forwarding, int rp_filter);
 
 /* Whether the mirror knows link kindex (has had its link message). */
 int fib_link_known(const struct fib *f, int kindex);
+/* A known link's name (into name, len bytes) and IFF_* flags: 1, or 0. */
+int fib_link_info(const struct fib *f, int kindex, char *name, size_t len, unsigned *flags);
 /* While set, every answer is FIB_UNKNOWN: a re-dump failed half way. */
 void fib_set_incomplete(struct fib *f, int incomplete);
 
