@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "sflow/core/fib.h"
+#include "fibmsg.h"
 #include "hf_check.h"
 
 /* ---- messages ---- */
@@ -133,7 +134,7 @@ static struct fib *router(void)
 	link_msg(fib, RTM_NEWLINK, 2, "r1", IFF_UP | IFF_RUNNING, FIB_CHANGED);
 	link_msg(fib, RTM_NEWLINK, 3, "r2", IFF_UP | IFF_RUNNING, FIB_CHANGED);
 	for (int k = 1; k <= 3; k++)
-		fib_set_netconf(fib, k, 1, 0);
+		fibmsg_netconf(fib, AF_INET, k, 1, 0);
 	rule_to(fib, AF_INET, 0, 255);
 	rule_to(fib, AF_INET, 32766, 254);
 	rule_to(fib, AF_INET, 32767, 253);
@@ -273,21 +274,26 @@ START_TEST(bounded)
 	r.table = 254;
 	r.npaths = 1;
 	r.path[0].oif = 3;
-	for (i = 0; i < FIB_MAX_ROUTES; i++) {
+	for (i = 0; i < FIB_MAX_ROUTES; i++) {	/* two more than fit */
 		r.dst[0] = 10;
 		r.dst[1] = (uint8_t)(i >> 16);
 		r.dst[2] = (uint8_t)(i >> 8);
 		r.dst[3] = (uint8_t)i;
-		if (fib_route_add(fib, &r, 0, 0) < 0)
-			break;
+		ck_assert_int_eq(fibmsg_route(fib, RTM_NEWROUTE, 0, &r, 0), FIB_CHANGED);
+		if (i == FIB_MAX_ROUTES - 3) {
+			/* the last that fits (router() has two): answered */
+			memcpy(d, r.dst, 4);
+			ck_assert_int_eq(fib_input(fib, AF_INET, d, s, 2, 0, &a), FIB_FOUND);
+		}
 	}
-	ck_assert_int_eq(i, FIB_MAX_ROUTES - 2);	/* the two of router() */
-	ck_assert_int_eq(fib_overflowed(fib, AF_INET), 1);
-	ck_assert_int_eq(fib_overflowed(fib, AF_INET6), 0);
-	memcpy(d, r.dst, 4);
+	ck_assert_uint_eq(fib_route_count(fib, AF_INET), FIB_MAX_ROUTES);
+	/* Past the bound, IPv4's answers are unknown; IPv6's are not. */
 	ck_assert_int_eq(fib_input(fib, AF_INET, d, s, 2, 0, &a), FIB_UNKNOWN);
+	ck_assert_int_eq(fib_output(fib, AF_INET, d, 0, &a), FIB_UNKNOWN);
+	memcpy(d, "\xfd\x7a\x11\x5c\xa1\xe0\0\1\0\0\0\0\0\0\0\1", 16);
+	ck_assert_int_eq(fib_output(fib, AF_INET6, d, 0, &a), FIB_NOROUTE);
 	fib_clear_routes(fib);
-	ck_assert_int_eq(fib_overflowed(fib, AF_INET), 0);
+	memcpy(d, r.dst, 4);
 	ck_assert_int_eq(fib_input(fib, AF_INET, d, s, 2, 0, &a), FIB_NOROUTE);
 	fib_free(fib);
 }
@@ -375,7 +381,7 @@ START_TEST(cells_answer_alike)
 				memcpy(r.path[0].gw.a, "\xc6\x12\x01\x09", 4);
 				r.path[0].gw.a[3] = (uint8_t)(rnd() % 200);
 			}
-			(void)fib_route_add(fib, &r, 0, 0);
+			(void)fibmsg_route(fib, RTM_NEWROUTE, 0, &r, 0);
 		}
 		for (int i = 0; i < 4; i++) {
 			struct fib_rule u = { 0 };
@@ -395,7 +401,7 @@ START_TEST(cells_answer_alike)
 				u.dst_len = (uint8_t)(10 + rnd() % 15);
 				memcpy(u.dst, a, 4);
 			}
-			ck_assert_int_eq(fib_rule_add(fib, &u), 0);
+			ck_assert_int_eq(fibmsg_rule(fib, RTM_NEWRULE, &u), FIB_CHANGED);
 		}
 		for (int i = 0; i < 2000; i++) {
 			uint8_t d1[4], d2[4], s1[4], s2[4];

@@ -16,6 +16,7 @@
 
 #include "sflow/core/fib.h"
 #include "sflow/core/fwd.h"
+#include "fibmsg.h"
 #include "hf_check.h"
 
 /* ---- frames ---- */
@@ -327,39 +328,19 @@ static void route_of(const struct rt *e, struct fib_route *r)
 	}
 }
 
-static void rule(struct fib *fib, int family, uint32_t pri, uint32_t table)
-{
-	struct fib_rule r = { 0 };
-
-	r.family = (uint8_t)family;
-	r.action = FR_ACT_TO_TBL;
-	r.priority = pri;
-	r.table = table;
-	r.suppress_prefixlen = r.suppress_ifgroup = -1;
-	r.uid_end = UINT32_MAX;
-	ck_assert_int_eq(fib_rule_add(fib, &r), 0);
-}
-
 /* An RTM_NEWADDR for an IPv4 address of kindex. */
 static void address(struct fib *fib, const char *a, int kindex)
 {
-	struct {
-		struct nlmsghdr n;
-		struct ifaddrmsg ifa;
-		struct rtattr ra;
-		uint8_t a[4];
-	} m;
+	uint8_t b[16];
 
-	memset(&m, 0, sizeof m);
-	m.n.nlmsg_len = sizeof m;
-	m.n.nlmsg_type = RTM_NEWADDR;
-	m.ifa.ifa_family = AF_INET;
-	m.ifa.ifa_prefixlen = 24;
-	m.ifa.ifa_index = (unsigned)kindex;
-	m.ra.rta_type = IFA_LOCAL;
-	m.ra.rta_len = RTA_LENGTH(4);
-	addr(AF_INET, a, m.a);
-	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_CHANGED);
+	addr(AF_INET, a, b);
+	ck_assert_int_eq(fibmsg_addr(fib, RTM_NEWADDR, AF_INET, kindex, b), FIB_CHANGED);
+}
+
+/* Adds (or with RTM_DELROUTE and flags, deletes or replaces) a route. */
+static void route_msg(struct fib *fib, uint16_t type, uint16_t flags, const struct fib_route *r)
+{
+	ck_assert_int_eq(fibmsg_route(fib, type, flags, r, 0), FIB_CHANGED);
 }
 
 struct fixture {
@@ -387,22 +368,23 @@ static void fixture_init(struct fixture *f)
 	f->fib = fib_new();
 	ck_assert_ptr_nonnull(f->fib);
 	for (int k = 1; k <= 4; k++) {
-		fib_link_set(f->fib, k, names[k], IFF_UP | IFF_RUNNING, 0);
-		fib_set_netconf(f->fib, k, 1, 0);
+		ck_assert_int_eq(fibmsg_link(f->fib, RTM_NEWLINK, k, names[k], IFF_UP | IFF_RUNNING),
+				 FIB_CHANGED);
+		fibmsg_netconf(f->fib, AF_INET, k, 1, 0);
 	}
-	fib_set_netconf(f->fib, -1, 1, 0);
-	rule(f->fib, AF_INET, 0, 255);
-	rule(f->fib, AF_INET, 32766, 254);
-	rule(f->fib, AF_INET, 32767, 253);
-	rule(f->fib, AF_INET6, 0, 255);
-	rule(f->fib, AF_INET6, 32766, 254);
+	fibmsg_netconf(f->fib, AF_INET, -1, 1, 0);
+	fibmsg_rule_to(f->fib, AF_INET, 0, 255);
+	fibmsg_rule_to(f->fib, AF_INET, 32766, 254);
+	fibmsg_rule_to(f->fib, AF_INET, 32767, 253);
+	fibmsg_rule_to(f->fib, AF_INET6, 0, 255);
+	fibmsg_rule_to(f->fib, AF_INET6, 32766, 254);
 	address(f->fib, "198.18.1.1", 2);
 	address(f->fib, "198.18.2.1", 3);
 	for (const struct rt *e = routes; e->prefix; e++) {
 		struct fib_route r;
 
 		route_of(e, &r);
-		ck_assert_int_eq(fib_route_add(f->fib, &r, 0, 0), 0);
+		route_msg(f->fib, RTM_NEWROUTE, 0, &r);
 	}
 }
 
@@ -524,7 +506,7 @@ START_TEST(classify_ingress_host)
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.2.1", "198.19.5.1", &i), 0);
 	ck_assert_int_eq(i.forwarded, 0);
 	/* Forwarding off on the input interface: the host drops it. */
-	fib_set_netconf(f.fib, 2, 0, -1);
+	fibmsg_netconf(f.fib, AF_INET, 2, 0, -1);
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.1.2", "198.19.5.1", &i), 0);
 	ck_assert_int_eq(i.forwarded, 0);
 	/* not IP */
@@ -596,7 +578,7 @@ START_TEST(cells_share_an_entry)
 	ck_assert_uint_eq(misses(&f), 1);
 	ck_assert_uint_eq(fwd_cache_count(f.c), 1);
 	route_of(&(struct rt){ 254, "198.19.5.0", 24, RTN_UNICAST, 4, NULL, RTPROT_BOOT }, &r);
-	ck_assert_int_eq(fib_route_add(f.fib, &r, 0, 0), 0);
+	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.1.2", "198.19.5.77", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 4);
 	ck_assert_uint_eq(i.dst_len, 24);
@@ -606,7 +588,7 @@ START_TEST(cells_share_an_entry)
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.1.2", "198.19.6.0", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	ck_assert_uint_eq(misses(&f), 4);	/* flushed by the change: three cells now */
-	ck_assert_int_eq(fib_route_del(f.fib, &r), 1);
+	route_msg(f.fib, RTM_DELROUTE, 0, &r);
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.1.2", "198.19.5.77", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	fixture_free(&f);
@@ -627,7 +609,7 @@ START_TEST(cache_bounded)
 
 		snprintf(dst, sizeof dst, "198.19.%d.%d", n / 256, n % 256);
 		route_of(&(struct rt){ 254, dst, 32, RTN_UNICAST, 2 + n % 3, NULL, RTPROT_BOOT }, &r);
-		ck_assert_int_eq(fib_route_add(f.fib, &r, 0, 0), 0);
+		route_msg(f.fib, RTM_NEWROUTE, 0, &r);
 	}
 	for (int n = 0; n < 20000; n++) {
 		snprintf(dst, sizeof dst, "198.19.%d.%d", n / 256, n % 256);
@@ -697,7 +679,7 @@ START_TEST(classify_multipath)
 	r.path[1].oif = 2;
 	r.path[1].gw.family = AF_INET;
 	addr(AF_INET, "198.18.1.2", r.path[1].gw.a);
-	ck_assert_int_eq(fib_route_add(f.fib, &r, 0, 0), 0);
+	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.22.0.1", &i), 0);
 	ck_assert_int_eq(i.forwarded, 1);
 	ck_assert_int_eq(i.out_kindex, 0);
@@ -709,13 +691,13 @@ START_TEST(classify_multipath)
 	r.path[1].oif = 3;
 	r.path[1].gw.family = AF_INET;
 	addr(AF_INET, "198.18.2.3", r.path[1].gw.a);
-	ck_assert_int_eq(fib_route_add(f.fib, &r, 0, 0), 0);
+	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.23.0.1", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	ck_assert_int_eq(i.nexthop.family, 0);
 	/* One path dead: the other is the only one. */
 	r.path[1].flags = RTNH_F_DEAD;
-	ck_assert_int_eq(fib_route_add(f.fib, &r, 0, NLM_F_REPLACE), 0);
+	route_msg(f.fib, RTM_NEWROUTE, NLM_F_REPLACE, &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.23.0.1", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	expect_nexthop(&i, "198.18.2.2");
@@ -738,6 +720,7 @@ static Suite *fwd_suite(void)
 	tcase_add_test(tc, host_rule);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("classify");
+	tcase_set_timeout(tc, 30);	/* 50,000 and 20,000 classifications, a loaded machine */
 	tcase_add_test(tc, classify_ingress);
 	tcase_add_test(tc, classify_ingress_host);
 	tcase_add_test(tc, classify_egress);

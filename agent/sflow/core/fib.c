@@ -195,7 +195,7 @@ static struct link *link_get(struct fib *f, int kindex)
 	return &f->link[i];
 }
 
-void fib_link_set(struct fib *f, int kindex, const char *name, unsigned flags, uint32_t group)
+static void fib_link_set(struct fib *f, int kindex, const char *name, unsigned flags, uint32_t group)
 {
 	struct link *l = link_get(f, kindex);
 
@@ -232,7 +232,7 @@ void fib_set_incomplete(struct fib *f, int incomplete)
 	changed(f);
 }
 
-void fib_link_del(struct fib *f, int kindex)
+static void fib_link_del(struct fib *f, int kindex)
 {
 	size_t i = link_pos(f, kindex);
 
@@ -240,19 +240,6 @@ void fib_link_del(struct fib *f, int kindex)
 		return;
 	memmove(&f->link[i], &f->link[i + 1], (f->nlink - i - 1) * sizeof *f->link);
 	f->nlink--;
-	changed(f);
-}
-
-void fib_set_netconf(struct fib *f, int kindex, int forwarding, int rp_filter)
-{
-	struct link *l = kindex == NETCONFA_IFINDEX_ALL ? &f->all : link_get(f, kindex);
-
-	if (!l)
-		return;
-	if (forwarding >= 0)
-		l->forwarding = forwarding;
-	if (rp_filter >= 0)
-		l->rp_filter = rp_filter;
 	changed(f);
 }
 
@@ -584,7 +571,12 @@ static void note_expiry(struct fib *f, int64_t when)
 		f->next_expiry_ms = when;
 }
 
-int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, unsigned how)
+/* 0, or -1 when the bound is reached (the family is then marked
+ * overflowed) or out of memory. how: 0 adds before the routes of the same
+ * (TOS, priority) as the kernel's plain add does, NLM_F_APPEND after them,
+ * NLM_F_REPLACE in place of the first. A route equal to one held is a
+ * no-op (a dump after events). */
+static int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, unsigned how)
 {
 	struct family *fa = fam_of(f, r->family);
 	uint8_t dst[16], src[16];
@@ -663,7 +655,9 @@ int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, unsigne
 	return 0;
 }
 
-int fib_route_del(struct fib *f, const struct fib_route *r)
+/* The first route equal in table, prefix, TOS, priority, type and paths:
+ * 1 removed, 0 absent. */
+static int fib_route_del(struct fib *f, const struct fib_route *r)
 {
 	struct family *fa = fam_of(f, r->family);
 	uint8_t dst[16], src[16];
@@ -724,13 +718,6 @@ size_t fib_route_count(const struct fib *f, int family)
 	return fa ? fa->nroutes : 0;
 }
 
-int fib_overflowed(const struct fib *f, int family)
-{
-	const struct family *fa = cfam_of(f, family);
-
-	return fa ? fa->route_overflow || fa->rule_overflow : 0;
-}
-
 /* ---- rules ---- */
 
 static int rule_same(const struct fib_rule *a, const struct fib_rule *b)
@@ -770,7 +757,7 @@ static void rule_canon(struct fib_rule *c, const struct fib_rule *r)
 	hf_strlcpy(c->oifname, r->oifname, sizeof c->oifname);
 }
 
-int fib_rule_add(struct fib *f, const struct fib_rule *r)
+static int fib_rule_add(struct fib *f, const struct fib_rule *r)
 {
 	struct family *fa = fam_of(f, r->family);
 	struct fib_rule c;
@@ -806,7 +793,7 @@ int fib_rule_add(struct fib *f, const struct fib_rule *r)
 	return 0;
 }
 
-int fib_rule_del(struct fib *f, const struct fib_rule *r)
+static int fib_rule_del(struct fib *f, const struct fib_rule *r)
 {
 	struct family *fa = fam_of(f, r->family);
 	struct fib_rule c;

@@ -46,7 +46,7 @@ struct fib_path {
 	uint8_t flags;            /* RTNH_F_DEAD, RTNH_F_LINKDOWN */
 };
 
-/* One route (a FIB alias): as an RTM_NEWROUTE describes it. */
+/* One route (a FIB alias): what an RTM_NEWROUTE describes. */
 struct fib_route {
 	uint8_t family;           /* AF_INET, AF_INET6 */
 	uint8_t dst_len, src_len; /* src_len: IPv6 source routing only */
@@ -63,7 +63,7 @@ struct fib_route {
 	struct fib_path path[FIB_MAX_PATHS];
 };
 
-/* One policy rule: as an RTM_NEWRULE describes it. */
+/* One policy rule: what an RTM_NEWRULE describes. */
 struct fib_rule {
 	uint8_t family;
 	uint8_t action;           /* FR_ACT_* */
@@ -108,23 +108,6 @@ void fib_clear_routes(struct fib *f);
  * route_localnet of kindex (0: "all"), read by the shell from /proc. */
 void fib_set_v4_conf(struct fib *f, int kindex, int accept_local, int route_localnet);
 
-/* The same as messages would, for tests and the parser: 0, or -1 when the
- * bound is reached (FIB_MAX_*: the family is then marked overflowed) or out
- * of memory. how: 0 add before routes of the same (tos, priority) as the
- * kernel's plain add, NLM_F_APPEND after them, NLM_F_REPLACE in place of the
- * first. Adding a route equal to one held is a no-op (a dump after events). */
-int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, unsigned how);
-/* Removes the first route equal in table, prefix, tos, priority, type and
- * paths; 1 removed, 0 absent. */
-int fib_route_del(struct fib *f, const struct fib_route *r);
-int fib_rule_add(struct fib *f, const struct fib_rule *r);
-int fib_rule_del(struct fib *f, const struct fib_rule *r);
-/* A link: its name, IFF_* flags, group. */
-void fib_link_set(struct fib *f, int kindex, const char *name, unsigned flags, uint32_t group);
-void fib_link_del(struct fib *f, int kindex);
-/* IPv4 forwarding and rp_filter of kindex (-1: "all"); -1 leaves one as is. */
-void fib_set_netconf(struct fib *f, int kindex, int forwarding, int rp_filter);
-
 /* Whether the mirror knows link kindex (has had its link message). */
 int fib_link_known(const struct fib *f, int kindex);
 /* A known link's name (into name, len bytes) and IFF_* flags: 1, or 0. */
@@ -132,11 +115,8 @@ int fib_link_info(const struct fib *f, int kindex, char *name, size_t len, unsig
 /* While set, every answer is FIB_UNKNOWN: a re-dump failed half way. */
 void fib_set_incomplete(struct fib *f, int incomplete);
 
-/* Routes held, of one family (tests, status). */
+/* Routes held, of one family (statistics). */
 size_t fib_route_count(const struct fib *f, int family);
-/* 1 when a family outgrew FIB_MAX_ROUTES or FIB_MAX_RULES (its answers are
- * FIB_UNKNOWN until a re-dump fits). */
-int fib_overflowed(const struct fib *f, int family);
 
 /* ---- asking it ---- */
 
