@@ -1,5 +1,6 @@
 #!/bin/bash
-# libFuzzer targets for the pure rooms (config, ifmap, sflow_encode).
+# libFuzzer targets for the pure rooms (config, ifmap, sflow_encode, the
+# routing mirror fib).
 #
 #   test/fuzz/run.sh [fuzz] [TARGET...]   replay regressions, then fuzz each
 #                                         target FUZZ_SECONDS (default 60)
@@ -15,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$ROOT/test/fuzz
 OUT=$ROOT/build/fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(config ifmap sflow)
+ALL_TARGETS=(config ifmap sflow fib)
 # The pure rooms as the Makefile lists them, so a new file of theirs is
 # linked without editing this script (pfilter.c links libpcap).
 read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"

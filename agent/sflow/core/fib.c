@@ -1214,7 +1214,11 @@ jumped:
 		case FR_ACT_GOTO: {
 			size_t k;
 
-			for (k = 0; k < fa->nrule && fa->rule[k].priority != r->target; k++)
+			/* The kernel refuses a goto backwards (a loop); the
+			 * mirror ignores one, whatever a message says. */
+			if (r->target <= r->priority)
+				continue;
+			for (k = i + 1; k < fa->nrule && fa->rule[k].priority != r->target; k++)
 				;
 			if (k == fa->nrule)
 				continue;	/* no such rule: the goto is not resolved */
