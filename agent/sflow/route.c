@@ -316,7 +316,7 @@ static int request(struct route_watch *rw, uint16_t type, uint8_t family, uint32
 static int dump(struct route_watch *rw, uint16_t type, uint8_t family, int64_t now)
 {
 	uint32_t seq;
-	int intr = 0;
+	int intr = 0, lost = 0;
 
 	if (request(rw, type, family, &seq) < 0)
 		return -1;
@@ -334,8 +334,11 @@ static int dump(struct route_watch *rw, uint16_t type, uint8_t family, int64_t n
 		for (n = (struct nlmsghdr *)rw->buf; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
 			if (n->nlmsg_seq != seq)
 				continue;	/* a late answer to an earlier request */
-			if (n->nlmsg_type == NLMSG_DONE)
+			if (n->nlmsg_type == NLMSG_DONE) {
+				if (lost)
+					return -1;
 				return intr || (n->nlmsg_flags & NLM_F_DUMP_INTR) ? DUMP_AGAIN : 0;
+			}
 			if (n->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(n);
 
@@ -347,7 +350,8 @@ static int dump(struct route_watch *rw, uint16_t type, uint8_t family, int64_t n
 			}
 			if (n->nlmsg_flags & NLM_F_DUMP_INTR)
 				intr = 1;	/* the kernel's state moved under the dump */
-			(void)apply(rw, n, now);
+			if (apply(rw, n, now) & FIB_RESYNC)
+				lost = 1;	/* out of memory: the dump is not whole */
 		}
 	}
 }
@@ -535,9 +539,14 @@ void route_process_events(struct route_watch *rw)
 		}
 		len = (int)got;
 		for (n = (struct nlmsghdr *)rw->buf; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
+			enum fib_change ch;
+
 			rw->st.events++;
-			if (apply(rw, n, now) & FIB_REDUMP)
+			ch = apply(rw, n, now);
+			if (ch & FIB_REDUMP)
 				rw->redump = 1;
+			if (ch & FIB_RESYNC)
+				rw->resync = 1;
 		}
 	}
 	catch_up(rw, now);

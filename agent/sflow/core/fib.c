@@ -576,7 +576,7 @@ static void note_expiry(struct fib *f, int64_t when)
  * (TOS, priority) as the kernel's plain add does, NLM_F_APPEND after them,
  * NLM_F_REPLACE in place of the first. A route equal to one held is a
  * no-op (a dump after events). */
-static int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, unsigned how)
+static int fib_route_add(struct fib *f, const struct fib_route *r, unsigned how)
 {
 	struct family *fa = fam_of(f, r->family);
 	uint8_t dst[16], src[16];
@@ -584,7 +584,6 @@ static int fib_route_add(struct fib *f, const struct fib_route *r, int64_t now, 
 	struct entry **prefix_end = NULL, **at, *e, *old = NULL;
 	struct table *t;
 
-	(void)now;
 	if (!fa || r->dst_len > fa->bits || r->src_len > fa->bits || r->npaths > FIB_MAX_PATHS)
 		return -1;
 	mask_into(dst, r->dst, r->dst_len, fa->alen);
@@ -1988,6 +1987,20 @@ static enum fib_change apply_netconf(struct fib *f, const struct nlmsghdr *n)
 	return FIB_CHANGED;
 }
 
+/* A route or rule the mirror could not take: past its bound, the family's
+ * answers are unknown (until a dump fits again); out of memory, the mirror
+ * is missing one: unknown answers until it is read again. */
+static enum fib_change lost(struct fib *f, int k)
+{
+	const struct family *fa = &f->fam[k];
+
+	if (fa->route_overflow || fa->rule_overflow)
+		return FIB_CHANGED;
+	f->incomplete = 1;
+	changed(f);
+	return FIB_CHANGED | FIB_RESYNC;
+}
+
 enum fib_change fib_apply(struct fib *f, const struct nlmsghdr *n, int64_t now)
 {
 	union {
@@ -2016,16 +2029,20 @@ enum fib_change fib_apply(struct fib *f, const struct nlmsghdr *n, int64_t now)
 		    parse_route(n, now, &u.route) == 0) {
 			if (n->nlmsg_type == RTM_DELROUTE)
 				ch = fib_route_del(f, &u.route) ? FIB_CHANGED : FIB_SAME;
+			else if (fib_route_add(f, &u.route,
+					       n->nlmsg_flags & (NLM_F_REPLACE | NLM_F_APPEND)) == 0)
+				ch = FIB_CHANGED;
 			else
-				ch = FIB_CHANGED, (void)fib_route_add(f, &u.route, now,
-					n->nlmsg_flags & (NLM_F_REPLACE | NLM_F_APPEND));
+				ch = lost(f, AF_INET == u.route.family ? 0 : 1);
 		}
 	} else if (n->nlmsg_len >= NLMSG_LENGTH(sizeof(struct fib_rule_hdr)) &&
 		   parse_rule(n, &u.rule) == 0) {
 		if (n->nlmsg_type == RTM_DELRULE)
 			ch = fib_rule_del(f, &u.rule) ? FIB_CHANGED : FIB_SAME;
+		else if (fib_rule_add(f, &u.rule) == 0)
+			ch = FIB_CHANGED;
 		else
-			ch = FIB_CHANGED, (void)fib_rule_add(f, &u.rule);
+			ch = lost(f, AF_INET == u.rule.family ? 0 : 1);
 	}
 	return ch;
 }

@@ -86,6 +86,9 @@ enum fib_change {
 	FIB_REDUMP = 2,           /* the kernel changed routes without telling
 				   * (a link down or away, an address gone): the
 				   * routes must be dumped again (with FIB_CHANGED) */
+	FIB_RESYNC = 4,           /* the mirror could not take what it was told (out of
+				   * memory): everything must be read again into a new
+				   * one; its answers are unknown meanwhile */
 };
 
 /* NULL when out of memory. */
