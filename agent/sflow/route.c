@@ -588,5 +588,6 @@ void route_get_stats(const struct route_watch *rw, struct route_stats *st)
 {
 	*st = rw->st;
 	fwd_cache_stats(rw->cache, &st->hits, &st->misses);
+	st->cached = fwd_cache_count(rw->cache);
 	st->routes = fib_route_count(rw->fib, AF_INET) + fib_route_count(rw->fib, AF_INET6);
 }

@@ -35,6 +35,7 @@ struct route_stats {
 	uint64_t route_dumps;     /* routes dumped again: the kernel dropped some silently */
 	uint64_t resyncs;         /* everything dumped again after lost events */
 	uint64_t hits, misses;    /* classifications found in the cache / computed */
+	size_t cached;            /* classifications held in the cache now */
 	size_t routes;            /* routes mirrored, both families */
 };
 

@@ -548,6 +548,7 @@ void sampler_status(struct sampler *s, char *buf, size_t len)
 void sampler_stop(struct sampler *s)
 {
 	struct sfa_stats st;
+	struct route_stats rs;
 
 	if (!s)
 		return;
@@ -558,11 +559,17 @@ void sampler_stop(struct sampler *s)
 	pthread_join(s->thread, NULL);
 	/* Per-datagram errors are logged once; the totals say how it went. */
 	sfa_get_stats(s->core, &st);
+	route_get_stats(s->rw, &rs);
 	log_info("sampler", "stopped; %llu datagrams sent, %llu send errors, %llu lost, "
 		 "%llu samples dropped while holding, %llu by the ring",
 		 (unsigned long long)collectors_sent(s->coll),
 		 (unsigned long long)collectors_errors(s->coll),
 		 (unsigned long long)collectors_lost(s->coll),
 		 (unsigned long long)st.held_dropped, (unsigned long long)st.ring_dropped);
+	log_info("route", "%zu routes mirrored from %llu events, the routes dumped again %llu "
+		 "times, everything %llu; classifications %llu cached, %llu computed (%zu held)",
+		 rs.routes, (unsigned long long)rs.events, (unsigned long long)rs.route_dumps,
+		 (unsigned long long)rs.resyncs, (unsigned long long)rs.hits,
+		 (unsigned long long)rs.misses, rs.cached);
 	sampler_free(s);
 }

@@ -302,7 +302,7 @@ void fwd_cache_free(struct fwd_cache *c)
 	free(c);
 }
 
-void fwd_cache_flush(struct fwd_cache *c)
+static void fwd_cache_flush(struct fwd_cache *c)
 {
 	if (++c->gen == 0) {
 		/* Wrapped: old generations could match again. */

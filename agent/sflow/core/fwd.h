@@ -88,7 +88,6 @@ struct fwd_cache;
 /* entries is rounded up to a power of two, at least 4. NULL when out of memory. */
 struct fwd_cache *fwd_cache_new(size_t entries);
 void fwd_cache_free(struct fwd_cache *c);
-void fwd_cache_flush(struct fwd_cache *c);
 /* Entries held now, and lookups that found (hits) or computed (misses) one. */
 size_t fwd_cache_count(const struct fwd_cache *c);
 void fwd_cache_stats(const struct fwd_cache *c, uint64_t *hits, uint64_t *misses);
