@@ -392,6 +392,7 @@ static void classify(struct fib *fib, int64_t now, int kindex, int outgoing,
 		     const struct fwd_pkt *p, struct fwd_info *out, int *nh_dst)
 {
 	struct fib_answer a;
+	enum fib_verdict v;
 
 	if (!outgoing) {
 		switch (fib_input(fib, p->family, p->dst, p->src, kindex, now, &a)) {
@@ -419,13 +420,13 @@ static void classify(struct fib *fib, int64_t now, int kindex, int outgoing,
 		out->in_kindex = a.oif;
 		out->src_len = a.dst_len;
 	}
-	/* The kernel refuses a non-local source without an input interface:
-	 * ask with the one the source routes back through, else without it. */
-	if (out->in_kindex ? fib_input(fib, p->family, p->dst, p->src, out->in_kindex, now, &a)
-			   : fib_output(fib, p->family, p->dst, now, &a)) {
-		return;
-	}
-	if (a.type == RTN_UNICAST)
+	/* The route the packet took: as it arrived on the interface its
+	 * source routes back through, else as the host would send it. */
+	if (out->in_kindex)
+		v = fib_input(fib, p->family, p->dst, p->src, out->in_kindex, now, &a);
+	else
+		v = fib_output(fib, p->family, p->dst, now, &a);
+	if (v == FIB_FOUND && a.type == RTN_UNICAST)
 		take_route(out, &a, nh_dst);
 }
 
