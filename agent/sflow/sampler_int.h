@@ -39,7 +39,8 @@ struct sampler {
 	struct hf_addr agent;
 	int64_t agent_check_ms;
 	int64_t quiet_until_ms;   /* see COALESCE_MS (sampler.c) */
-	int64_t drained_ms;       /* when the ring was last served */
+	int64_t emptied_us;       /* when a drain last found the ring empty */
+	unsigned cycle_frames;    /* frames drained since */
 	uint64_t held_dropped_logged;
 	char refused[256];        /* the last refusal logged */
 	char waiting[256];        /* sample patterns matching no interface now */
