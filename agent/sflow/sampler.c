@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sflow/agentaddr.h"
@@ -27,7 +28,7 @@
 #include "sflow/core/sflow_agent.h"
 #include "base/util.h"
 
-#define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
+#define PATH_RECHECK_MS   5000  /* how often the collectors' path MTU is re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
 /* After serving the ring, leave it alone up to this long so that one
  * wake-up serves many samples (capture_pause_ms: shorter when samples come
@@ -35,6 +36,14 @@
 #define COALESCE_MS       20
 
 enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ---- the core's callbacks ---- */
 
@@ -53,6 +62,14 @@ static int cb_counters(void *ctx, int kindex, struct if_counters *out)
 	struct sampler *s = ctx;
 
 	return iftable_counters(s->table, s->nls, kindex, 0, out, NULL);
+}
+
+static int cb_classify(void *ctx, int kindex, unsigned arphrd, int outgoing,
+		       const uint8_t *data, uint32_t caplen, int64_t now, struct fwd_info *out)
+{
+	struct sampler *s = ctx;
+
+	return route_classify(s->rw, now, kindex, arphrd, outgoing, data, caplen, out);
 }
 
 static uint32_t cb_random(void *ctx)
@@ -87,17 +104,23 @@ static int cb_install(void *ctx, const struct sfa_port *ports, size_t n, uint8_t
 
 /* ---- agent address, path ---- */
 
-/* The path MTU towards the collectors (a route may have changed) and, when
- * it is not configured, the agent address: re-read every AGENT_RECHECK_MS. */
+/* The agent address from the host's addresses as the route room's events
+ * left them (no system call), and the collectors' path MTU (a route may
+ * have changed), also when agent_address is configured. */
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
 	char buf[INET6_ADDRSTRLEN] = "?";
 	enum agentaddr_source src;
+	struct agentaddr_cand *c = NULL;
+	size_t n = 0;
 
-	s->agent_check_ms = now + AGENT_RECHECK_MS;
+	s->agent_check_ms = now + PATH_RECHECK_MS;
 	sfa_set_max_datagram(s->core, collectors_max_payload(s->coll));
-	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
+	if (!s->cfg->agent_address.family)
+		n = route_addresses(s->rw, &c);
+	src = agentaddr_pick(&s->cfg->agent_address, s->cfg->agent_interface, c, n, &a);
+	free(c);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
 	s->agent = a;
@@ -243,24 +266,16 @@ struct frame_ctx {
 	int64_t now;
 };
 
-/* Classified here, after the kernel chose the frame at random: the route
- * lookup runs on sampled frames only and cannot bias the choice. */
+/* The core finds the frame's source and has it classified (cb_classify). */
 static void on_frame(void *ctx, const struct capture_frame *f)
 {
 	struct frame_ctx *fc = ctx;
-	const struct sfa_port *p = sfa_find_port(fc->s->core, f->kindex);
 	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
-	struct fwd_info fi;
 
 	if (f->rejected) {
 		sfa_rejected(fc->s->core, f->kindex);
 		return;
 	}
-	if (!p)
-		return;
-	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
-			   f->caplen, &fi) == 0 && fi.forwarded)
-		fr.fwd = &fi;
 	sfa_frame(fc->s->core, &fr, fc->now);
 }
 
@@ -280,11 +295,22 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 			log_debug("sampler", "capture: %s", strerror(e));
 	}
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
-	if (got < DRAIN_BATCH)
-		s->quiet_until_ms = now + capture_pause_ms(got, now - s->drained_ms,
+	/* The rate the pause is made for: every frame since the ring was
+	 * last found empty, over the time since, in whole ms rounded down (a
+	 * shorter pause, never a longer one). Measured per batch, a few
+	 * frames in a fraction of a ms that counted as 1 ms made a 20 ms
+	 * pause at 130,000 frames a second: a 2,048-frame ring overflowed. */
+	s->cycle_frames += got;
+	if (got < DRAIN_BATCH) {
+		int64_t us = monotonic_us();
+
+		s->quiet_until_ms = now + capture_pause_ms(s->cycle_frames,
+							   (us - s->emptied_us) / 1000,
 							   capture_ring_frames(s->cap),
 							   COALESCE_MS);
-	s->drained_ms = now;
+		s->emptied_us = us;
+		s->cycle_frames = 0;
+	}
 }
 
 /* Frames the kernel took under the sampling in force are handled before a
@@ -295,9 +321,12 @@ static void drain_pending(struct sampler *s, int64_t now)
 {
 	struct frame_ctx fc = { s, now };
 	int rounds = 64;
+	unsigned got;
 
-	while (capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc) == DRAIN_BATCH && --rounds)
-		;
+	do {
+		got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
+		s->cycle_frames += got;
+	} while (got == DRAIN_BATCH && --rounds);
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 }
 
@@ -363,6 +392,9 @@ static void *sampler_main(void *arg)
 		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN)) {
 			drain_pending(s, now);
 			route_process_events(s->rw);
+			/* An address or a link changed: the agent address may have. */
+			if (route_addresses_changed(s->rw) && !s->cfg->agent_address.family)
+				check_agent(s, now);
 		}
 		if (rc > 0 && pfd[PFD_CAPTURE].revents)
 			service_capture(s, pfd[PFD_CAPTURE].revents, now);
@@ -408,7 +440,8 @@ static void sampler_free(struct sampler *s)
 
 static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t errlen)
 {
-	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
+	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random,
+				    cb_classify };
 	struct sfa_settings set;
 	char why[256];
 
@@ -533,6 +566,7 @@ void sampler_status(struct sampler *s, char *buf, size_t len)
 void sampler_stop(struct sampler *s)
 {
 	struct sfa_stats st;
+	struct route_stats rs;
 
 	if (!s)
 		return;
@@ -543,11 +577,17 @@ void sampler_stop(struct sampler *s)
 	pthread_join(s->thread, NULL);
 	/* Per-datagram errors are logged once; the totals say how it went. */
 	sfa_get_stats(s->core, &st);
+	route_get_stats(s->rw, &rs);
 	log_info("sampler", "stopped; %llu datagrams sent, %llu send errors, %llu lost, "
 		 "%llu samples dropped while holding, %llu by the ring",
 		 (unsigned long long)collectors_sent(s->coll),
 		 (unsigned long long)collectors_errors(s->coll),
 		 (unsigned long long)collectors_lost(s->coll),
 		 (unsigned long long)st.held_dropped, (unsigned long long)st.ring_dropped);
+	log_info("route", "%zu routes mirrored from %llu events, the routes dumped again %llu "
+		 "times, everything %llu; classifications %llu cached, %llu computed (%zu held)",
+		 rs.routes, (unsigned long long)rs.events, (unsigned long long)rs.route_dumps,
+		 (unsigned long long)rs.resyncs, (unsigned long long)rs.hits,
+		 (unsigned long long)rs.misses, rs.cached);
 	sampler_free(s);
 }

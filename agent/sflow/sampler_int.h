@@ -42,7 +42,8 @@ struct sampler {
 	struct hf_addr agent;
 	int64_t agent_check_ms;
 	int64_t quiet_until_ms;   /* see COALESCE_MS (sampler.c) */
-	int64_t drained_ms;       /* when the ring was last served */
+	int64_t emptied_us;       /* when a drain last found the ring empty */
+	unsigned cycle_frames;    /* frames drained since */
 	uint64_t held_dropped_logged;
 	char refused[256];        /* the last failed install logged */
 	char kernel_said[512];    /* the last refusals logged (names and why) */

@@ -1,8 +1,8 @@
 /* libFuzzer target: a frame any host can send, on every link type the
  * sampler takes, through the code that reads it: the frame parser
  * (sflow/core/fwd.c fwd_parse), the forwarded-or-not classification
- * (fwd_classify, with the host's addresses and the kernel's routes from the
- * input), and the sample the core makes of it (sflow/core/sflow_agent.c
+ * (fwd_classify, with the host's addresses and a routing mirror whose routes
+ * for the packet's addresses come from the input), and the sample the core makes of it (sflow/core/sflow_agent.c
  * sfa_frame: the header copy, frame length, protocol and interfaces),
  * decoded from the datagram it sends.
  *
@@ -12,21 +12,22 @@
  * PPP, and one the parser does not take (IPIP). Invariants:
  *  - fwd_parse answers what the layout says (a reference parser written
  *    apart below), whatever the IP header's total length claims;
- *  - fwd_classify agrees with fwd_parse, asks the kernel only about the
- *    packet's own addresses, labels a forwarded frame with the capture's
- *    interface on its side, never calls the host's own traffic forwarded,
- *    and gives the same answer again from its cache;
+ *  - fwd_classify agrees with fwd_parse, labels a forwarded frame with the
+ *    capture's interface on its side, never calls the host's own traffic
+ *    forwarded, and gives the same answer again from its cache;
  *  - a sampled frame becomes exactly one well-formed flow sample whose
  *    header is the frame's first bytes (at most HF_MAX_HEADER), whose frame
  *    length is the frame's (+ the FCS on Ethernet), whose protocol is the
  *    link's (or the IP version's on bare IP), whose interfaces follow the
  *    classification, and which carries extended_router iff forwarded. */
+#include "sflow/core/fib.h"
 #include "sflow/core/fwd.h"
 #include "sflow/core/sflow_agent.h"
 #include "sflow/core/sflow_encode.h"
 #include "sflow/core/sflow_wire.h"
 #include "sflow_validate.h"
 #include "sfa_stubs.h"
+#include "fibmsg.h"
 #include "fuzz_check.h"
 
 #include <linux/rtnetlink.h>
@@ -38,7 +39,6 @@
 #endif
 
 #define MAX_FRAME   2048
-#define MAX_LOOKUPS 8
 #define SERVED(k)   ((uint32_t)(k) + 100)   /* the served ifIndex of kernel ifindex k */
 
 /* The sampler's interfaces: kernel ifindex = position + 1. */
@@ -121,53 +121,60 @@ static int ref_parse(unsigned arphrd, const uint8_t *f, uint32_t len, struct fwd
 	return -1;
 }
 
-/* ---- the host and the kernel's routes, from the input ---- */
+/* ---- the host and its routing, from the input ---- */
 
 struct world {
 	struct fwd_locals locals;
-	struct fuzz_src routes;   /* the kernel's answers, replayed identically */
-	struct fwd_pkt pkt;
-	int nlookups;
-	int bad_key;
+	struct fuzz_src routes_from;   /* the input's bytes for the routes */
+	struct fib *fib;
 };
 
-/* Deterministic per key (the same question gets the same answer), so that
- * the cache can be checked against the kernel. */
-static enum fwd_lookup fake_lookup(void *ctx, const struct fwd_key *k, struct fwd_route *r)
+/* A routing mirror with routes for the packet's own addresses (and around
+ * them), their kinds, prefix lengths, interfaces and gateways from the
+ * input: unicast (sometimes through an interface the table does not know),
+ * local, blackhole, unreachable, or none. */
+static struct fib *routing(struct fuzz_src *s, const struct fwd_pkt *p)
 {
-	struct world *w = ctx;
-	const uint8_t *kb = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
-	uint8_t a, b;
-	size_t alen = w->pkt.family == AF_INET6 ? 16 : 4;
-	struct fuzz_src s = w->routes;
+	static const char *const names[] = { "if1", "if2", "if3", "if4", "if5", "if6", "if7",
+					     "if8" };
+	struct fib *fib = fib_new();
+	size_t alen = p->family == AF_INET6 ? 16 : 4;
 
-	w->nlookups++;
-	if (k->family != w->pkt.family ||
-	    (memcmp(k->dst, w->pkt.dst, alen) && memcmp(k->dst, w->pkt.src, alen)) ||
-	    (k->has_src && memcmp(k->src, w->pkt.src, alen)))
-		w->bad_key = 1;
-	for (size_t i = 0; i < sizeof *k; i++)
-		h = (h ^ kb[i]) * 16777619u;
-	/* Skip into the answers by the key's hash. */
-	for (uint32_t skip = h % 7; skip; skip--)
-		fuzz_u8(&s);
-	a = fuzz_u8(&s);
-	b = fuzz_u8(&s);
-	if (a % 8 == 0)
-		return FWD_UNKNOWN;
-	if (a % 8 == 1)
-		return FWD_NOROUTE;
-	memset(r, 0, sizeof *r);
-	r->type = a % 8 == 2 ? RTN_LOCAL : a % 8 == 3 ? RTN_BLACKHOLE : RTN_UNICAST;
-	r->dst_len = (uint8_t)(b % (alen * 8 + 1));
-	r->oif = 1 + (int)((a >> 3) % (NLINKS + 2));   /* sometimes unknown to the table */
-	if (a & 0x80) {
-		r->gateway.family = w->pkt.family;
-		memcpy(r->gateway.a, w->pkt.src, alen);
-		r->gateway.a[alen - 1] ^= b;
+	FUZZ_CHECK(fib != NULL, "fib_new");
+	for (int k = 1; k <= (int)NLINKS + 2; k++) {
+		fibmsg_link(fib, RTM_NEWLINK, k, names[k - 1], 1);
+		fibmsg_netconf(fib, AF_INET, k, 1, fuzz_u8(s) % 3);
 	}
-	return FWD_FOUND;
+	fibmsg_rule_to(fib, AF_INET, 0, 255);
+	fibmsg_rule_to(fib, AF_INET, 32766, 254);
+	fibmsg_rule_to(fib, AF_INET6, 0, 255);
+	fibmsg_rule_to(fib, AF_INET6, 32766, 254);
+	for (int i = 0; i < 4 && p->family; i++) {
+		struct fib_route r;
+		uint8_t a = fuzz_u8(s), b = fuzz_u8(s);
+
+		if (a % 8 == 0)
+			continue;	/* no route */
+		memset(&r, 0, sizeof r);
+		r.family = (uint8_t)p->family;
+		memcpy(r.dst, i % 2 ? p->src : p->dst, alen);
+		r.dst_len = (uint8_t)(b % (alen * 8 + 1));
+		r.table = a % 8 == 2 ? 255 : 254;
+		r.type = a % 8 == 2 ? RTN_LOCAL : a % 8 == 3 ? RTN_BLACKHOLE :
+			 a % 8 == 4 ? RTN_UNREACHABLE : RTN_UNICAST;
+		r.protocol = RTPROT_BOOT;
+		if (r.type == RTN_UNICAST || r.type == RTN_LOCAL) {
+			r.npaths = 1;
+			r.path[0].oif = 1 + (int)((a >> 3) % (NLINKS + 2));
+			if (a & 0x80) {
+				r.path[0].gw.family = p->family;
+				memcpy(r.path[0].gw.a, p->src, alen);
+				r.path[0].gw.a[alen - 1] ^= b;
+			}
+		}
+		fibmsg_route(fib, RTM_NEWROUTE, 0, &r, 0);
+	}
+	return fib;
 }
 
 static int ref_dst_is_host(const struct fwd_locals *l, const struct fwd_pkt *p)
@@ -285,10 +292,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a[i] = fuzz_u8(&s);
 		FUZZ_CHECK(fwd_locals_add(&w.locals, fam, a, 1, FWD_LOCAL) == 0, "locals");
 	}
-	w.routes.p = s.p;
-	w.routes.left = s.left < 32 ? s.left : 32;
-	for (size_t i = 0; i < w.routes.left; i++)
-		fuzz_u8(&s);
+	{
+		struct fuzz_src routes = { s.p, s.left < 32 ? s.left : 32 };
+
+		for (size_t i = 0; i < routes.left; i++)
+			fuzz_u8(&s);
+		w.routes_from = routes;
+	}
 	caplen = (uint32_t)(s.left < MAX_FRAME ? s.left : MAX_FRAME);
 	frame = malloc(caplen ? caplen : 1);
 	FUZZ_CHECK(frame != NULL, "malloc");
@@ -330,12 +340,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* The classification. */
-	w.pkt = p;
-	rc = fwd_classify(&w.locals, cache, fake_lookup, &w, kindex, arphrd, outgoing,
+	if (rc != 0)
+		memset(&p, 0, sizeof p);
+	w.fib = routing(&w.routes_from, &p);
+	rc = fwd_classify(&w.locals, cache, w.fib, 0, kindex, arphrd, outgoing,
 			  caplen ? frame : NULL, caplen, &fi);
 	FUZZ_CHECK(rc == rrc, "fwd_classify %d, fwd_parse %d", rc, rrc);
-	FUZZ_CHECK(!w.bad_key, "a route lookup about other addresses than the packet's");
-	FUZZ_CHECK(w.nlookups <= MAX_LOOKUPS, "%d lookups for one frame", w.nlookups);
 	if (rc < 0 || !fi.forwarded) {
 		static const struct fwd_info none;
 
@@ -351,7 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   fi.dst_len <= (p.family == AF_INET6 ? 128 : 32), "prefix lengths");
 	}
 	if (rc == 0 && cache) {
-		fwd_classify(&w.locals, cache, fake_lookup, &w, kindex, arphrd, outgoing, frame,
+		fwd_classify(&w.locals, cache, w.fib, 0, kindex, arphrd, outgoing, frame,
 			     caplen, &again);
 		FUZZ_CHECK(!memcmp(&fi, &again, sizeof fi), "the cache answers otherwise");
 	}
@@ -361,7 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sfa_settings set = { .max_datagram = 1400, .hold = 0, .hold_bytes = 65536 };
 		struct sent out = { .n = 0 };
 		struct sfa_callbacks cb = { &out, on_send, sfa_stub_no_counters,
-					    sfa_stub_accept_install, sfa_stub_random };
+					    sfa_stub_accept_install, sfa_stub_random, NULL };
 		struct sfa_port ports[NLINKS + 1];
 		struct sflow_agent *a;
 		struct sfa_frame fr = { kindex, outgoing, caplen ? frame : NULL, caplen,
@@ -447,5 +457,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(frame);
 	fwd_cache_free(cache);
 	fwd_locals_free(&w.locals);
+	fib_free(w.fib);
 	return 0;
 }

@@ -251,7 +251,7 @@ START_TEST(daemon_text)
 	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400, .hold = 1,
 				    .hold_bytes = 65536 };
 	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, sfa_stub_accept_install,
-				    sfa_stub_random };
+				    sfa_stub_random, NULL };
 	struct sfa_port rows[3] = { port("veth0", 3, 10), port("lo", 1, 0),
 				    port("tailscale0", 7, 100) };
 	struct sockaddr_in sin = { .sin_family = AF_INET };

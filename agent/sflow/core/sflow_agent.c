@@ -1,9 +1,15 @@
 /* The sFlow agent core (see sflow_agent.h). Samples are encoded as they are
- * taken into one byte queue; datagrams are packed from the queue only when
- * SNMP can answer for the ifIndex values inside them. So holding is not a
- * second path: it is the same queue left to fill, bounded by bytes, and a
- * sample that finds no room is never given a sequence number (the sequence
- * stays gapless; its source's drops count it, as sFlow defines drops). */
+ * taken, once, straight into the datagram that will carry them: a ring of
+ * datagram slots, each a header's room and then its samples. A datagram
+ * goes when it is full (its header written in front of the samples then,
+ * with its sequence number and uptime), or when its oldest sample has
+ * waited SFA_FLUSH_AFTER_MS, and only when SNMP can answer for the ifIndex
+ * values inside. So holding is not a second path: it is the same ring left
+ * to fill, bounded, and a sample that finds no room is never given a
+ * sequence number (the sequence stays gapless; its source's drops count it,
+ * as sFlow defines drops). Samples are copied again only when what they
+ * were laid out for changed while they waited: a smaller path MTU, an agent
+ * address of the other family, a reload resizing the ring (copied_samples). */
 #include "sflow/core/sflow_agent.h"
 
 #include <stdlib.h>
@@ -11,11 +17,15 @@
 #include <net/if_arp.h>
 
 #include "sflow/core/sflow_encode.h"
+#include "sflow/core/sflow_wire.h"
 #include "base/util.h"
 
 #define POOL_REFRESH_MS   100   /* the pool is read at most this often per source */
 #define QUEUE_MIN_BYTES   (64u << 10) /* the queue when not holding */
-#define SCRATCH_BYTES     2048  /* one encoded sample, with a datagram header */
+/* A slot: room for the largest header (an IPv6 agent's), then the samples
+ * of one datagram of at most HF_MAX_DATAGRAM bytes. */
+#define SLOT_HEADROOM     SFLOW_HDR_V6_LEN
+#define SLOT_BYTES        (SLOT_HEADROOM + HF_MAX_DATAGRAM)
 
 struct source {
 	int kindex;
@@ -32,6 +42,13 @@ struct source {
 	uint32_t drops;
 	int64_t pool_read_ms;      /* 0: never */
 	int64_t next_poll_ms;
+};
+
+/* One datagram of the ring. */
+struct slot {
+	uint32_t body;            /* bytes of samples */
+	uint32_t n;               /* samples */
+	int64_t first_ms;         /* when its first sample came */
 };
 
 /* What was last asked of the kernel (every port with a rate), and whether
@@ -61,13 +78,16 @@ struct sflow_agent {
 	uint32_t dgram_seq;
 	int64_t epoch_ms;          /* uptime 0 of the current agent address */
 
-	uint8_t *q;                /* encoded samples, each 8 + length bytes */
-	size_t q_len, q_cap;
-	int64_t q_oldest_ms;
+	/* The ring of datagrams: slots [head, head + used) in use, the last
+	 * one open (still taking samples) when open is set. */
+	uint8_t *mem;              /* nslots * SLOT_BYTES */
+	struct slot *slot;
+	size_t nslots, head, used;
+	int open;
+	struct sflow_datagram fill; /* the open slot's samples */
 
 	struct sfa_stats st;
-	uint8_t scratch[SCRATCH_BYTES];
-	uint8_t dgram[HF_MAX_DATAGRAM];
+	uint8_t dgram[HF_MAX_DATAGRAM]; /* a datagram repacked (rare, see above) */
 };
 
 /* ---- helpers ---- */
@@ -159,79 +179,194 @@ static size_t queue_bound(const struct sfa_settings *s)
 	return s->hold && s->hold_bytes > QUEUE_MIN_BYTES ? s->hold_bytes : QUEUE_MIN_BYTES;
 }
 
-/* ---- datagrams from the queue ---- */
+/* ---- the ring of datagrams ---- */
 
-/* Packs queued samples into datagrams of at most max_datagram bytes and sends
- * them; with all = 0 only full datagrams go (the rest waits for more). */
-static void pack(struct sflow_agent *a, int64_t now, int all)
+static uint8_t *slot_body(const struct sflow_agent *a, size_t i)
 {
-	size_t off = 0, cap = a->set.max_datagram, last = 0;
+	return a->mem + i * SLOT_BYTES + SLOT_HEADROOM;
+}
 
-	if (cap > sizeof a->dgram)
-		cap = sizeof a->dgram;
-	while (off < a->q_len) {
+/* The payload bound in force: the collectors' path, at most a slot's. */
+static size_t max_datagram(const struct sflow_agent *a)
+{
+	return a->set.max_datagram < HF_MAX_DATAGRAM ? a->set.max_datagram : HF_MAX_DATAGRAM;
+}
+
+static size_t slot_nr(const struct sflow_agent *a, size_t k)
+{
+	return (a->head + k) % a->nslots;
+}
+
+/* A datagram whose samples no longer fit the way they were laid out (a
+ * smaller path MTU, a longer header): its samples copied into datagrams of
+ * the bound in force. A sample larger than any datagram can be is dropped. */
+static void repack(struct sflow_agent *a, const struct slot *sl, const uint8_t *body, int64_t now)
+{
+	size_t off = 0, cap = max_datagram(a);
+
+	while (off < sl->body) {
 		struct sflow_datagram d;
 		size_t start = off;
 
 		sflow_dgram_begin(&d, a->dgram, cap, &a->set.agent, a->set.sub_agent_id,
 				  a->dgram_seq + 1, (uint32_t)(now - a->epoch_ms));
-		while (off < a->q_len) {
-			size_t len = 8 + (size_t)rd32(a->q + off + 4);
+		while (off < sl->body) {
+			size_t len = 8 + (size_t)rd32(body + off + 4);
 
-			if (sflow_dgram_add_raw(&d, a->q + off, len) < 0)
+			if (sflow_dgram_add_raw(&d, body + off, len) < 0)
 				break;
 			off += len;
-			last = len;
+			a->st.copied_samples++;
 		}
 		if (off == start) {
-			/* One sample larger than a datagram can be (a tiny path
-			 * MTU): it can never be sent; count it, go on. */
-			off += 8 + (size_t)rd32(a->q + off + 4);
+			off += 8 + (size_t)rd32(body + off + 4);
 			a->st.held_dropped++;
 			continue;
-		}
-		/* Not full yet (another sample like the last would fit): wait. */
-		if (!all && off == a->q_len && cap - d.len >= last) {
-			off = start;
-			break;
 		}
 		a->dgram_seq++;
 		a->st.datagrams++;
 		a->cb.send(a->cb.ctx, a->dgram, sflow_dgram_len(&d));
 	}
-	if (!off)
-		return;
-	memmove(a->q, a->q + off, a->q_len - off);
-	a->q_len -= off;
-	/* What remains is younger than what went; keeping the old mark only
-	 * sends it a little early. */
-	if (!a->q_len)
-		a->q_oldest_ms = 0;
 }
 
-/* Appends an encoded sample (the scratch datagram's only sample). */
-static void enqueue(struct sflow_agent *a, const struct sflow_datagram *d, size_t hdr, int64_t now)
+/* Sends slot i: its header written in front of its samples, in place. */
+static void send_slot(struct sflow_agent *a, size_t i, int64_t now)
 {
-	size_t len = d->len - hdr;
+	const struct slot *sl = &a->slot[i];
+	uint8_t *body = slot_body(a, i);
+	size_t h = sflow_dgram_header_len(&a->set.agent);
 
-	memcpy(a->q + a->q_len, d->buf + hdr, len);
-	if (!a->q_len)
-		a->q_oldest_ms = now;
-	a->q_len += len;
+	if (h + sl->body > max_datagram(a)) {
+		repack(a, sl, body, now);
+		return;
+	}
+	a->dgram_seq++;
+	a->st.datagrams++;
+	sflow_dgram_put_header(body - h, &a->set.agent, a->set.sub_agent_id, a->dgram_seq,
+			       (uint32_t)(now - a->epoch_ms), sl->n);
+	a->cb.send(a->cb.ctx, body - h, h + sl->body);
+}
+
+/* The open datagram takes no more samples (an empty one is let go). */
+static void close_open(struct sflow_agent *a)
+{
+	if (!a->open)
+		return;
+	a->open = 0;
+	if (!a->slot[slot_nr(a, a->used - 1)].n)
+		a->used--;
+}
+
+/* Sends the full datagrams, oldest first; with all, the open one too. */
+static void pack(struct sflow_agent *a, int64_t now, int all)
+{
+	if (all)
+		close_open(a);
+	while (a->used > (size_t)a->open) {
+		send_slot(a, a->head, now);
+		a->head = (a->head + 1) % a->nslots;
+		a->used--;
+	}
+	if (!a->used)
+		a->head = 0;
+}
+
+/* A datagram that takes size more bytes of samples: the open one, or a new
+ * one (sending full ones first when SNMP answers). NULL when the ring is
+ * full (holding), or when no datagram of the bound in force can take it. */
+static struct sflow_datagram *room_for(struct sflow_agent *a, size_t size, int64_t now)
+{
+	size_t h = sflow_dgram_header_len(&a->set.agent), i;
+	size_t room = max_datagram(a) > h ? max_datagram(a) - h : 0;
+
+	if (a->open && a->fill.cap - a->fill.len >= size)
+		return &a->fill;
+	close_open(a);
 	if (can_send(a))
 		pack(a, now, 0);
+	if (size > room || a->used == a->nslots)
+		return NULL;
+	i = slot_nr(a, a->used++);
+	a->open = 1;
+	memset(&a->slot[i], 0, sizeof a->slot[i]);
+	a->slot[i].first_ms = now;
+	sflow_dgram_samples(&a->fill, slot_body(a, i), room, 0, 0);
+	return &a->fill;
 }
 
-/* Room for size more bytes in the queue? When SNMP answers and the queue is
- * merely full of a datagram's worth, sending makes room. */
-static int room_for(struct sflow_agent *a, size_t size, int64_t now)
+/* A sample was added to the open datagram: when another like it would not
+ * fit, the datagram is full and goes (when SNMP answers). */
+static void added(struct sflow_agent *a, size_t size, int64_t now)
 {
-	if (a->q_len + size <= a->q_cap)
-		return 1;
-	if (can_send(a)) {
-		pack(a, now, 1);
-		return a->q_len + size <= a->q_cap;
+	struct slot *sl = &a->slot[slot_nr(a, a->used - 1)];
+
+	sl->body = (uint32_t)a->fill.len;
+	sl->n = a->fill.nsamples;
+	if (a->fill.cap - a->fill.len < size) {
+		close_open(a);
+		if (can_send(a))
+			pack(a, now, 0);
 	}
+}
+
+/* The oldest queued sample's time, 0 when nothing waits. */
+static int64_t oldest_ms(const struct sflow_agent *a)
+{
+	for (size_t k = 0; k < a->used; k++) {
+		const struct slot *sl = &a->slot[slot_nr(a, k)];
+
+		if (sl->n)
+			return sl->first_ms;
+	}
+	return 0;
+}
+
+static size_t queued_bytes(const struct sflow_agent *a)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < a->used; k++)
+		n += a->slot[slot_nr(a, k)].body;
+	return n;
+}
+
+/* Slots for a bound of bytes of samples: the datagrams whose samples fit
+ * in it; at least two (one filling, one waiting). */
+static size_t slots_for(size_t bound)
+{
+	size_t n = bound / (HF_MAX_DATAGRAM - SFLOW_HDR_V4_LEN);
+
+	return n < 2 ? 2 : n;
+}
+
+/* A ring of n slots, the datagrams held moved into it in order. 0, or -1
+ * (out of memory: the old ring stays). */
+static int ring_resize(struct sflow_agent *a, size_t n)
+{
+	uint8_t *mem = malloc(n * SLOT_BYTES);
+	struct slot *slot = calloc(n, sizeof *slot);
+
+	if (!mem || !slot || a->used > n) {
+		free(mem);
+		free(slot);
+		return -1;
+	}
+	for (size_t k = 0; k < a->used; k++) {
+		size_t i = slot_nr(a, k);
+
+		slot[k] = a->slot[i];
+		memcpy(mem + k * SLOT_BYTES + SLOT_HEADROOM, slot_body(a, i), a->slot[i].body);
+		a->st.copied_samples += a->slot[i].n;
+	}
+	free(a->mem);
+	free(a->slot);
+	a->mem = mem;
+	a->slot = slot;
+	a->nslots = n;
+	a->head = 0;
+	if (a->open)
+		sflow_dgram_samples(&a->fill, slot_body(a, a->used - 1), a->fill.cap, a->fill.len,
+				    a->fill.nsamples);
 	return 0;
 }
 
@@ -298,19 +433,33 @@ static int directions(const struct sflow_agent *a, const struct source *s,
 	return 1;
 }
 
-void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
+void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f0, int64_t now)
 {
-	struct source *s = find_src(a, f->kindex);
+	struct source *s = find_src(a, f0->kindex);
 	struct sflow_flow_sample fs = { 0 };
 	struct sflow_router rt = { 0 };
-	struct sflow_datagram d;
-	size_t hdr;
+	struct sflow_datagram *d;
+	struct sfa_frame fr;
+	const struct sfa_frame *f = &fr;
+	struct fwd_info fi;
+	size_t size;
 
 	if (!s)
 		return;
+	fr = *f0;
 	fs.header_protocol = header_protocol(s->arphrd, f);
-	if (!fs.header_protocol || !directions(a, s, f, &fs)) {
+	if (!fs.header_protocol) {
 		s->rejected += s->rate;   /* drawn, not a sample here */
+		return;
+	}
+	/* Classified here, after the kernel chose the frame at random: the
+	 * classification runs on sampled frames only and cannot bias the choice. */
+	if (!fr.fwd && a->cb.classify &&
+	    a->cb.classify(a->cb.ctx, f->kindex, s->arphrd, f->outgoing, f->data, f->caplen,
+			   now, &fi) == 0 && fi.forwarded)
+		fr.fwd = &fi;
+	if (!directions(a, s, f, &fs)) {
+		s->rejected += s->rate;
 		return;
 	}
 	if (f->fwd && f->fwd->forwarded) {
@@ -328,7 +477,9 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 	a->ring_drops = 0;
 	fs.header = f->data;
 	fs.header_len = f->caplen < HF_MAX_HEADER ? f->caplen : HF_MAX_HEADER;
-	if (!room_for(a, sflow_flow_sample_size(&fs), now)) {
+	size = sflow_flow_sample_size(&fs);
+	d = room_for(a, size, now);
+	if (!d) {
 		s->drops++;
 		a->st.held_dropped++;
 		return;
@@ -345,26 +496,27 @@ void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now)
 		fs.frame_length += 4;
 		fs.stripped = 4;
 	}
-	sflow_dgram_begin(&d, a->scratch, sizeof a->scratch, &a->set.agent, 0, 0, 0);
-	hdr = d.len;
-	if (sflow_dgram_add_flow(&d, &fs) < 0) {
+	if (sflow_dgram_add_flow(d, &fs) < 0) {
 		s->flow_seq--;
 		return;
 	}
 	a->st.flow_samples++;
-	enqueue(a, &d, hdr, now);
+	added(a, size, now);
 }
 
 static void counter_sample(struct sflow_agent *a, struct source *s, int64_t now)
 {
 	struct sflow_counter_sample cs = { 0 };
 	struct if_counters c;
-	struct sflow_datagram d;
-	size_t hdr;
+	struct sflow_datagram *d;
+	size_t size;
 
 	if (a->cb.counters(a->cb.ctx, s->kindex, &c) < 0)
 		return;
-	if (!room_for(a, sflow_counter_sample_size(&cs), now))
+	cs.source_index = s->ifindex;
+	size = sflow_counter_sample_size(&cs);
+	d = room_for(a, size, now);
+	if (!d)
 		return;   /* counters are cumulative: the next one says it all */
 	cs.seq = ++s->ctr_seq;
 	cs.source_index = s->ifindex;
@@ -387,14 +539,12 @@ static void counter_sample(struct sflow_agent *a, struct source *s, int64_t now)
 	cs.out_bcast = (uint32_t)c.out_bcast;
 	cs.out_discards = (uint32_t)c.out_discards;
 	cs.out_errors = (uint32_t)c.out_errors;
-	sflow_dgram_begin(&d, a->scratch, sizeof a->scratch, &a->set.agent, 0, 0, 0);
-	hdr = d.len;
-	if (sflow_dgram_add_counters(&d, &cs) < 0) {
+	if (sflow_dgram_add_counters(d, &cs) < 0) {
 		s->ctr_seq--;
 		return;
 	}
 	a->st.counter_samples++;
-	enqueue(a, &d, hdr, now);
+	added(a, size, now);
 }
 
 /* The first poll of a source lands anywhere in one interval, so that many
@@ -582,9 +732,7 @@ struct sflow_agent *sfa_new(const struct sfa_settings *set, const struct sfa_cal
 	a->set = *set;
 	a->cb = *cb;
 	a->epoch_ms = now;
-	a->q_cap = queue_bound(set);
-	a->q = malloc(a->q_cap);
-	if (!a->q) {
+	if (ring_resize(a, slots_for(queue_bound(set))) < 0) {
 		free(a);
 		return NULL;
 	}
@@ -595,7 +743,8 @@ void sfa_free(struct sflow_agent *a)
 {
 	if (!a)
 		return;
-	free(a->q);
+	free(a->mem);
+	free(a->slot);
 	free(a->ports);
 	free(a->src);
 	free(a->inst);
@@ -611,34 +760,37 @@ void sfa_set_agent(struct sflow_agent *a, const struct hf_addr *agent, int64_t n
 {
 	if (same_addr(&a->set.agent, agent))
 		return;
-	/* What was sampled under the old address goes out under it. */
+	/* What was sampled under the old address goes out under it; what is
+	 * held goes later under the new one. */
 	if (can_send(a))
 		pack(a, now, 1);
+	close_open(a);
 	a->set.agent = *agent;
 	new_epoch(a, now);
 }
 
 void sfa_set_max_datagram(struct sflow_agent *a, size_t max)
 {
+	if (max == a->set.max_datagram)
+		return;
+	/* The open datagram was laid out for the old bound: new samples go
+	 * into one of the new. */
+	close_open(a);
 	a->set.max_datagram = max;
 }
 
 void sfa_configure(struct sflow_agent *a, const struct sfa_settings *set, int64_t now)
 {
-	size_t cap = queue_bound(set);
+	size_t n = slots_for(queue_bound(set));
 	uint32_t old_interval = a->set.polling_interval;
 	struct hf_addr old_agent = a->set.agent;
 
 	if (can_send(a))
 		pack(a, now, 1);
-	if (cap > a->q_cap || (cap < a->q_cap && a->q_len <= cap)) {
-		uint8_t *q = realloc(a->q, cap);
-
-		if (q) {
-			a->q = q;
-			a->q_cap = cap;
-		}
-	}
+	close_open(a);
+	/* A smaller ring only when what is held fits it (else later). */
+	if (n != a->nslots && a->used <= n)
+		(void)ring_resize(a, n);
 	a->set = *set;
 	if (!same_addr(&old_agent, &a->set.agent))
 		new_epoch(a, now);
@@ -652,7 +804,7 @@ void sfa_configure(struct sflow_agent *a, const struct sfa_settings *set, int64_
 void sfa_set_answerable(struct sflow_agent *a, int answerable, int64_t now)
 {
 	a->answerable = answerable;
-	if (can_send(a) && a->q_len)
+	if (can_send(a) && a->used)
 		pack(a, now, 1);
 }
 
@@ -693,11 +845,14 @@ int64_t sfa_tick(struct sflow_agent *a, int64_t now)
 				next = s->next_poll_ms;
 		}
 	}
-	if (a->q_len && can_send(a)) {
-		if (now - a->q_oldest_ms >= SFA_FLUSH_AFTER_MS)
+	if (a->used && can_send(a)) {
+		int64_t oldest = oldest_ms(a);
+
+		if (oldest && now - oldest >= SFA_FLUSH_AFTER_MS)
 			pack(a, now, 1);
-		if (a->q_len && a->q_oldest_ms + SFA_FLUSH_AFTER_MS < next)
-			next = a->q_oldest_ms + SFA_FLUSH_AFTER_MS;
+		oldest = oldest_ms(a);
+		if (oldest && oldest + SFA_FLUSH_AFTER_MS < next)
+			next = oldest + SFA_FLUSH_AFTER_MS;
 	}
 	return next;
 }
@@ -708,11 +863,6 @@ void sfa_flush(struct sflow_agent *a, int64_t now)
 		pack(a, now, 1);
 }
 
-const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex)
-{
-	return find_port(a, kindex);
-}
-
 int sfa_is_sampled(const struct sflow_agent *a, int kindex)
 {
 	return find_src(a, kindex) != NULL;
@@ -721,7 +871,7 @@ int sfa_is_sampled(const struct sflow_agent *a, int kindex)
 void sfa_get_stats(const struct sflow_agent *a, struct sfa_stats *out)
 {
 	*out = a->st;
-	out->queued_bytes = a->q_len;
+	out->queued_bytes = queued_bytes(a);
 }
 
 size_t sfa_sampled(const struct sflow_agent *a, struct sfa_port *out, size_t max)

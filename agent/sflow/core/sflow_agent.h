@@ -43,7 +43,7 @@ struct sfa_frame {
 	int outgoing;             /* sent out of kindex (PACKET_OUTGOING) */
 	const uint8_t *data;      /* from the link header on (raw IP on tun) */
 	uint32_t caplen, len;
-	const struct fwd_info *fwd; /* NULL: not classified (host traffic) */
+	const struct fwd_info *fwd; /* already classified; NULL: the classify callback says */
 };
 
 struct sfa_callbacks {
@@ -63,6 +63,11 @@ struct sfa_callbacks {
 		       char *why, size_t whylen);
 	/* Random numbers for the counter stagger (tests pass their own). */
 	uint32_t (*random)(void *ctx);
+	/* Forwarded or not (the route room): called for a frame the core will
+	 * sample, once its source is found, with the source's link type. 0
+	 * with *out filled; -1 not classified (host traffic). NULL: never. */
+	int (*classify)(void *ctx, int kindex, unsigned arphrd, int outgoing,
+			const uint8_t *data, uint32_t caplen, int64_t now, struct fwd_info *out);
 };
 
 struct sfa_settings {
@@ -79,6 +84,10 @@ struct sfa_stats {
 	uint64_t datagrams, flow_samples, counter_samples;
 	uint64_t held_dropped;    /* samples dropped because the hold was full */
 	uint64_t ring_dropped;    /* frames the kernel ring had no room for */
+	uint64_t copied_samples;  /* copied again after their encoding: a datagram laid
+				   * out for a larger path MTU or another agent family,
+				   * or a reload resizing the queue (each sample is
+				   * otherwise written once, where it is sent from) */
 	size_t queued_bytes;
 	size_t sampled;           /* sources (interfaces) sampled now */
 };
@@ -117,7 +126,9 @@ void sfa_retry_refused(struct sflow_agent *a);
  * does not fit is dropped and counted in its source's drops. */
 void sfa_set_answerable(struct sflow_agent *a, int answerable, int64_t now);
 
-/* A sampled frame; frames of interfaces not sampled are ignored. */
+/* A sampled frame; frames of interfaces not sampled are ignored. Its
+ * kernel ifindex is looked up once: the source found gives the link type
+ * the classify callback needs. */
 void sfa_frame(struct sflow_agent *a, const struct sfa_frame *f, int64_t now);
 /* A packet of kindex the kernel drew 1 in rate but did not hand over as a
  * sample (its filter did not match, or it is the daemon's own): it could
@@ -139,8 +150,6 @@ void sfa_flush(struct sflow_agent *a, int64_t now);
 
 /* Is kernel ifindex sampled now? */
 int sfa_is_sampled(const struct sflow_agent *a, int kindex);
-/* The table's port of a kernel ifindex, NULL when the table has none. */
-const struct sfa_port *sfa_find_port(const struct sflow_agent *a, int kindex);
 void sfa_get_stats(const struct sflow_agent *a, struct sfa_stats *out);
 /* The sampled interfaces: at most max of them, name and rate. */
 size_t sfa_sampled(const struct sflow_agent *a, struct sfa_port *out, size_t max);
