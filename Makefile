@@ -62,9 +62,11 @@ HDR := $(foreach r,$(ROOMS),$(wildcard agent/$(r)/*.h)) $(wildcard agent/sflow/b
 OBJDIR := build/obj
 obj = $(patsubst agent/%.c,$(OBJDIR)/%.o,$(1))
 # Pure code (no net-snmp, no kernel, no thread): the base room, the config
-# parser, the map, and the sFlow core. The fuzzers link exactly these.
+# parser, the map, the sFlow core and the link notifications' decisions
+# (snmp/notify_core.c). The fuzzers link exactly these.
 PURE_SRC := $(wildcard agent/base/*.c) agent/config/config.c agent/config/config_resolve.c \
-	agent/config/ifmap.c $(wildcard agent/sflow/core/*.c)
+	agent/config/ifmap.c $(wildcard agent/config/import*.c) $(wildcard agent/sflow/core/*.c) \
+	agent/snmp/notify_core.c
 PURE_OBJ := $(call obj,$(PURE_SRC))
 DAEMON_OBJ := $(call obj,$(filter-out $(PURE_SRC),$(SRC))) $(BPF_EMBED)
 UNIT_SRC := $(wildcard test/unit/check_*.c)
@@ -103,8 +105,10 @@ $(BPF_EMBED): agent/sflow/bpf/sample_embed.S $(BPF_OBJ)
 # the daemon.
 TEST_COMMON := $(wildcard test/common/*.c)
 
-test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON)
-	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+TEST_HDR := test/unit/hf_check.h $(wildcard test/common/*.h)
+
+test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON) $(TEST_HDR)
+	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $(filter-out %.h,$^) $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done

@@ -7,14 +7,15 @@
 #   test/deps.sh check|package|all
 #
 # Runs without a terminal (CI has no stdin): no debconf question is asked.
-# Debian's snmpd package starts a system snmpd on install; when this script
-# installed it, that snmpd is stopped and disabled so tests own their ports.
+# Debian's snmpd package starts a system snmpd on install, and snmptrapd a
+# system snmptrapd (socket-activated on udp/162); when this script installed
+# them, those are stopped and disabled so tests own their ports.
 set -euo pipefail
 
 # libbpf-dev and clang build the tc eBPF capture (clang also the fuzzers);
 # bpftool lets test_sflow_ebpf see which of its programs are loaded.
 CHECK_PKGS=(build-essential pkg-config libsnmp-dev libnl-route-3-dev libnl-3-dev
-	    libpcap0.8-dev libbpf-dev check snmpd snmp iproute2 tshark pmacct nfdump-sflow
+	    libpcap0.8-dev libbpf-dev check snmpd snmp snmptrapd iproute2 tshark pmacct nfdump-sflow
 	    python3 jq procps psmisc clang libclang-rt-14-dev bpftool)
 ALL_PKGS=(iperf3 valgrind)
 # make deb builds with Debian's tools; make check-package lints the package and
@@ -56,10 +57,29 @@ stop_system_snmpd() {
 	echo "deps: stopped and disabled the system snmpd that the package started"
 }
 
+# The package's own snmptrapd would hold udp/162 (the tests run theirs in
+# namespaces, on other ports).
+stop_system_snmptrapd() {
+	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now snmptrapd.socket snmptrapd >/dev/null 2>&1 || true
+	else
+		if command -v update-rc.d >/dev/null 2>&1; then
+			update-rc.d snmptrapd disable >/dev/null 2>&1 || true
+		fi
+		local pidfile=/run/snmptrapd.pid pid
+		if [[ -s $pidfile ]]; then
+			pid=$(<"$pidfile")
+			kill "$pid" 2>/dev/null || true
+		fi
+	fi
+	echo "deps: stopped and disabled the system snmptrapd that the package started"
+}
+
 install_pkgs() {
-	local want_snmpd=0 p
+	local want_snmpd=0 want_snmptrapd=0 p
 	for p in "$@"; do
 		[[ $p == snmpd ]] && want_snmpd=1
+		[[ $p == snmptrapd ]] && want_snmptrapd=1
 	done
 	export DEBIAN_FRONTEND=noninteractive
 	echo "deps: installing: $*"
@@ -70,6 +90,9 @@ install_pkgs() {
 	apt-get install -y -q --no-install-recommends "$@" </dev/null
 	if ((want_snmpd)); then
 		stop_system_snmpd
+	fi
+	if ((want_snmptrapd)); then
+		stop_system_snmptrapd
 	fi
 }
 

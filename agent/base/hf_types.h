@@ -24,6 +24,10 @@ struct hf_addr {
 	uint8_t a[16];       /* 4 or 16 bytes used, network order */
 };
 
+/* A link's duplex, as ethtool reports it; the values are sFlow's ifDirection
+ * (RFC 2668's MAU MIB: 1 full, 2 half, 0 unknown). */
+enum if_duplex { IF_DUPLEX_UNKNOWN = 0, IF_DUPLEX_FULL = 1, IF_DUPLEX_HALF = 2 };
+
 /* 64-bit interface counters as IF-MIB and sFlow want them, derived from
  * IFLA_STATS64 by one function (netlink.c) for every user. */
 struct if_counters {

@@ -29,7 +29,22 @@ int hf_sockaddr_numeric(const char *host, uint16_t port, struct sockaddr_storage
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
+	hf_sockaddr_unmap(ss, len);
 	return 1;
+}
+
+void hf_sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	sin.sin_port = s6->sin6_port;
+	memcpy(&sin.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, &sin, sizeof sin);
+	*len = sizeof sin;
 }
 
 int hf_dnsname_valid(const char *s)

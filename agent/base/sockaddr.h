@@ -9,9 +9,14 @@
 #include <sys/socket.h>
 
 /* A numeric host (IPv4 strictly dotted-quad, or IPv6) and port into *ss;
- * 1 when it is one, 0 when it is not (a name, or garbage). */
+ * 1 when it is one, 0 when it is not (a name, or garbage). An IPv4-mapped
+ * IPv6 address (::ffff:192.0.2.1) comes back as the IPv4 address it is. */
 int hf_sockaddr_numeric(const char *host, uint16_t port, struct sockaddr_storage *ss,
 			socklen_t *len);
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) into the AF_INET address it
+ * stands for (same port), so that one host has one spelling; anything else
+ * is left as it is. */
+void hf_sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len);
 /* RFC 1123 host name, one trailing dot allowed; a last label of digits only
  * (999.1.1.1) is refused as a mistyped IPv4 address. */
 int hf_dnsname_valid(const char *s);

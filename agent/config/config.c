@@ -35,7 +35,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int seen[S_COUNT];     /* line of each single-valued directive, 0 = not yet */
-	size_t cap_ifaces, cap_collectors, cap_samples;
+	size_t cap_ifaces, cap_collectors, cap_samples, cap_speed_rates, cap_link_notify;
 };
 
 struct directive {
@@ -180,7 +180,9 @@ static int d_map(struct parser *p, int argc, struct confword *w)
 	return 0;
 }
 
-static int parse_speed(struct parser *p, const char *name, const char *s,
+/* A speed as `interface ... speed` and `sampling_rate SPEED N` take it; what
+ * starts the message ("interface eth0", "sampling_rate"). */
+static int parse_speed(struct parser *p, const char *what, const char *s,
 		       uint64_t *bps)
 {
 	char digits[32];
@@ -205,8 +207,8 @@ static int parse_speed(struct parser *p, const char *name, const char *s,
 		*bps = v * mult;
 		return 0;
 	}
-	return perr(p, "interface %s: speed '%s' %s; expected N, Nk, NM or NG bit/s, "
-		    "N > 0", name, s,
+	return perr(p, "%s: speed '%s' %s; expected N, Nk, NM or NG bit/s, "
+		    "N > 0", what, s,
 		    r == -1 ? "is not a number" : r == -2 ? "is negative" :
 		    r == -3 ? "is too large" : "must not be 0");
 }
@@ -238,7 +240,10 @@ static int d_interface(struct parser *p, int argc, struct confword *w)
 		if (i + 1 >= argc)
 			return perr(p, "interface %s: option '%s' needs a value", f->name, opt);
 		if (opt[0] == 's') {
-			if (parse_speed(p, f->name, w[i + 1].s, &f->speed_bps))
+			char what[IFNAMSIZ + 16];
+
+			snprintf(what, sizeof what, "interface %s", f->name);
+			if (parse_speed(p, what, w[i + 1].s, &f->speed_bps))
 				return -1;
 			f->has_speed = 1;
 			continue;
@@ -365,15 +370,45 @@ static int d_number(struct parser *p, const struct directive *d, struct confword
 	return 0;
 }
 
+/* `sampling_rate N` (once) or `sampling_rate SPEED N` (once per speed: a
+ * repeated speed is found by check_names, after sorting). */
+static int d_sampling_rate(struct parser *p, int argc, struct confword *w)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_speed_rate *e, tmp = { .line = p->line };
+	uint64_t v;
+
+	if (argc == 2) {
+		if (p->seen[S_RATE])
+			return perr(p, "sampling_rate: already set on line %d", p->seen[S_RATE]);
+		if (parse_num(p, "sampling_rate", w[1].s, 1, U32_MAX, &v))
+			return -1;
+		cfg->sampling_rate = (uint32_t)v;
+		cfg->sampling_rate_line = p->seen[S_RATE] = p->line;
+		return 0;
+	}
+	if (parse_speed(p, "sampling_rate", w[1].s, &tmp.speed_bps))
+		return -1;
+	if (parse_num(p, "sampling_rate rate", w[2].s, 1, U32_MAX, &v))
+		return -1;
+	tmp.rate = (uint32_t)v;
+	e = grow(cfg->speed_rates, cfg->n_speed_rates, &p->cap_speed_rates, sizeof *e);
+	if (!e)
+		return perr(p, "out of memory");
+	cfg->speed_rates = e;
+	cfg->speed_rates[cfg->n_speed_rates++] = tmp;
+	return 0;
+}
+
 /* An fnmatch(3) pattern over interface names: the bytes of a name plus
  * `*`, `?`, `[...]` (closed) and `\` escapes; 1..CFG_PATTERN_MAX bytes. */
-static int check_pattern(struct parser *p, const char *s)
+static int check_pattern(struct parser *p, const char *what, const char *s)
 {
 	size_t len = strlen(s), i;
 	const char *why = NULL;
 
 	if (len > CFG_PATTERN_MAX)
-		return perr(p, "sample: pattern '%s' is longer than %d bytes", s,
+		return perr(p, "%s: pattern '%s' is longer than %d bytes", what, s,
 			    CFG_PATTERN_MAX);
 	if (!strcmp(s, ".") || !strcmp(s, ".."))
 		why = "'.' and '..' are not interface names";
@@ -399,8 +434,8 @@ static int check_pattern(struct parser *p, const char *s)
 	}
 	if (!why)
 		return 0;
-	return perr(p, "sample: '%s' is not a valid pattern (%s; a shell pattern of "
-		    "interface names: *, ?, [...])", s, why);
+	return perr(p, "%s: '%s' is not a valid pattern (%s; a shell pattern of "
+		    "interface names: *, ?, [...])", what, s, why);
 }
 
 /* The expression's syntax is libpcap's business, checked where it is
@@ -424,7 +459,7 @@ static int d_sample(struct parser *p, int argc, struct confword *w)
 	int has_rate = 0, has_filter = 0;
 	uint64_t rate = 0;
 
-	if (check_pattern(p, w[1].s))
+	if (check_pattern(p, "sample", w[1].s))
 		return -1;
 	hf_strlcpy(tmp.name, w[1].s, sizeof tmp.name);
 	if (argc >= 3 && !strcmp(w[2].s, "off") && !w[2].quoted) {
@@ -461,6 +496,28 @@ static int d_sample(struct parser *p, int argc, struct confword *w)
 		return perr(p, "out of memory");
 	cfg->samples = s;
 	cfg->samples[cfg->n_samples++] = tmp;
+	return 0;
+}
+
+/* `link_notifications PATTERN...`: repeatable; every pattern adds to the set
+ * (a name matching any of them notifies), so a repeated one is harmless. */
+static int d_link_notify(struct parser *p, int argc, struct confword *w)
+{
+	struct config *cfg = p->cfg;
+
+	for (int i = 1; i < argc; i++) {
+		struct cfg_pattern *a;
+
+		if (check_pattern(p, "link_notifications", w[i].s))
+			return -1;
+		a = grow(cfg->link_notify, cfg->n_link_notify, &p->cap_link_notify, sizeof *a);
+		if (!a)
+			return perr(p, "out of memory");
+		cfg->link_notify = a;
+		a = &cfg->link_notify[cfg->n_link_notify++];
+		hf_strlcpy(a->name, w[i].s, sizeof a->name);
+		a->line = p->line;
+	}
 	return 0;
 }
 
@@ -526,12 +583,16 @@ static const struct directive directives[] = {
 	DIR("agent_address", 1, 1, S_ADDR, "agent_address IP", d_agent_address),
 	DIR("agent_interface", 1, 1, S_IFACE, "agent_interface NAME", d_agent_interface),
 	NUM("sub_agent_id", S_SUBID, "sub_agent_id N (0..4294967295)", 0, U32_MAX, sub_agent_id),
-	NUM("sampling_rate", S_RATE, "sampling_rate N (1..4294967295)", 1, U32_MAX, sampling_rate),
+	DIR("sampling_rate", 1, 2, -1, "sampling_rate N | sampling_rate SPEED N (N "
+	    "1..4294967295, SPEED as interface ... speed takes it: 100M, 1G, 10G, ...)",
+	    d_sampling_rate),
 	NUM("polling_interval", S_POLL, "polling_interval SECONDS (0..86400, 0 = off)",
 	    0, 86400, polling_interval),
 	NUM("header_bytes", S_HEADER, "header_bytes N (1..256)", 1, HF_MAX_HEADER, header_bytes),
 	DIR("sample", 1, 5, -1, "sample PATTERN [rate N] [filter \"EXPR\"] | sample PATTERN off",
 	    d_sample),
+	DIR("link_notifications", 1, CONFWORDS_MAX - 1, -1, "link_notifications PATTERN...",
+	    d_link_notify),
 	DIR("user", 1, 1, S_USER, "user NAME", d_user),
 	DIR("hold_samples", 1, 1, S_HOLD, "hold_samples on|off", d_hold),
 	NUM("hold_bytes", S_HOLD_BYTES, "hold_bytes N (65536..268435456)",
@@ -551,8 +612,9 @@ static int run_directive(struct parser *p, int argc, struct confword *w)
 		return perr(p, "unknown directive '%s' (known: agentx_socket, "
 			    "ifindex_map, interface, collector, agent_address, "
 			    "agent_interface, sub_agent_id, sampling_rate, "
-			    "polling_interval, header_bytes, sample, user, "
-			    "hold_samples, hold_bytes, capture)", w[0].s);
+			    "polling_interval, header_bytes, sample, "
+			    "link_notifications, user, hold_samples, hold_bytes, "
+			    "capture)", w[0].s);
 	if (argc - 1 < d->min_args)
 		return perr(p, "%s: missing argument (usage: %s)", d->name, d->usage);
 	if (argc - 1 > d->max_args)
@@ -608,14 +670,24 @@ static int cmp_sample_ptr(const void *a, const void *b)
 	return c ? c : x->line - y->line;
 }
 
+static int cmp_speed_rate(const void *a, const void *b)
+{
+	const struct cfg_speed_rate *x = a, *y = b;
+
+	if (x->speed_bps != y->speed_bps)
+		return x->speed_bps < y->speed_bps ? -1 : 1;
+	return x->line - y->line;
+}
+
 /* Sorts ifaces by name (config_iface() searches them; samples stay in file
- * order, which decides) and finds the earliest line repeating a name or a
- * pattern: -1 with the error, else 0. */
+ * order, which decides) and the speed table by speed, and finds the earliest
+ * line repeating a name, a pattern or a speed: -1 with the error, else 0. */
 static int check_names(struct parser *p)
 {
 	struct config *cfg = p->cfg;
 	const char *kind = NULL, *name = NULL;
 	const struct cfg_sample **sorted = NULL;
+	char speed[CFG_SPEED_TEXT];
 	int bad = 0, first = 0;
 	size_t i;
 
@@ -646,6 +718,18 @@ static int check_names(struct parser *p)
 		}
 	}
 	free(sorted);
+	if (cfg->n_speed_rates > 1)
+		qsort(cfg->speed_rates, cfg->n_speed_rates, sizeof *cfg->speed_rates,
+		      cmp_speed_rate);
+	for (i = 1; i < cfg->n_speed_rates; i++) {
+		const struct cfg_speed_rate *a = &cfg->speed_rates[i - 1], *b = a + 1;
+
+		if (a->speed_bps == b->speed_bps && (!bad || b->line < bad) &&
+		    (i < 2 || a[-1].speed_bps != a->speed_bps)) {
+			config_speed_text(a->speed_bps, speed, sizeof speed);
+			bad = b->line, first = a->line, kind = "sampling_rate", name = speed;
+		}
+	}
 	if (!bad)
 		return 0;
 	p->line = bad;
@@ -732,6 +816,8 @@ void config_free(struct config *cfg)
 	free(cfg->ifaces);
 	free(cfg->collectors);
 	free(cfg->samples);
+	free(cfg->speed_rates);
+	free(cfg->link_notify);
 	free(cfg);
 }
 
@@ -748,17 +834,149 @@ const struct cfg_iface *config_iface(const struct config *cfg, const char *name)
 		       cmp_name_iface);
 }
 
-uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s)
+static int cmp_speed_key(const void *key, const void *elem)
 {
-	return s->rate ? s->rate : cfg->sampling_rate;
+	uint64_t k = *(const uint64_t *)key, e = ((const struct cfg_speed_rate *)elem)->speed_bps;
+
+	return (k > e) - (k < e);
+}
+
+const struct cfg_speed_rate *config_speed_rate(const struct config *cfg, uint64_t speed_bps)
+{
+	if (!cfg->n_speed_rates)
+		return NULL;
+	return bsearch(&speed_bps, cfg->speed_rates, cfg->n_speed_rates,
+		       sizeof *cfg->speed_rates, cmp_speed_key);
+}
+
+uint32_t config_sample_rate(const struct config *cfg, const struct cfg_sample *s,
+			    uint64_t speed_bps)
+{
+	const struct cfg_speed_rate *e;
+
+	if (s->rate)
+		return s->rate;
+	e = config_speed_rate(cfg, speed_bps);
+	return e ? e->rate : cfg->sampling_rate;
+}
+
+/* The first line matching ifname, `off` included. */
+static const struct cfg_sample *first_match(const struct config *cfg, const char *ifname)
+{
+	for (size_t i = 0; cfg && i < cfg->n_samples; i++)
+		if (fnmatch(cfg->samples[i].name, ifname, 0) == 0)
+			return &cfg->samples[i];
+	return NULL;
 }
 
 const struct cfg_sample *config_sample_match(const struct config *cfg, const char *ifname)
 {
-	for (size_t i = 0; cfg && i < cfg->n_samples; i++)
-		if (fnmatch(cfg->samples[i].name, ifname, 0) == 0)
-			return cfg->samples[i].off ? NULL : &cfg->samples[i];
-	return NULL;
+	const struct cfg_sample *s = first_match(cfg, ifname);
+
+	return s && !s->off ? s : NULL;
+}
+
+void config_rate(const struct config *cfg, const char *ifname, uint64_t speed_bps,
+		 struct cfg_rate *out)
+{
+	const struct cfg_sample *s = first_match(cfg, ifname);
+
+	memset(out, 0, sizeof *out);
+	out->sample = s;
+	if (!s) {
+		out->by = CFG_RATE_NONE;
+		return;
+	}
+	if (s->off) {
+		out->by = CFG_RATE_OFF;
+		out->line = s->line;
+		return;
+	}
+	if (s->rate) {
+		out->by = CFG_RATE_SAMPLE;
+		out->rate = s->rate;
+		out->line = s->line;
+		return;
+	}
+	out->speed = config_speed_rate(cfg, speed_bps);
+	if (out->speed) {
+		out->by = CFG_RATE_SPEED;
+		out->rate = out->speed->rate;
+		out->line = out->speed->line;
+		return;
+	}
+	out->by = CFG_RATE_GLOBAL;
+	out->rate = cfg->sampling_rate;
+	out->line = cfg->sampling_rate_line;
+}
+
+void config_speed_text(uint64_t bps, char *buf, size_t buflen)
+{
+	static const struct { uint64_t mult; char unit; } units[] = {
+		{ 1000000000, 'G' }, { 1000000, 'M' }, { 1000, 'k' },
+	};
+
+	if (!bps) {
+		snprintf(buf, buflen, "unknown");
+		return;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (bps % units[i].mult == 0) {
+			snprintf(buf, buflen, "%llu%c",
+				 (unsigned long long)(bps / units[i].mult), units[i].unit);
+			return;
+		}
+	snprintf(buf, buflen, "%llu", (unsigned long long)bps);
+}
+
+void config_rate_describe(const struct config *cfg, const char *ifname, uint64_t speed_bps,
+			  char *buf, size_t buflen)
+{
+	struct cfg_rate r;
+	char speed[CFG_SPEED_TEXT], entry[CFG_SPEED_TEXT];
+
+	config_rate(cfg, ifname, speed_bps, &r);
+	config_speed_text(speed_bps, speed, sizeof speed);
+	switch (r.by) {
+	case CFG_RATE_NONE:
+		snprintf(buf, buflen, "%s: not sampled (no sample line matches)", ifname);
+		break;
+	case CFG_RATE_OFF:
+		snprintf(buf, buflen, "%s: not sampled (sample %s off, line %d)", ifname,
+			 r.sample->name, r.line);
+		break;
+	case CFG_RATE_SAMPLE:
+		snprintf(buf, buflen, "%s: 1 in %u (sample %s rate %u, line %d)", ifname,
+			 r.rate, r.sample->name, r.rate, r.line);
+		break;
+	case CFG_RATE_SPEED:
+		config_speed_text(r.speed->speed_bps, entry, sizeof entry);
+		snprintf(buf, buflen, "%s: 1 in %u (sampling_rate %s %u, line %d; speed %s; "
+			 "sample %s, line %d)", ifname, r.rate, entry, r.rate, r.line, speed,
+			 r.sample->name, r.sample->line);
+		break;
+	case CFG_RATE_GLOBAL:
+		/* The speed matters only when there is a table to look it up in. */
+		if (r.line)
+			snprintf(entry, sizeof entry, ", line %d", r.line);
+		else
+			entry[0] = '\0';
+		snprintf(buf, buflen, "%s: 1 in %u (%ssampling_rate %u%s%s%s%s; sample %s, "
+			 "line %d)", ifname, r.rate, r.line ? "" : "the default ", r.rate,
+			 entry, cfg->n_speed_rates ? "; speed " : "",
+			 cfg->n_speed_rates ? speed : "",
+			 cfg->n_speed_rates ? ", not in the speed table" : "",
+			 r.sample->name, r.sample->line);
+		break;
+	}
+}
+
+int config_link_notify(const struct config *cfg, const char *ifname)
+{
+	for (size_t i = 0; cfg && i < cfg->n_link_notify; i++)
+		if (fnmatch(cfg->link_notify[i].name, ifname, 0) == 0)
+			return 1;
+	return 0;
 }
 
 size_t config_sample_notes(const struct config *cfg, const char *const *names, size_t n,

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The parser catches the same literal twice; only resolution shows that
- * "localhost" is 127.0.0.1, and two entries for one socket address would
- * send every datagram twice. */
+/* The parser catches the same address twice (::ffff:127.0.0.1 is
+ * 127.0.0.1 by then); only resolution shows that "localhost" is 127.0.0.1,
+ * and two entries for one socket address would send every datagram twice. */
 static int check_resolved_twins(const struct config *cfg, char *err, size_t errlen)
 {
 	size_t i, j;
@@ -60,6 +60,7 @@ int config_resolve(struct config *cfg, char *err, size_t errlen)
 		memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
 		c->addrlen = res->ai_addrlen;
 		freeaddrinfo(res);
+		hf_sockaddr_unmap(&c->addr, &c->addrlen);
 	}
 	return check_resolved_twins(cfg, err, errlen);
 }

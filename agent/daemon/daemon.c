@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "sflow/capture_ebpf.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,12 +83,28 @@ int daemon_stop_signalfd(void)
 
 /* ---- systemd notification, without libsystemd --------------------------- */
 
+/* Opened first thing and kept: a daemon short of file descriptors can
+ * still say so before it exits. */
+static int notify_fd = -1;
+
+/* The socket, opened at the first call (daemon_notify_prepare or a message). */
+static int notify_socket(void)
+{
+	if (notify_fd < 0 && getenv("NOTIFY_SOCKET"))
+		notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return notify_fd;
+}
+
+void daemon_notify_prepare(void)
+{
+	notify_socket();
+}
+
 void daemon_notify(const char *msg)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t len;
-	int fd;
 
 	if (!path || (path[0] != '/' && path[0] != '@'))
 		return;
@@ -96,13 +114,48 @@ void daemon_notify(const char *msg)
 	memcpy(sa.sun_path, path, len);
 	if (path[0] == '@')
 		sa.sun_path[0] = '\0';  /* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (notify_socket() < 0) {
+		static int warned;
+
+		if (!warned++)
+			log_warn("daemon", "sd_notify: socket: %s; systemd hears nothing",
+				 strerror(errno));
 		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	}
+	if (sendto(notify_fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
 		log_debug("daemon", "sd_notify %s: %s", msg, strerror(errno));
-	close(fd);
+}
+
+/* ---- file descriptors ------------------------------------------------------ */
+
+int daemon_fd_headroom(unsigned need, char *err, size_t errlen)
+{
+	struct rlimit rl;
+	DIR *d = opendir("/proc/self/fd");
+	unsigned used = 0;
+	struct dirent *e;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	if (!d) {
+		snprintf(err, errlen, "no file descriptor left: %s", strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)))
+		used += e->d_name[0] != '.';
+	closedir(d);
+	used -= used > 0;   /* the directory's own */
+	if (rl.rlim_cur >= (rlim_t)used + need)
+		return 0;
+	snprintf(err, errlen, "too few file descriptors: %u of RLIMIT_NOFILE %llu in use, "
+		 "and %u more are needed for what the configuration will open (AgentX, "
+		 "reloads, captures replaced); raise LimitNOFILE= (ulimit -n) to at least %u",
+		 used, (unsigned long long)rl.rlim_cur, need, used + need);
+	return -1;
 }
 
 /* ---- daemonizing ---------------------------------------------------------- */

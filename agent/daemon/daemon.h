@@ -29,8 +29,16 @@ int daemon_detach(const char *app);
  * No-op when *fd < 0 (foreground). */
 void daemon_report(int *fd, const char *msg);
 
-/* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. */
+/* sd_notify(3) without libsystemd: msg to $NOTIFY_SOCKET if set. The socket
+ * stays open from the first message on (one fd). */
 void daemon_notify(const char *msg);
+/* Opens that socket now (when $NOTIFY_SOCKET is set), before anything else
+ * can take the last descriptors. */
+void daemon_notify_prepare(void);
+
+/* 0 when `need` more file descriptors can be opened under RLIMIT_NOFILE;
+ * else -1 with "too few file descriptors: ... raise LimitNOFILE=". */
+int daemon_fd_headroom(unsigned need, char *err, size_t errlen);
 
 /* When root and user is not "": become user keeping only CAP_NET_RAW, and
  * with ebpf also CAP_BPF and CAP_NET_ADMIN (the tc eBPF capture loads and

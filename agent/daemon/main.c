@@ -1,6 +1,7 @@
-/* hostflowd: options, wiring, the startup order, reload, and the agent
- * thread's loop turn (which fd is served how). The daemon's life is in
- * daemon.c, net-snmp in snmpagent.c, name resolution in resolver.c.
+/* hostflowd: options, wiring, the startup order, and the agent thread's
+ * loop turn (which fd is served how). The daemon's life is in daemon.c,
+ * net-snmp in snmpagent.c, when the table is rebuilt in refresh.c, loading
+ * and reloading the configuration in reload.c.
  *
  * Startup leaves nothing half-started: everything that can fail on a bad
  * configuration or a missing kernel facility happens before we daemonize,
@@ -13,37 +14,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "config/config.h"
-#include "daemon/daemon.h"
-#include "config/ifmap.h"
-#include "snmp/ifmib.h"
-#include "table/iftable.h"
 #include "base/log.h"
-#include "daemon/mapprint.h"
-#include "table/netlink.h"
-#include "config/resolver.h"
-#include "sflow/core/pfilter.h"
-#include "sflow/sampler.h"
-#include "snmp/snmpagent.h"
-#include "daemon/statusline.h"
 #include "base/util.h"
+#include "config/config.h"
+#include "config/ifmap.h"
+#include "config/resolver.h"
+#include "daemon/daemon.h"
+#include "daemon/importcmd.h"
+#include "daemon/mapprint.h"
+#include "daemon/progcheck.h"
+#include "daemon/rateprint.h"
+#include "daemon/refresh.h"
+#include "daemon/reload.h"
+#include "daemon/statusline.h"
+#include "sflow/sampler.h"
+#include "snmp/ifmib.h"
+#include "snmp/snmpagent.h"
+#include "table/iftable.h"
+#include "table/netlink.h"
 
 #ifndef HOSTFLOW_VERSION
 #define HOSTFLOW_VERSION "0.1.0"
 #endif
 #define DEFAULT_CONF "/etc/hostflow/hostflowd.conf"
 #define APP "hostflowd"
-#define SAFETY_DUMP_MS 30000
-/* Link events are applied at once and published at most once per window:
- * an isolated change is served at once, a burst of thousands costs one
- * table build per window, and every change is served within it. */
-#define EVENT_PUBLISH_MS 200
+/* File descriptors the agent thread may still open once started, beyond
+ * the sampler's (sampler_fds_spare): the AgentX socket and a reconnect's,
+ * a reload's resolver (its eventfd, DNS sockets, /etc files). */
+#define AGENT_FDS_SPARE 8
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_RUNTIME = 2 };
+
+/* What the command line asks for. */
+enum opts_step { OPTS_RUN, OPTS_DONE, OPTS_BAD };
+/* One turn of the agent loop, and the signals it took. */
+enum loop_step { LOOP_GO_ON, LOOP_STOP };
+/* The collector names at start. */
+enum start_resolve { RESOLVE_DONE, RESOLVE_FAILED, RESOLVE_STOPPED };
 
 struct opts {
 	const char *conf;
@@ -57,21 +69,17 @@ struct daemon {
 	struct hf_ifmap *map;
 	struct netlink *nl;
 	struct iftable *table;
+	struct refresh *refresh;
+	struct reload *reload;
 	struct sampler *sampler;
 	int registered;         /* what the sampler was last told */
 	struct statusline status;
-	int status_state;       /* registration state of the last status line */
+	enum snmp_reg status_state; /* registration state of the last status line */
 	struct ifmib_source src;
 	struct snmpagent *agent;
 	int sigfd;
 	int report_fd;          /* pipe to the waiting parent, -1 once reported */
-	int64_t last_dump_ms;
-	struct resolver *resolving;     /* a reload's names being resolved, or NULL */
-	struct hf_ifmap *pending_map;   /* that reload's map */
-	int reload_again;               /* SIGHUP while resolving */
-	int exit_code;                  /* of the loop: EXIT_OK unless a thread died */
-	int64_t events_due_ms;  /* publish applied link events then; 0: none pending */
-	int64_t published_ms;   /* last table build (dump or events) */
+	int exit_code;          /* of the loop: EXIT_OK unless a thread died */
 };
 
 static void usage(FILE *f)
@@ -80,18 +88,19 @@ static void usage(FILE *f)
 		"usage: " APP " [-f] [-d]... [-c FILE]\n"
 		"       " APP " -t [-c FILE]\n"
 		"       " APP " -m [-F pmacct|akvorado] [-c FILE]\n"
+		"       " APP " --import hsflowd|pmacctd FILE\n"
 		"  -c FILE  configuration (default " DEFAULT_CONF ")\n"
 		"  -f       stay in the foreground, log to stderr\n"
 		"  -d       more detail (repeat for more)\n"
 		"  -t       check the configuration and the ifindex map, then exit\n"
 		"  -m       print the ifIndex map that would be served, then exit\n"
 		"  -F FMT   -m output: pmacct (interfaces.map, default) or akvorado (JSON)\n"
+		"  --import print the hostflowd.conf equivalent to an hsflowd or pmacctd config\n"
 		"  -h       this help\n"
 		"  -V       version\n");
 }
 
-/* Returns -1 to continue, else the exit code. */
-static int parse_opts(int argc, char **argv, struct opts *o)
+static enum opts_step parse_opts(int argc, char **argv, struct opts *o)
 {
 	int c;
 
@@ -104,50 +113,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->check = 1; break;
 		case 'm': o->map = 1; break;
 		case 'F': o->format = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf(APP " " HOSTFLOW_VERSION "\n"); return EXIT_OK;
-		default: usage(stderr); return EXIT_CONFIG;
+		case 'h': usage(stdout); return OPTS_DONE;
+		case 'V': printf(APP " " HOSTFLOW_VERSION "\n"); return OPTS_DONE;
+		default: usage(stderr); return OPTS_BAD;
 		}
 	}
 	if (optind < argc || (o->check && o->map) || (o->format && !o->map) ||
 	    (o->format && strcmp(o->format, "pmacct") && strcmp(o->format, "akvorado"))) {
 		usage(stderr);
-		return EXIT_CONFIG;
+		return OPTS_BAD;
 	}
-	return -1;
-}
-
-/* Config, then its ifindex map; resolve names only when asked (-m does not
- * need the collectors). Errors come back as "FILE:LINE: message". */
-static int load_all(const char *path, int resolve, struct config **cfg,
-		    struct hf_ifmap **map, char *err, size_t errlen)
-{
-	char from[4200];
-
-	*map = NULL;
-	if (config_load(path, cfg, err, errlen) < 0)
-		return -1;
-	if (pfilter_check_config(*cfg, err, errlen) < 0)
-		goto fail;
-	snprintf(from, sizeof from, "%s:%d", (*cfg)->path, (*cfg)->ifindex_map_line);
-	if ((*cfg)->ifindex_map[0] &&
-	    ifmap_load((*cfg)->ifindex_map, from, map, err, errlen) < 0)
-		goto fail;
-	if (resolve && config_resolve(*cfg, err, errlen) < 0)
-		goto fail;
-	return 0;
-fail:
-	ifmap_free(*map);
-	*map = NULL;
-	config_free(*cfg);
-	*cfg = NULL;
-	return -1;
+	return OPTS_RUN;
 }
 
 /* Start resolves before anything is served (there is nothing to answer
  * yet), but in the worker all the same, so that SIGTERM or SIGINT stops a
- * start that waits on a resolver. Returns 0, -1 with err, or 1: stopped. */
-static int resolve_at_start(struct daemon *d, char *err, size_t errlen)
+ * start that waits on a resolver. RESOLVE_FAILED with the reason in err. */
+static enum start_resolve resolve_at_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct pollfd p[2];
 	struct resolver *r;
@@ -156,7 +138,7 @@ static int resolve_at_start(struct daemon *d, char *err, size_t errlen)
 	r = resolver_start(d->cfg, err, errlen);
 	d->cfg = NULL;
 	if (!r)
-		return -1;
+		return RESOLVE_FAILED;
 	p[0] = (struct pollfd){ .fd = resolver_fd(r), .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = daemon_stop_signalfd(), .events = POLLIN };
 	for (;;) {
@@ -168,97 +150,31 @@ static int resolve_at_start(struct daemon *d, char *err, size_t errlen)
 		if (p[1].revents & POLLIN) {
 			close(p[1].fd);
 			resolver_abandon(r);
-			return 1;
+			return RESOLVE_STOPPED;
 		}
 	}
 	if (p[1].fd >= 0)
 		close(p[1].fd);
-	return resolver_finish(r, &d->cfg, err, errlen);
+	return resolver_finish(r, &d->cfg, err, errlen) < 0 ? RESOLVE_FAILED : RESOLVE_DONE;
 }
 
-/* ---- the table-refresh path ---------------------------------------------
- * Every snapshot is built here, on the agent thread: at start, on link
- * events, every SAFETY_DUMP_MS, after a reload, and for an SNMP request that
- * needs fresher counters (refresh_stale_counters). */
+/* ---- what the faces see of the table ----------------------------------- */
 
-/* What follows every dump: hand the pages of the dump back, and tell the
- * sampler the table changed (it re-checks its captures). A dump of a
- * thousand links allocates and frees a few MB (libnl's objects, the old
- * snapshot): without malloc_trim the daemon's RSS stays at its high-water
- * mark between polls. */
-static void after_refresh(struct daemon *d, int published)
-{
-	malloc_trim(0);
-	if (published && d->sampler)
-		sampler_table_changed(d->sampler);
-}
-
-/* Dumps the kernel's links into a new table snapshot. */
-static int refresh(struct daemon *d)
-{
-	struct kernel_link *links = NULL;
-	size_t n = 0;
-	int64_t now = monotonic_ms();
-	int rc;
-
-	if (netlink_dump(d->nl, &links, &n) < 0) {
-		log_warn("table", "netlink dump failed; serving the previous table");
-		return -1;
-	}
-	rc = iftable_update(d->table, links, n, d->cfg, d->map, now);
-	free(links);
-	d->last_dump_ms = now;
-	d->events_due_ms = 0;   /* the dump holds every event applied so far */
-	d->published_ms = now;
-	after_refresh(d, rc == 0);
-	return rc;
-}
-
-/* Publishes the link list as events left it, without a dump; counters stay
- * as old as the last dump (the snapshot says so). */
-static void publish_events(struct daemon *d)
-{
-	struct kernel_link *links = NULL;
-	size_t n = 0;
-	int rc;
-
-	d->events_due_ms = 0;
-	d->published_ms = monotonic_ms();
-	if (netlink_links(d->nl, &links, &n) < 0) {
-		refresh(d);
-		return;
-	}
-	rc = iftable_update_at(d->table, links, n, d->cfg, d->map, monotonic_ms(),
-			       d->last_dump_ms);
-	free(links);
-	/* No malloc_trim here: an event build allocates one snapshot, not a
-	 * dump's worth of libnl objects. */
-	if (rc == 0 && d->sampler)
-		sampler_table_changed(d->sampler);
-}
-
-/* Counters ride in the snapshot. A request that reads a counter column and
- * finds them older than IFTABLE_COUNTER_MAX_AGE_MS costs a full dump (and
- * what follows it: malloc_trim, a sampler wake-up), inside the request on
- * the agent thread; a request without counters never reaches the kernel. */
-static void refresh_stale_counters(struct daemon *d)
-{
-	struct if_snapshot *s = iftable_acquire(d->table);
-	int stale = s && monotonic_ms() - s->built_ms > IFTABLE_COUNTER_MAX_AGE_MS;
-
-	if (s)
-		iftable_release(d->table, s);
-	if (stale)
-		refresh(d);
-}
-
-/* ifmib.c's view of the table. */
-static struct if_snapshot *src_acquire(void *ctx, int need_counters)
+/* The single "a new table was published" point: every snapshot the refresh
+ * policy publishes (dump, paced events, reload) is announced here. */
+static void table_published(void *ctx)
 {
 	struct daemon *d = ctx;
 
-	if (need_counters)
-		refresh_stale_counters(d);
+	if (d->sampler)
+		sampler_table_changed(d->sampler);
+}
+
+/* ifmib.c's view of the table: its rows, and their counters apart. */
+static struct if_snapshot *src_acquire(void *ctx)
+{
+	struct daemon *d = ctx;
+
 	return iftable_acquire(d->table);
 }
 
@@ -267,6 +183,14 @@ static void src_release(void *ctx, struct if_snapshot *s)
 	struct daemon *d = ctx;
 
 	iftable_release(d->table, s);
+}
+
+static int src_counters(void *ctx, const struct if_row *r, bool walking,
+			struct if_counters *out)
+{
+	struct daemon *d = ctx;
+
+	return refresh_counters(d->refresh, r->kindex, walking, out);
 }
 
 /* ---- -t: sample patterns against the interfaces present ---------------- */
@@ -302,6 +226,21 @@ static void note_unmatched_samples(struct daemon *d)
 	free(links);
 }
 
+/* The kernel side and the refresh policy over d->table; 0, or -1 with err. */
+static int open_kernel(struct daemon *d, char *err, size_t errlen)
+{
+	d->nl = netlink_open(err, errlen);
+	if (!d->nl)
+		return -1;
+	d->refresh = refresh_new(d->nl, d->table, table_published, d);
+	if (!d->refresh) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	refresh_set_config(d->refresh, d->cfg, d->map);
+	return 0;
+}
+
 /* ---- -m: the map that would be served ------------------------------- */
 
 static int print_map(struct daemon *d)
@@ -309,12 +248,11 @@ static int print_map(struct daemon *d)
 	struct if_snapshot *s;
 	char err[512];
 
-	d->nl = netlink_open(err, sizeof err);
-	if (!d->nl) {
+	if (open_kernel(d, err, sizeof err) < 0) {
 		fprintf(stderr, APP ": %s\n", err);
 		return EXIT_RUNTIME;
 	}
-	if (refresh(d) < 0 || !(s = iftable_acquire(d->table))) {
+	if (refresh_dump(d->refresh) < 0 || !(s = iftable_acquire(d->table))) {
 		fprintf(stderr, APP ": cannot read the kernel's interfaces\n");
 		return EXIT_RUNTIME;
 	}
@@ -332,122 +270,48 @@ static int print_map(struct daemon *d)
 
 /* ---- the agent loop ----------------------------------------------------- */
 
-/* Reload, in two halves on the agent thread with the collector names
- * resolved between them in a worker (resolver.c), so SNMP is answered
- * while a resolver takes its time. Reading and parsing the files stays
- * here: they are bounded regular files (textfile.c refuses anything else). */
-static void reload_begin(struct daemon *d)
+/* A reload's good new config and map (reload.c): the table is rebuilt with
+ * them, then the sampler takes the config. */
+static void apply_config(void *ctx, struct config *cfg, struct hf_ifmap *map)
 {
-	struct config *cfg;
-	struct hf_ifmap *map;
-	char err[1024];
+	struct daemon *d = ctx;
+	struct config *old_cfg = d->cfg;
+	struct hf_ifmap *old_map = d->map;
 
-	if (d->resolving) {
-		/* Queued, not restarted: one worker at a time. The newest files win. */
-		d->reload_again = 1;
-		log_info("config", "SIGHUP while resolving collector names; reading the "
-			 "files again once that ends");
-		return;
-	}
-	daemon_notify("RELOADING=1");
-	if (load_all(d->o.conf, 0, &cfg, &map, err, sizeof err) < 0) {
-		log_err("reload", "%s; keeping the running configuration", err);
-		daemon_notify("READY=1");
-		return;
-	}
-	d->resolving = resolver_start(cfg, err, sizeof err);
-	if (!d->resolving) {
-		ifmap_free(map);
-		log_err("reload", "%s; keeping the running configuration", err);
-		daemon_notify("READY=1");
-		return;
-	}
-	d->pending_map = map;
-}
-
-/* The second half: the worker is done. */
-static void reload_finish(struct daemon *d)
-{
-	struct config *cfg = NULL, *old_cfg = d->cfg;
-	struct hf_ifmap *map = d->pending_map, *old_map = d->map;
-	char err[1024];
-	int rc = resolver_finish(d->resolving, &cfg, err, sizeof err);
-
-	d->resolving = NULL;
-	d->pending_map = NULL;
-	if (d->reload_again) {
-		d->reload_again = 0;
-		if (rc == 0)
-			config_free(cfg);
-		ifmap_free(map);
-		reload_begin(d);
-		return;
-	}
-	if (rc < 0) {
-		ifmap_free(map);
-		log_err("reload", "%s; keeping the running configuration", err);
-		daemon_notify("READY=1");
-		return;
-	}
-	if (strcmp(cfg->agentx_socket, old_cfg->agentx_socket)) {
-		log_warn("reload", "agentx_socket changed to %s: takes effect after a restart",
-			 cfg->agentx_socket);
-		/* What runs is still the old socket: say so in later messages. */
-		hf_strlcpy(cfg->agentx_socket, old_cfg->agentx_socket,
-			   sizeof cfg->agentx_socket);
-	}
 	d->cfg = cfg;
 	d->map = map;
-	refresh(d);
+	refresh_set_config(d->refresh, cfg, map);
+	refresh_dump(d->refresh);
 	sampler_reload(d->sampler, cfg);
 	ifmap_free(old_map);
 	config_free(old_cfg);
-	log_info("reload", "configuration reloaded from %s", d->o.conf);
-	daemon_notify("READY=1");
 }
 
-/* Returns 1 to go on, 0 on a stop signal. */
-static int take_signals(struct daemon *d)
+static enum loop_step take_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			reload_begin(d);
+			reload_begin(d->reload);
 		} else if (si.ssi_signo == SIGUSR1) {
 			statusline_report(&d->status, d->table, d->sampler, d->agent,
 					  d->cfg->agentx_socket, LOG_INFO);
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("daemon", "signal %u: stopping", si.ssi_signo);
-			return 0;
+			return LOOP_STOP;
 		} else {
 			log_debug("daemon", "signal %u: ignored", si.ssi_signo);
 		}
 	}
-	return 1;
+	return LOOP_GO_ON;
 }
 
-static void on_netlink(struct daemon *d)
-{
-	int rc = netlink_drain_events(d->nl);
-
-	if (rc < 0) {
-		log_debug("netlink", "netlink events lost; dumping");
-		refresh(d);
-	} else if (rc > 0 && !d->events_due_ms) {
-		int64_t now = monotonic_ms(), next = d->published_ms + EVENT_PUBLISH_MS;
-
-		d->events_due_ms = next > now ? next : now;
-		if (d->events_due_ms == now)
-			publish_events(d);
-	}
-}
-
-/* Our wakeup: applied events to publish, the next safety re-dump, status
- * line or registration retry. */
+/* Our wakeup: the refresh policy's next work (applied events to publish,
+ * the safety re-dump), the status line or the registration retry. */
 static struct timeval our_timeout(const struct daemon *d)
 {
-	int64_t at = d->last_dump_ms + SAFETY_DUMP_MS, left;
+	int64_t at = refresh_next_ms(d->refresh), left;
 	int64_t retry = snmpagent_next_ms(d->agent);
 	struct timeval tv;
 
@@ -455,8 +319,6 @@ static struct timeval our_timeout(const struct daemon *d)
 		at = d->status.next_ms;
 	if (retry && retry < at)
 		at = retry;
-	if (d->events_due_ms && d->events_due_ms < at)
-		at = d->events_due_ms;
 	left = at - monotonic_ms();
 	if (left < 0)
 		left = 0;
@@ -481,7 +343,7 @@ static void publish_registration(struct daemon *d)
  * on every turn: a walk is one turn per varbind. */
 static void report_status_if_due(struct daemon *d)
 {
-	int state = (int)snmpagent_state(d->agent, NULL);
+	enum snmp_reg state = snmpagent_state(d->agent, NULL);
 
 	if (state == d->status_state && monotonic_ms() < d->status.next_ms)
 		return;
@@ -491,15 +353,16 @@ static void report_status_if_due(struct daemon *d)
 }
 
 /* One turn of the agent loop: wait for any of our fds or net-snmp's, serve
- * ours (signals, link events), then net-snmp's. Returns 0 to stop. */
-static int loop_once(struct daemon *d)
+ * ours (signals, link events, a reload's resolved names), then net-snmp's. */
+static enum loop_step loop_once(struct daemon *d)
 {
 	enum { W_SIG, W_NL, W_RESOLVED, W_SAMPLER, W_COUNT };
-	int fds[W_COUNT], ready[W_COUNT], go = 1;
+	int fds[W_COUNT], ready[W_COUNT];
+	enum loop_step step = LOOP_GO_ON;
 
 	fds[W_SIG] = d->sigfd;
 	fds[W_NL] = netlink_event_fd(d->nl);
-	fds[W_RESOLVED] = d->resolving ? resolver_fd(d->resolving) : -1;
+	fds[W_RESOLVED] = reload_fd(d->reload);
 	fds[W_SAMPLER] = sampler_exit_fd(d->sampler);
 	if (snmpagent_wait(d->agent, fds, ready, W_COUNT, our_timeout(d)) > 0) {
 		if (ready[W_SAMPLER]) {
@@ -510,26 +373,43 @@ static int loop_once(struct daemon *d)
 			sampler_exit_reason(d->sampler, why, sizeof why);
 			log_err("sampler", "thread stopped: %s; exiting", why);
 			d->exit_code = EXIT_RUNTIME;
-			return 0;
+			return LOOP_STOP;
 		}
 		if (ready[W_SIG])
-			go = take_signals(d);
+			step = take_signals(d);
 		if (ready[W_NL])
-			on_netlink(d);
-		if (go && ready[W_RESOLVED])
-			reload_finish(d);
+			refresh_on_events(d->refresh);
+		if (step == LOOP_GO_ON && ready[W_RESOLVED])
+			reload_finish(d->reload, d->cfg);
 	}
-	if (monotonic_ms() - d->last_dump_ms >= SAFETY_DUMP_MS)
-		refresh(d);
-	else if (d->events_due_ms && monotonic_ms() >= d->events_due_ms)
-		publish_events(d);
+	refresh_run(d->refresh, monotonic_ms());
 	snmpagent_process(d->agent);
+	snmpagent_link_notify(d->agent, d->table);
 	publish_registration(d);
 	report_status_if_due(d);
-	return go;
+	return step;
 }
 
 /* ---- startup and shutdown ------------------------------------------------ */
+
+/* Never a silent half-start: the log, STATUS= and the waiting parent say
+ * why, and the caller exits non-zero. Out of descriptors, the limit is
+ * named. */
+static void start_failed(struct daemon *d, char *err, size_t errlen)
+{
+	char st[700];
+	struct rlimit rl;
+	size_t len = strlen(err);
+
+	if ((strstr(err, strerror(EMFILE)) || strstr(err, strerror(ENFILE))) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0 && len < errlen)
+		snprintf(err + len, errlen - len, " (RLIMIT_NOFILE %llu: raise LimitNOFILE= "
+			 "or ulimit -n)", (unsigned long long)rl.rlim_cur);
+	log_err("daemon", "%s", err);
+	snprintf(st, sizeof st, "STATUS=cannot start: %s", err);
+	daemon_notify(st);
+	daemon_report(&d->report_fd, err);
+}
 
 /* Everything after the fork: the parent hears "OK" or the reason. */
 static int start_running(struct daemon *d)
@@ -544,11 +424,22 @@ static int start_running(struct daemon *d)
 		snprintf(err, sizeof err, "signals: %s", strerror(errno));
 		goto fail;
 	}
+	d->reload = reload_new(d->o.conf, apply_config, d);
+	if (!d->reload) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
 	d->sampler = sampler_start(d->table, d->cfg, err, sizeof err);
 	if (!d->sampler)
 		goto fail;
+	/* What later needs a descriptor (AgentX, a reload, a capture replaced)
+	 * must find one: better refused now than silently missing later. */
+	if (daemon_fd_headroom(AGENT_FDS_SPARE + sampler_fds_spare(d->cfg), err,
+			       sizeof err) < 0)
+		goto fail;
 	d->src.acquire = src_acquire;
 	d->src.release = src_release;
+	d->src.counters = src_counters;
 	d->src.ctx = d;
 	d->agent = snmpagent_start(APP, d->cfg->agentx_socket, &d->src, err, sizeof err);
 	if (!d->agent)
@@ -559,8 +450,7 @@ static int start_running(struct daemon *d)
 	daemon_report(&d->report_fd, "OK");
 	return 0;
 fail:
-	log_err("daemon", "%s", err);
-	daemon_report(&d->report_fd, err);
+	start_failed(d, err, sizeof err);
 	return -1;
 }
 
@@ -569,11 +459,10 @@ static void teardown(struct daemon *d)
 	if (d->sampler)
 		sampler_stop(d->sampler);
 	snmpagent_stop(d->agent);
-	/* A worker still waiting on a resolver is not waited for. */
-	resolver_abandon(d->resolving);
-	ifmap_free(d->pending_map);
+	reload_free(d->reload);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
+	refresh_free(d->refresh);
 	if (d->nl)
 		netlink_close(d->nl);
 	if (d->table)
@@ -586,12 +475,13 @@ static int run_daemon(struct daemon *d)
 {
 	char err[512];
 
-	d->nl = netlink_open(err, sizeof err);
-	if (!d->nl) {
+	/* First: the notification socket stays open from here on. */
+	daemon_notify_prepare();
+	if (open_kernel(d, err, sizeof err) < 0) {
 		log_err("daemon", "%s", err);
 		return EXIT_RUNTIME;
 	}
-	if (refresh(d) < 0) {
+	if (refresh_dump(d->refresh) < 0) {
 		log_err("netlink", "cannot read the kernel's interfaces");
 		return EXIT_RUNTIME;
 	}
@@ -613,7 +503,7 @@ static int run_daemon(struct daemon *d)
 		return EXIT_RUNTIME;
 	}
 	log_info("daemon", APP " " HOSTFLOW_VERSION " running");
-	while (loop_once(d))
+	while (loop_once(d) == LOOP_GO_ON)
 		;
 	daemon_notify("STOPPING=1");
 	return d->exit_code;
@@ -623,6 +513,8 @@ int main(int argc, char **argv)
 {
 	struct daemon d;
 	char err[1024];
+	enum start_resolve resolved = RESOLVE_DONE;
+	enum sampler_check checked;
 	int rc;
 
 	/* Before anything else, so that no thread or library starts with them
@@ -631,31 +523,47 @@ int main(int argc, char **argv)
 	/* One malloc arena: the sampler thread allocates little, and a second
 	 * arena would keep its own megabytes of slack. */
 	mallopt(M_ARENA_MAX, 1);
+	if (argc > 1 && !strcmp(argv[1], "--import"))
+		return importcmd_main(argc - 2, argv + 2, stdout, stderr);
 	memset(&d, 0, sizeof d);
 	d.sigfd = -1;
 	d.report_fd = -1;
-	rc = parse_opts(argc, argv, &d.o);
-	if (rc >= 0)
-		return rc;
+	switch (parse_opts(argc, argv, &d.o)) {
+	case OPTS_RUN: break;
+	case OPTS_DONE: return EXIT_OK;
+	case OPTS_BAD: return EXIT_CONFIG;
+	}
 	if (d.o.check || d.o.map)
 		daemon_unblock_signals();
 	log_init(APP, d.o.foreground || d.o.check || d.o.map, d.o.verbose);
 	/* The daemon resolves apart (resolve_at_start); -m needs no collectors. */
-	if (load_all(d.o.conf, d.o.check, &d.cfg, &d.map, err, sizeof err) < 0 ||
-	    (!d.o.check && !d.o.map && (rc = resolve_at_start(&d, err, sizeof err)) < 0)) {
+	if (reload_read(d.o.conf, d.o.check, &d.cfg, &d.map, err, sizeof err) < 0 ||
+	    (!d.o.check && !d.o.map &&
+	     (resolved = resolve_at_start(&d, err, sizeof err)) == RESOLVE_FAILED)) {
 		fprintf(stderr, "%s\n", err);
 		if (!d.o.foreground && !d.o.check && !d.o.map)
 			log_err("daemon", "%s", err);
 		teardown(&d);
 		return EXIT_CONFIG;
 	}
-	if (rc == 1) {
+	if (resolved == RESOLVE_STOPPED) {
 		log_info("daemon", "stop signal while resolving collector names at start: stopping");
 		rc = EXIT_OK;
 	} else if (d.o.check) {
 		note_unmatched_samples(&d);
-		printf("%s: configuration OK\n", d.o.conf);
-		rc = EXIT_OK;
+		if (rateprint_now(stdout, d.cfg, d.map, err, sizeof err) < 0)
+			fprintf(stderr, APP ": %s; rates not shown\n", err);
+		checked = progcheck_now(d.cfg, d.map, err, sizeof err);
+		if (checked == SAMPLER_CHECK_REFUSED) {
+			fprintf(stderr, "%s\n", err);
+			rc = EXIT_CONFIG;
+		} else {
+			/* Untried (no kernel answer, no socket): a note. */
+			if (checked == SAMPLER_CHECK_UNTRIED)
+				fprintf(stderr, APP ": %s\n", err);
+			printf("%s: configuration OK\n", d.o.conf);
+			rc = EXIT_OK;
+		}
 	} else {
 		d.table = iftable_new();
 		if (!d.table)

@@ -67,51 +67,6 @@ void status_format(const struct status_info *in, time_t now, char *buf, size_t l
 		put(buf, len, &pos, "; %s", in->sampler);
 }
 
-/* Appends the names of the sources in state `which` (0 sampled, 1 absent,
- * 2 present but not sampled) after `head`; *open says whether "(" was put. */
-static void list(char *buf, size_t len, size_t *pos, size_t n,
-		 void (*get)(void *ctx, size_t i, struct status_source *out), void *ctx,
-		 int which, const char *head, int *open)
-{
-	struct status_source src;
-	int first = 1;
-
-	for (size_t i = 0; i < n; i++) {
-		get(ctx, i, &src);
-		if ((src.active ? 0 : src.absent ? 1 : 2) != which)
-			continue;
-		put(buf, len, pos, "%s%s%s", first ? (*open ? "; " : " (") : ", ",
-		    first ? head : "", src.name);
-		if (which == 0)
-			put(buf, len, pos, " 1:%u", src.rate);
-		first = 0;
-		*open = 1;
-	}
-}
-
-size_t status_sampling(char *buf, size_t len, size_t n,
-		       void (*get)(void *ctx, size_t i, struct status_source *out),
-		       void *ctx)
-{
-	struct status_source src;
-	size_t pos = 0, active = 0;
-	int open = 0;
-
-	if (len)
-		buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		get(ctx, i, &src);
-		active += src.active != 0;
-	}
-	put(buf, len, &pos, "sampling %zu", active);
-	list(buf, len, &pos, n, get, ctx, 0, "", &open);
-	list(buf, len, &pos, n, get, ctx, 1, "waiting for ", &open);
-	list(buf, len, &pos, n, get, ctx, 2, "not sampled: ", &open);
-	if (open)
-		put(buf, len, &pos, ")");
-	return pos < len ? pos : (len ? len - 1 : 0);
-}
-
 static int word_before(const char *text, const char *p, const char *word)
 {
 	size_t n = strlen(word);

@@ -27,7 +27,7 @@ struct status_info {
 	enum snmp_reg reg;
 	time_t since;           /* wall time reg last changed; 0 = unknown */
 	size_t rows;            /* rows served (ifNumber) */
-	const char *sampler;    /* sampler_status() text; NULL = none */
+	const char *sampler;    /* the sampler's text (sflow/core/sflow_status.h); NULL = none */
 };
 
 /* The STATUS= value (without "STATUS="), e.g. "registered with
@@ -35,22 +35,6 @@ struct status_info {
  * 198.18.0.2:6343 sent 120 err 0". A time of another day than now carries
  * its date. Truncated to len - 1 bytes. */
 void status_format(const struct status_info *in, time_t now, char *buf, size_t len);
-
-/* One sampled line as the sampler sees it. */
-struct status_source {
-	const char *name;
-	uint32_t rate;          /* 1 in rate */
-	int active;             /* a capture is open */
-	int absent;             /* not active: the interface does not exist */
-};
-
-/* "sampling N (a 1:10, b 1:100; waiting for c; not sampled: d)": sampled
- * interfaces with their rates, absent ones, and present ones without a
- * capture (it failed, or there is no collector). get(ctx, i, &out) gives
- * the i-th of n sources. Returns the length written, bounded by len. */
-size_t status_sampling(char *buf, size_t len, size_t n,
-		       void (*get)(void *ctx, size_t i, struct status_source *out),
-		       void *ctx);
 
 /* The text with counter values blanked ("sent 120 err 3" -> "sent # err #"):
  * two texts with the same key differ in counters only. */

@@ -6,16 +6,21 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "base/util.h"
 
 /* A 512-byte frame holds the tpacket2 header, the sockaddr_ll, the kernel's
  * alignment padding and HF_MAX_HEADER bytes of packet. */
@@ -33,6 +38,18 @@
 #define RING_BOUND_FRAMES 2048u
 /* The pause aims to find the ring no fuller than this fraction: 1/8. */
 #define RING_FILL_SHIFT 3
+/* A replaced socket keeps capturing until it is closed, at the first drain
+ * this long after the new one took over (the cut). A frame is stamped when
+ * it is delivered, or earlier when the host timestamps packets as they are
+ * queued for reception (any program asking for receive timestamps turns
+ * that on): a packet stamped before the cut may reach the taps later, when
+ * the receive backlog runs, and must still find the old socket there. The
+ * new socket skips frames stamped before the cut, the old one those
+ * stamped after: no packet counts twice, none is missed. */
+#define RETIRE_GRACE_MS 100
+#define VLAN_TAG_LEN 4
+#define MAC_ADDRS_LEN 12      /* destination and source: the tag goes after */
+#define NS_PER_S 1000000000LL
 
 /* One packet socket and its ring; kindex 0: unbound (every interface). */
 struct sock {
@@ -41,16 +58,55 @@ struct sock {
 	uint8_t *ring;
 	size_t ring_len;
 	unsigned frames, head;
+	struct sock_filter *prog;   /* what it runs (owned): an unchanged program
+				       keeps its socket */
+	size_t prog_len;
+	int64_t from_ns;            /* frames stamped before: the replaced socket's */
+	int64_t until_ns;           /* retiring: frames stamped from then on: the new one's */
+	int64_t close_ms;           /* retiring: closed at the first drain from then on */
 };
 
 struct capture {
 	int epfd;                        /* what the sampler polls: every socket */
 	struct sock s[CAPTURE_BOUND_MAX];
 	size_t n;
+	struct sock *old;                /* replaced, drained up to the cut, then closed */
+	size_t nold, capold;
 	unsigned next;                   /* the socket drained first: fairness */
+	uint32_t closed_drops;           /* of sockets replaced since capture_take_drops */
+	uint32_t snaplen;                /* bytes of a sample the caller sees */
 	struct pfilter_cache *filters;
+	uint8_t tagged[HF_MAX_HEADER + VLAN_TAG_LEN];  /* a frame with its tag put back */
 	struct capture_ebpf *ebpf;       /* set: the tc eBPF capture serves every call */
 };
+
+/* What capture_set_rules would put in force: a program per socket. */
+struct plan {
+	size_t n;
+	int kindex[CAPTURE_BOUND_MAX];
+	struct sock_filter *prog[CAPTURE_BOUND_MAX];
+	size_t len[CAPTURE_BOUND_MAX];
+};
+
+const char *capture_refusal_name(enum capture_refusal r)
+{
+	switch (r) {
+	case CAPTURE_SAMPLED: return "sampled";
+	case CAPTURE_BAD_FILTER: return "filter";
+	case CAPTURE_TOO_LONG: return "program too long";
+	case CAPTURE_NO_OPTMEM: return "optmem_max";
+	case CAPTURE_CHECKER: return "refused by the kernel";
+	}
+	return "?";
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
 
 static int setup_ring(struct sock *k, unsigned nframes)
 {
@@ -84,6 +140,7 @@ static void sock_close(struct sock *k)
 		munmap(k->ring, k->ring_len);
 	if (k->fd >= 0)
 		close(k->fd);
+	free(k->prog);
 	memset(k, 0, sizeof *k);
 	k->fd = -1;
 }
@@ -93,13 +150,13 @@ static int attach(int fd, const struct sock_filter *prog, size_t len)
 	struct sock_fprog fp = { .len = (unsigned short)len,
 				 .filter = (struct sock_filter *)prog };
 
-	/* The kernel swaps the program atomically: no packet sees neither. */
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp);
 }
 
 /* A socket with prog attached before anything is queued (protocol 0 until
- * bind), its ring, bound to kindex (0: every interface). */
-static int sock_open(struct sock *k, int kindex, const struct sock_filter *prog,
+ * bind), its ring, bound to kindex (0: every interface). prog is the
+ * socket's from then on, also on failure. */
+static int sock_open(struct sock *k, int kindex, struct sock_filter *prog,
 		     size_t len, char *err, size_t errlen)
 {
 	struct sockaddr_ll sll = {
@@ -111,6 +168,8 @@ static int sock_open(struct sock *k, int kindex, const struct sock_filter *prog,
 
 	memset(k, 0, sizeof *k);
 	k->kindex = kindex;
+	k->prog = prog;
+	k->prog_len = len;
 	k->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (k->fd < 0)
 		goto fail;
@@ -137,6 +196,9 @@ void capture_close(struct capture *c)
 	capture_ebpf_close(c->ebpf);
 	for (size_t i = 0; i < c->n; i++)
 		sock_close(&c->s[i]);
+	for (size_t i = 0; i < c->nold; i++)
+		sock_close(&c->old[i]);
+	free(c->old);
 	if (c->epfd >= 0)
 		close(c->epfd);
 	pfilter_cache_free(c->filters);
@@ -148,6 +210,7 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen)
 	static const struct sock_filter drop_all = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct capture *c = calloc(1, sizeof *c);
 	struct sock probe;
+	struct sock_filter *prog;
 
 	(void)snaplen;   /* every frame holds HF_MAX_HEADER; rules set the snap */
 	if (!c) {
@@ -156,15 +219,19 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen)
 	}
 	c->filters = pfilter_cache_new();
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!c->filters || c->epfd < 0) {
-		snprintf(err, errlen, "%s", c->filters ? strerror(errno) : "out of memory");
+	prog = malloc(sizeof drop_all);
+	if (!c->filters || c->epfd < 0 || !prog) {
+		snprintf(err, errlen, "capture: %s%s", c->epfd < 0 ? "epoll_create1: " : "",
+			 c->epfd < 0 ? strerror(errno) : "out of memory");
+		free(prog);
 		capture_close(c);
 		return NULL;
 	}
+	*prog = drop_all;
 	/* A socket opened and closed at once: a missing CAP_NET_RAW stops the
 	 * start here, not a running sampler later. Until rules arrive there is
 	 * no socket at all, so nothing is on any packet's path. */
-	if (sock_open(&probe, 0, &drop_all, 1, err, errlen) < 0) {
+	if (sock_open(&probe, 0, prog, 1, err, errlen) < 0) {
 		capture_close(c);
 		return NULL;
 	}
@@ -208,45 +275,295 @@ const char *capture_kind(const struct capture *c)
 	return c->ebpf ? "tc eBPF (tcx)" : "packet sockets";
 }
 
-/* Fills the builder's rules from the capture rules: filters compiled (or
- * found in the cache) for each rule's link type. */
-static int compile_rules(struct capture *c, const struct capture_rule *rules, size_t n,
-			 const char *exclude, struct bpfprog_rule *out, char *err, size_t errlen)
+/* ---- what the kernel takes ---- */
+
+static void plan_free(struct plan *p)
 {
-	char msg[PCAP_MSG_MAX];
+	for (size_t i = 0; i < p->n; i++)
+		free(p->prog[i]);
+	p->n = 0;
+}
+
+static enum bpfprog_link link_of(unsigned arphrd)
+{
+	return pfilter_dlt_for_arphrd(arphrd) == PFILTER_DLT_EN10MB ? BPFPROG_LINK_ETHER
+								     : BPFPROG_LINK_IP;
+}
+
+/* Tries prog on the throwaway socket (the kernel's checker, and the charge
+ * against net.core.optmem_max of a socket holding nothing else); 0 or the
+ * errno. Detached after, so the next try is charged alone. */
+static int try_prog(int probe, const struct sock_filter *prog, size_t len)
+{
+	int e = 0;
+
+	if (attach(probe, prog, len) < 0)
+		return errno ? errno : EINVAL;
+	if (setsockopt(probe, SOL_SOCKET, SO_DETACH_FILTER, &e, sizeof e) < 0)
+		return errno;
+	return 0;
+}
+
+static long optmem_max(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/optmem_max", "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The words of each kind of refusal (its first), and the rule the first
+ * words are about (the rest are in refused[]). */
+struct notes {
+	char *why;
+	size_t whylen;
+	size_t blame;
+	int set;
+	unsigned kinds;     /* bit per enum capture_refusal already said */
+};
+
+static void note(struct notes *nt, enum capture_refusal kind, size_t rule,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void note(struct notes *nt, enum capture_refusal kind, size_t rule,
+		 const char *fmt, ...)
+{
+	size_t used = nt->set ? strlen(nt->why) : 0;
+	va_list ap;
+
+	if (nt->kinds & (1u << kind))
+		return;
+	nt->kinds |= 1u << kind;
+	if (!nt->set)
+		nt->blame = rule;
+	if (used && used + 2 < nt->whylen) {
+		memcpy(nt->why + used, "; ", 3);
+		used += 2;
+	}
+	nt->set = 1;
+	va_start(ap, fmt);
+	if (used < nt->whylen)
+		vsnprintf(nt->why + used, nt->whylen - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Words for a program the kernel did not take (errno e from try_prog). */
+static enum capture_refusal kernel_refusal(int e, size_t len, size_t nrules,
+					   struct notes *nt, size_t rule)
+{
+	if (e == ENOMEM) {
+		note(nt, CAPTURE_NO_OPTMEM, rule, "a program of %zu instructions for %zu "
+		     "interface%s needs more kernel memory than net.core.optmem_max (%ld "
+		     "bytes) lets a socket hold", len, nrules, nrules == 1 ? "" : "s",
+		     optmem_max());
+		return CAPTURE_NO_OPTMEM;
+	}
+	note(nt, CAPTURE_CHECKER, rule, "the kernel refused a program of %zu "
+	     "instructions for %zu interface%s: %s", len, nrules, nrules == 1 ? "" : "s",
+	     strerror(e));
+	return CAPTURE_CHECKER;
+}
+
+/* The active rule of the last config line with the lowest index. */
+static size_t last_line(const struct capture_rule *rules, size_t n,
+			const enum capture_refusal *refused)
+{
+	size_t at = 0;
+	int last = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (refused[i] == CAPTURE_SAMPLED && rules[i].line > last) {
+			last = rules[i].line;
+			at = i;
+		}
+	return at;
+}
+
+/* Refuses the active rules of the last config line (the others may fit). */
+static void refuse_line(const struct capture_rule *rules, size_t n,
+			enum capture_refusal *refused, int line, enum capture_refusal why)
+{
+	for (size_t i = 0; i < n; i++)
+		if (refused[i] == CAPTURE_SAMPLED && rules[i].line == line)
+			refused[i] = why;
+}
+
+/* A system failure (no socket, no memory): nothing is decided. */
+static int is_system_errno(int e)
+{
+	return e != ENOMEM && e != EINVAL && e != E2BIG && e != ERANGE;
+}
+
+/* Each active rule on a socket of its own. Returns 0, or -1 on a system
+ * failure (why says). */
+static int fit_bound(const struct capture_rule *rules, const struct bpfprog_rule *br,
+		     size_t n, const struct bpfprog_self *self, size_t nself, uint32_t snap,
+		     int probe, enum capture_refusal *refused, struct plan *plan,
+		     struct notes *nt)
+{
+	char msg[512];
 
 	for (size_t i = 0; i < n; i++) {
-		const struct capture_rule *r = &rules[i];
-		int dlt = pfilter_dlt_for_arphrd(r->arphrd);
+		struct sock_filter *prog = NULL;
+		size_t len = 0;
+		enum bpfprog_built b;
+		int e;
 
-		out[i] = (struct bpfprog_rule){ .kindex = r->kindex, .rate = r->rate };
-		if (r->filter && r->filter[0]) {
-			out[i].filter = pfilter_cache_get(c->filters, r->filter, dlt,
-							  &out[i].filter_len, msg, sizeof msg);
-			if (!out[i].filter) {
-				snprintf(err, errlen, "kindex %d: filter \"%s\": %s", r->kindex,
-					 r->filter, msg);
-				return -1;
-			}
+		if (refused[i] != CAPTURE_SAMPLED)
+			continue;
+		b = bpfprog_build(&br[i], 1, self, nself, snap, &prog, &len, msg, sizeof msg);
+		if (b == BPFPROG_TOO_LONG) {
+			refused[i] = CAPTURE_TOO_LONG;
+			note(nt, CAPTURE_TOO_LONG, i, "%s", msg);
+			continue;
 		}
-		if (exclude && exclude[0]) {
-			out[i].exclude = pfilter_cache_get(c->filters, exclude, dlt,
-							   &out[i].exclude_len, msg, sizeof msg);
-			if (!out[i].exclude) {
-				snprintf(err, errlen, "exclude \"%s\": %s", exclude, msg);
-				return -1;
-			}
+		if (b != BPFPROG_BUILT) {
+			refused[i] = CAPTURE_BAD_FILTER;
+			note(nt, CAPTURE_BAD_FILTER, i, "filter \"%s\": %s",
+			     rules[i].filter ? rules[i].filter : "", msg);
+			continue;
 		}
+		e = try_prog(probe, prog, len);
+		if (e && is_system_errno(e)) {
+			snprintf(nt->why, nt->whylen, "SO_ATTACH_FILTER: %s", strerror(e));
+			free(prog);
+			return -1;
+		}
+		if (e) {
+			refused[i] = kernel_refusal(e, len, 1, nt, i);
+			free(prog);
+			continue;
+		}
+		plan->kindex[plan->n] = rules[i].kindex;
+		plan->prog[plan->n] = prog;
+		plan->len[plan->n++] = len;
 	}
 	return 0;
 }
 
-/* The program for rules[0..n) (compiled filters in br). */
-static int program(const struct bpfprog_rule *br, size_t n, uint32_t snaplen,
-		   struct sock_filter **prog, size_t *len, char *err, size_t errlen)
+/* Decides what the kernel takes: refused[] for every rule, the plan for the
+ * rest. Returns 0, or -1 on a system failure (why says; nothing decided). */
+static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_t n,
+	       const struct bpfprog_self *self, size_t nself, uint32_t snap,
+	       enum capture_refusal *refused, struct plan *plan, struct notes *nt)
 {
-	return bpfprog_build(br, n, snaplen, prog, len, err, errlen);
+	struct bpfprog_rule *br = calloc(n ? n : 1, sizeof *br);
+	char msg[PCAP_MSG_MAX];
+	int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	nt->why[0] = '\0';
+	plan->n = 0;
+	if (!br || probe < 0) {
+		snprintf(nt->why, nt->whylen, "%s", br ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct capture_rule *r = &rules[i];
+		int dlt = pfilter_dlt_for_arphrd(r->arphrd);
+
+		refused[i] = CAPTURE_SAMPLED;
+		br[i] = (struct bpfprog_rule){ .kindex = r->kindex, .rate = r->rate,
+					       .link = link_of(r->arphrd) };
+		if (!r->filter || !r->filter[0])
+			continue;
+		br[i].filter = pfilter_cache_get(pc, r->filter, dlt, &br[i].filter_len, msg,
+						 sizeof msg);
+		if (!br[i].filter) {
+			refused[i] = CAPTURE_BAD_FILTER;
+			note(nt, CAPTURE_BAD_FILTER, i, "filter \"%s\" for %s: %s", r->filter,
+			     dlt == PFILTER_DLT_EN10MB ? "Ethernet" : "raw IP", msg);
+		}
+	}
+	for (;;) {
+		struct sock_filter *prog = NULL;
+		size_t active = 0, len = 0, k = 0, at;
+		struct bpfprog_rule *sub;
+		enum bpfprog_built b;
+		int e;
+
+		for (size_t i = 0; i < n; i++)
+			active += refused[i] == CAPTURE_SAMPLED;
+		if (active <= CAPTURE_BOUND_MAX) {
+			if (fit_bound(rules, br, n, self, nself, snap, probe, refused, plan,
+				      nt) < 0)
+				goto out;
+			break;
+		}
+		sub = calloc(active, sizeof *sub);
+		if (!sub) {
+			snprintf(nt->why, nt->whylen, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (refused[i] == CAPTURE_SAMPLED)
+				sub[k++] = br[i];
+		b = bpfprog_build(sub, active, self, nself, snap, &prog, &len, msg, sizeof msg);
+		free(sub);
+		at = last_line(rules, n, refused);
+		if (b == BPFPROG_TOO_LONG) {
+			note(nt, CAPTURE_TOO_LONG, at, "%s", msg);
+			refuse_line(rules, n, refused, rules[at].line, CAPTURE_TOO_LONG);
+			continue;
+		}
+		if (b != BPFPROG_BUILT) {
+			snprintf(nt->why, nt->whylen, "%s", msg);
+			goto out;
+		}
+		e = try_prog(probe, prog, len);
+		if (e)
+			free(prog);
+		if (e && is_system_errno(e)) {
+			snprintf(nt->why, nt->whylen, "SO_ATTACH_FILTER: %s", strerror(e));
+			goto out;
+		}
+		if (e) {
+			refuse_line(rules, n, refused, rules[at].line,
+				    kernel_refusal(e, len, active, nt, at));
+			continue;
+		}
+		plan->kindex[0] = 0;
+		plan->prog[0] = prog;
+		plan->len[0] = len;
+		plan->n = 1;
+		break;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		plan_free(plan);
+	if (probe >= 0)
+		close(probe);
+	free(br);
+	return rc;
 }
+
+int capture_check_rules(const struct capture_rule *rules, size_t n,
+			const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+			enum capture_refusal *refused, size_t *blame, char *why, size_t whylen)
+{
+	struct pfilter_cache *pc = pfilter_cache_new();
+	struct notes nt = { why, whylen, 0, 0, 0 };
+	struct plan plan = { 0 };
+	int rc;
+
+	if (!pc) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	rc = fit(pc, rules, n, self, nself, snaplen < BPFPROG_MIN_SNAP ? BPFPROG_MIN_SNAP :
+		 snaplen, refused, &plan, &nt);
+	*blame = nt.blame;
+	plan_free(&plan);
+	pfilter_cache_free(pc);
+	return rc;
+}
+
+/* ---- putting programs in force ---- */
 
 static struct sock *find_sock(struct capture *c, int kindex)
 {
@@ -256,115 +573,122 @@ static struct sock *find_sock(struct capture *c, int kindex)
 	return NULL;
 }
 
-/* The new socket set: want[i] bound to kindex[i] (0: unbound) with progs[i].
- * Sockets kept get their new program; new ones are opened first, and only
- * when every one opened are the old ones closed, so a failure leaves the
- * set in force as it was. (While the two sets overlap, for a few
- * microseconds, a packet may be a candidate on both.) */
-static int swap_sockets(struct capture *c, const int *kindex, struct sock_filter **progs,
-			const size_t *lens, size_t n, char *err, size_t errlen)
+static int same_prog(const struct sock *k, const struct sock_filter *p, size_t len)
 {
-	struct sock next[CAPTURE_BOUND_MAX];
-	int fresh[CAPTURE_BOUND_MAX] = { 0 };
-	size_t i;
+	return k->prog_len == len && !memcmp(k->prog, p, len * sizeof *p);
+}
 
-	for (i = 0; i < n; i++) {
-		struct sock *old = find_sock(c, kindex[i]);
+static uint32_t take_drops(const struct sock *k);
 
-		if (old) {
-			next[i] = *old;
-			continue;
-		}
-		if (sock_open(&next[i], kindex[i], progs[i], lens[i], err, errlen) < 0)
-			goto undo;
-		fresh[i] = 1;
-	}
-	for (i = 0; i < n; i++)
-		if (!fresh[i] && attach(next[i].fd, progs[i], lens[i]) < 0) {
-			snprintf(err, errlen, "SO_ATTACH_FILTER (%zu instructions): %s",
-				 lens[i], strerror(errno));
-			/* Programs already swapped on kept sockets stay: they
-			 * are the new rules' and the next call retries. */
-			i = n;
-			goto undo;
-		}
-	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+/* Room for n more replaced sockets (they wait for a drain: a few swaps'
+ * worth at most, as swaps follow table changes at most every 200 ms). */
+static int retire_room(struct capture *c, size_t n)
+{
+	struct sock *v;
 
-		if (fresh[i] && epoll_ctl(c->epfd, EPOLL_CTL_ADD, next[i].fd, &ev) < 0) {
-			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
-			i = n;
-			goto undo;
-		}
-	}
-	for (size_t j = 0; j < c->n; j++) {
-		int kept = 0;
-
-		for (i = 0; i < n; i++)
-			kept |= !fresh[i] && next[i].fd == c->s[j].fd;
-		if (!kept)
-			sock_close(&c->s[j]);   /* close() leaves the epoll set too */
-	}
-	memcpy(c->s, next, n * sizeof *next);
-	c->n = n;
-	c->next = 0;
+	if (c->nold + n <= c->capold)
+		return 0;
+	v = realloc(c->old, (c->nold + n) * sizeof *v);
+	if (!v)
+		return -1;
+	c->old = v;
+	c->capold = c->nold + n;
 	return 0;
-undo:
-	for (size_t j = 0; j < n && j < i; j++)
-		if (fresh[j])
-			sock_close(&next[j]);
-	return -1;
+}
+
+/* k stops being the capture's: it goes on capturing until closed, and
+ * what it holds up to the cut is drained first. Its drops so far are the
+ * capture's; those after are of frames the new socket has (its ring may
+ * fill with them before its last drain). */
+static void retire(struct capture *c, struct sock *k, int64_t cut_ns)
+{
+	c->closed_drops += take_drops(k);
+	k->until_ns = cut_ns;
+	k->close_ms = monotonic_ms() + RETIRE_GRACE_MS;
+	c->old[c->nold++] = *k;
+	memset(k, 0, sizeof *k);
+	k->fd = -1;
 }
 
 int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_t n,
-		      const char *exclude, uint32_t snaplen, char *err, size_t errlen)
+		      const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+		      enum capture_refusal *refused, char *why, size_t whylen)
 {
-	if (c->ebpf)
-		return capture_ebpf_set_rules(c->ebpf, rules, n, exclude, snaplen, err, errlen);
-	struct bpfprog_rule *br = calloc(n ? n : 1, sizeof *br);
-	struct sock_filter *progs[CAPTURE_BOUND_MAX] = { 0 };
-	size_t lens[CAPTURE_BOUND_MAX] = { 0 };
-	int kindex[CAPTURE_BOUND_MAX] = { 0 };
-	size_t nsock = 0;
-	int rc = -1;
+	struct plan plan = { 0 };
+	struct sock next[CAPTURE_BOUND_MAX];
+	int fresh[CAPTURE_BOUND_MAX] = { 0 }, kept[CAPTURE_BOUND_MAX] = { 0 };
+	struct notes nt = { why, whylen, 0, 0, 0 };
+	char first[512];
+	size_t i;
+	int64_t cut;
 
-	if (!br) {
-		snprintf(err, errlen, "out of memory");
+	if (c->ebpf)
+		return capture_ebpf_set_rules(c->ebpf, rules, n, self, nself, snaplen, refused,
+					      why, whylen);
+	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
+		snprintf(why, whylen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
 		return -1;
 	}
-	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
-		snprintf(err, errlen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
-		goto out;
-	}
-	if (compile_rules(c, rules, n, exclude, br, err, errlen))
-		goto out;
-	/* A few interfaces: a socket bound to each, on no other interface's
-	 * packet path (an unbound tap is on every packet of the host, and the
-	 * kernel clones each transmitted one for it: a router forwarding
-	 * between unsampled interfaces pays that). More: one unbound socket,
-	 * whose program picks the interfaces, so fds do not grow with them. */
-	if (n > 0 && n <= CAPTURE_BOUND_MAX) {
-		for (; nsock < n; nsock++) {
-			kindex[nsock] = rules[nsock].kindex;
-			if (program(&br[nsock], 1, snaplen, &progs[nsock], &lens[nsock],
-				    err, errlen))
-				goto out;
+	/* A sample's snap is at least 2 bytes: 1 is the rejected frames' mark. */
+	if (fit(c->filters, rules, n, self, nself,
+		snaplen < BPFPROG_MIN_SNAP ? BPFPROG_MIN_SNAP : snaplen, refused, &plan,
+		&nt) < 0)
+		return -1;
+	hf_strlcpy(first, why, sizeof first);
+	for (i = 0; i < plan.n; i++) {
+		struct sock *old = find_sock(c, plan.kindex[i]);
+		struct sock_filter *prog = plan.prog[i];
+
+		plan.prog[i] = NULL;   /* the socket's now, or freed */
+		if (old && same_prog(old, prog, plan.len[i])) {
+			next[i] = *old;
+			kept[old - c->s] = 1;
+			free(prog);
+		} else if (sock_open(&next[i], plan.kindex[i], prog, plan.len[i], why,
+				     whylen) < 0) {
+			i++;
+			goto undo;
+		} else {
+			fresh[i] = 1;
 		}
-	} else if (n > 0) {
-		if (program(br, n, snaplen, &progs[0], &lens[0], err, errlen))
-			goto out;
-		nsock = 1;
 	}
-	if (swap_sockets(c, kindex, progs, lens, nsock, err, errlen) < 0)
-		goto out;
-	/* Only now: a failed call keeps what the program in force was built from. */
+	for (i = 0; i < plan.n; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+
+		if (fresh[i] && epoll_ctl(c->epfd, EPOLL_CTL_ADD, next[i].fd, &ev) < 0) {
+			snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
+			i = plan.n;
+			goto undo;
+		}
+	}
+	if (retire_room(c, c->n) < 0) {
+		snprintf(why, whylen, "out of memory");
+		i = plan.n;
+		goto undo;
+	}
+	/* Every new socket captures now: from here on a packet is theirs. */
+	cut = realtime_ns();
+	for (i = 0; i < plan.n; i++)
+		if (fresh[i])
+			next[i].from_ns = cut;
+	for (size_t j = 0; j < c->n; j++)
+		if (!kept[j])
+			retire(c, &c->s[j], cut);
+	memcpy(c->s, next, plan.n * sizeof *next);
+	c->n = plan.n;
+	c->next = 0;
+	c->snaplen = snaplen;
+	/* Only now: a failed call keeps what the programs in force were built from. */
 	pfilter_cache_prune(c->filters);
-	rc = 0;
-out:
-	for (size_t i = 0; i < CAPTURE_BOUND_MAX; i++)
-		free(progs[i]);
-	free(br);
-	return rc;
+	hf_strlcpy(why, first, whylen);
+	return 0;
+undo:
+	for (size_t j = 0; j < i; j++)
+		if (fresh[j])
+			sock_close(&next[j]);
+	for (size_t j = i; j < plan.n; j++)
+		free(plan.prog[j]);
+	return -1;
 }
 
 size_t capture_ring_bytes(const struct capture *c)
@@ -373,9 +697,10 @@ size_t capture_ring_bytes(const struct capture *c)
 
 	if (c->ebpf)
 		return capture_ebpf_ring_bytes(c->ebpf);
-
 	for (size_t i = 0; i < c->n; i++)
 		total += c->s[i].ring_len;
+	for (size_t i = 0; i < c->nold; i++)
+		total += c->old[i].ring_len;
 	return total;
 }
 
@@ -388,22 +713,66 @@ int capture_fd(const struct capture *c)
 
 size_t capture_sockets(const struct capture *c)
 {
+	if (c->ebpf)
+		return 0;
 	return c->n;
 }
 
-static void frame_view(struct tpacket2_hdr *h, struct capture_frame *f)
+/* ---- frames ---- */
+
+/* The frame as the packet was: the outer VLAN tag the kernel stripped
+ * before the tap (802.1Q or 802.1ad, from the ring's metadata) goes back
+ * after the MAC addresses, as libpcap puts it back, and counts in the
+ * length. */
+static void put_tag_back(struct capture *c, const struct tpacket2_hdr *h,
+			 struct capture_frame *f)
+{
+	uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid
+								    : ETH_P_8021Q;
+	uint32_t got = h->tp_snaplen;
+
+	memcpy(c->tagged, f->data, MAC_ADDRS_LEN);
+	c->tagged[12] = (uint8_t)(tpid >> 8);
+	c->tagged[13] = (uint8_t)tpid;
+	c->tagged[14] = (uint8_t)(h->tp_vlan_tci >> 8);
+	c->tagged[15] = (uint8_t)h->tp_vlan_tci;
+	memcpy(c->tagged + MAC_ADDRS_LEN + VLAN_TAG_LEN, f->data + MAC_ADDRS_LEN,
+	       got - MAC_ADDRS_LEN);
+	f->data = c->tagged;
+	f->caplen = got + VLAN_TAG_LEN < c->snaplen ? got + VLAN_TAG_LEN : c->snaplen;
+	f->len += VLAN_TAG_LEN;
+}
+
+static void frame_view(struct capture *c, struct tpacket2_hdr *h, struct capture_frame *f)
 {
 	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)
 		((uint8_t *)h + TPACKET_ALIGN(sizeof *h));
 
 	f->kindex = sll->sll_ifindex;
 	f->data = (const uint8_t *)h + h->tp_mac;
-	f->caplen = h->tp_snaplen;
 	f->len = h->tp_len;
 	f->outgoing = sll->sll_pkttype == PACKET_OUTGOING;
+	f->rejected = h->tp_snaplen == BPFPROG_MARK && h->tp_len > BPFPROG_MARK;
+	if (f->rejected) {
+		f->caplen = 0;
+		return;
+	}
+	/* The kernel copied at least BPFPROG_MIN_SNAP bytes: the caller's snap. */
+	f->caplen = h->tp_snaplen < c->snaplen ? h->tp_snaplen : c->snaplen;
+	if ((h->tp_status & TP_STATUS_VLAN_VALID) && sll->sll_hatype == ARPHRD_ETHER &&
+	    h->tp_snaplen >= MAC_ADDRS_LEN && h->tp_snaplen <= HF_MAX_HEADER)
+		put_tag_back(c, h, f);
 }
 
-static unsigned drain_sock(struct sock *k, unsigned max, capture_fn fn, void *ctx)
+static int64_t frame_ns(const struct tpacket2_hdr *h)
+{
+	return (int64_t)h->tp_sec * NS_PER_S + h->tp_nsec;
+}
+
+/* Hands k's ready frames to fn, those of its share of time only (see
+ * retire); returns how many frames it took from the ring. */
+static unsigned drain_sock(struct capture *c, struct sock *k, unsigned max, capture_fn fn,
+			   void *ctx)
 {
 	unsigned done = 0;
 
@@ -411,13 +780,17 @@ static unsigned drain_sock(struct sock *k, unsigned max, capture_fn fn, void *ct
 		struct tpacket2_hdr *h = (struct tpacket2_hdr *)
 			(k->ring + (size_t)k->head * RING_FRAME_SIZE);
 		struct capture_frame f;
+		int64_t ts;
 
 		/* Acquire: the frame's bytes are the kernel's until status says USER. */
 		if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
 			break;
-		frame_view(h, &f);
-		if (h->tp_mac + (size_t)f.caplen <= RING_FRAME_SIZE)
+		ts = frame_ns(h);
+		if ((!k->until_ns || ts < k->until_ns) && ts >= k->from_ns &&
+		    h->tp_mac + (size_t)h->tp_snaplen <= RING_FRAME_SIZE) {
+			frame_view(c, h, &f);
 			fn(ctx, &f);
+		}
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 		k->head = (k->head + 1) % k->frames;
 		done++;
@@ -425,35 +798,79 @@ static unsigned drain_sock(struct sock *k, unsigned max, capture_fn fn, void *ct
 	return done;
 }
 
-unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx)
+/* Replaced sockets first: their frames are older. One is closed once its
+ * grace is over and a drain left its ring empty (its drops kept). */
+static unsigned drain_retired(struct capture *c, unsigned max, capture_fn fn, void *ctx)
 {
 	unsigned done = 0;
+	int64_t now = monotonic_ms();
+	size_t j = 0;
+
+	for (size_t i = 0; i < c->nold; i++) {
+		unsigned got = drain_sock(c, &c->old[i], max - done, fn, ctx);
+
+		done += got;
+		if (done < max && now >= c->old[i].close_ms) {
+			sock_close(&c->old[i]);
+			continue;
+		}
+		c->old[j++] = c->old[i];
+	}
+	c->nold = j;
+	return done;
+}
+
+unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx)
+{
+	unsigned done;
 
 	if (c->ebpf)
 		return capture_ebpf_drain(c->ebpf, max, fn, ctx);
+	done = drain_retired(c, max, fn, ctx);
 
 	/* Round robin from a moving start: no ring starves another. */
 	for (size_t i = 0; i < c->n && done < max; i++)
-		done += drain_sock(&c->s[(c->next + i) % c->n], max - done, fn, ctx);
+		done += drain_sock(c, &c->s[(c->next + i) % c->n], max - done, fn, ctx);
 	if (c->n)
 		c->next = (c->next + 1) % (unsigned)c->n;
 	return done;
+}
+
+static int clear_one(const struct sock *k)
+{
+	int e = 0;
+	socklen_t len = sizeof e;
+
+	if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		e = errno;
+	return e;
 }
 
 int capture_clear_error(struct capture *c)
 {
 	int first = 0;
 
+	if (c->ebpf)
+		return 0;
 	for (size_t i = 0; i < c->n; i++) {
-		int e = 0;
-		socklen_t len = sizeof e;
+		int e = clear_one(&c->s[i]);
 
-		if (getsockopt(c->s[i].fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-			e = errno;
 		if (e && !first)
 			first = e;
 	}
+	for (size_t i = 0; i < c->nold; i++)
+		clear_one(&c->old[i]);
 	return first;
+}
+
+int64_t capture_retire_due_ms(const struct capture *c)
+{
+	int64_t due = 0;
+
+	for (size_t i = 0; i < c->nold; i++)
+		if (!due || c->old[i].close_ms < due)
+			due = c->old[i].close_ms;
+	return due;
 }
 
 unsigned capture_ring_frames(const struct capture *c)
@@ -462,7 +879,6 @@ unsigned capture_ring_frames(const struct capture *c)
 
 	if (c->ebpf)
 		return capture_ebpf_ring_frames(c->ebpf);
-
 	for (size_t i = 0; i < c->n; i++)
 		if (!least || c->s[i].frames < least)
 			least = c->s[i].frames;
@@ -480,20 +896,25 @@ int64_t capture_pause_ms(unsigned got, int64_t since_ms, unsigned ring_frames, i
 	return pause < max_ms ? pause : max_ms;
 }
 
+static uint32_t take_drops(const struct sock *k)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof st;
+
+	/* The kernel resets both counters on every read. */
+	if (getsockopt(k->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		return st.tp_drops;
+	return 0;
+}
+
 uint32_t capture_take_drops(struct capture *c)
 {
-	uint32_t total = 0;
+	uint32_t total = c->closed_drops;
 
 	if (c->ebpf)
 		return capture_ebpf_take_drops(c->ebpf);
-
-	for (size_t i = 0; i < c->n; i++) {
-		struct tpacket_stats st;
-		socklen_t len = sizeof st;
-
-		/* The kernel resets both counters on every read. */
-		if (getsockopt(c->s[i].fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
-			total += st.tp_drops;
-	}
+	c->closed_drops = 0;
+	for (size_t i = 0; i < c->n; i++)
+		total += take_drops(&c->s[i]);
 	return total;
 }

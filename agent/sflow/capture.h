@@ -9,7 +9,12 @@
  * ring), so unsampled interfaces' packets never meet a tap. More: ONE
  * unbound socket and ONE 2 MiB ring for all of them, their rates and pcap
  * filters decided by one program (see bpfprog.h), so fds and memory do not
- * grow with the number of interfaces. The sampler polls one fd either way. */
+ * grow with the number of interfaces. The sampler polls one fd either way.
+ *
+ * A socket whose program changes is replaced by a fresh one (see
+ * capture_set_rules): the kernel charges a socket's program to its option
+ * memory (net.core.optmem_max), and swapping programs on one socket needs the
+ * old and the new at once. */
 #ifndef HF_CAPTURE_H
 #define HF_CAPTURE_H
 
@@ -17,23 +22,29 @@
 #include <stdint.h>
 
 #include "base/hf_types.h"
+#include "sflow/core/bpfprog.h"
 
 #define CAPTURE_BOUND_MAX 4
 
-/* One sampled packet, valid only during the callback. */
+/* One frame, valid only during the callback. */
 struct capture_frame {
 	int kindex;              /* sll_ifindex: the interface the packet was seen on */
-	const uint8_t *data;     /* the snapped bytes, from the link header on */
+	const uint8_t *data;     /* the snapped bytes, from the link header on; the
+				    VLAN tag the kernel stripped is put back */
 	uint32_t caplen;         /* bytes at data, <= snaplen */
-	uint32_t len;            /* length of the whole packet as the kernel saw it */
+	uint32_t len;            /* length of the whole packet (the tag counted) */
 	int outgoing;            /* sll_pkttype == PACKET_OUTGOING: sent by this host */
+	int rejected;            /* drawn 1 in rate but not a sample: its filter did
+				    not match, or it is our own datagram (or an ICMP
+				    error about one). No data; it counts out of the
+				    sample pool (sFlow's pool is what could be sampled) */
 };
 
 typedef void (*capture_fn)(void *ctx, const struct capture_frame *f);
 
 struct capture;
 
-/* One interface to sample on the shared socket. */
+/* One interface to sample. */
 struct capture_rule {
 	int kindex;               /* kernel ifindex to sample */
 	unsigned arphrd;          /* its ARPHRD_*: the link type the filter is compiled for
@@ -41,6 +52,9 @@ struct capture_rule {
 				     wireguard included: bare IP) */
 	uint32_t rate;            /* 1 in rate, >= 1 */
 	const char *filter;       /* pcap-filter(7) expression; NULL or "" = every packet */
+	int line;                 /* the config line that decides: when the programs do
+				     not fit the kernel, the rules of the last lines are
+				     refused first */
 };
 
 /* Which capture capture_open() sets up: the `capture` directive. */
@@ -59,36 +73,70 @@ struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *
 /* What it uses: "packet sockets" or "tc eBPF (tcx)". */
 const char *capture_kind(const struct capture *c);
 
+/* Why a rule is not in force. */
+enum capture_refusal {
+	CAPTURE_SAMPLED,          /* in force */
+	CAPTURE_BAD_FILTER,       /* the filter does not compile for the link type */
+	CAPTURE_TOO_LONG,         /* beyond the kernel's 4096 instructions */
+	CAPTURE_NO_OPTMEM,        /* beyond what net.core.optmem_max lets a socket hold */
+	CAPTURE_CHECKER,          /* the kernel's checker refused the program */
+};
+
+/* A few words for STATUS= ("filter", "too long", "optmem_max", ...). */
+const char *capture_refusal_name(enum capture_refusal r);
+
 /* Checks that a packet socket can be opened (CAP_NET_RAW) and returns a
  * capture with no socket yet: nothing is sampled, and nothing is on any
  * packet's path, until capture_set_rules(). snaplen is checked by
  * capture_set_rules(), which sets it. Returns NULL with a message in err. */
 struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen);
-/* Builds the program(s) from the rules and swaps them in atomically (per
- * socket; sockets are opened before old ones close): packets of unlisted
- * interfaces are dropped at once; on a listed one a packet is a
- * candidate when the rule's filter matches and `exclude` (a pcap expression
- * of packets never sampled on any interface: the daemon's own datagrams to
- * its collectors; NULL = none) does not, and then sampled 1 in rate, keeping
- * snaplen (1..HF_MAX_HEADER) bytes. Filters are compiled per (expression,
- * link type) and cached across calls. On failure returns -1 with a message
- * (libpcap's for a bad expression, naming the kindex and the expression;
- * "program too large ..." when the rules do not fit the kernel's 4096
- * instructions) and the program in force stays. */
+
+/* Builds the programs from the rules and puts them in force. A packet of a
+ * listed interface is drawn 1 in rate; a drawn one whose filter matches and
+ * that is not one of `self` (our own datagrams, see bpfprog.h) is a sample of
+ * snaplen (1..HF_MAX_HEADER) bytes; the other drawn ones come as rejected
+ * frames. Filters are compiled per (expression, link type), cached.
+ *
+ * Rules the kernel cannot take are refused, each with its reason in
+ * refused[i] (a filter that does not compile for its link type; programs
+ * beyond 4096 instructions or net.core.optmem_max: the rules of the last
+ * config lines go first until the rest fit), and why says the first
+ * refusal; the others are in force. Every program that changes is put on a
+ * fresh socket, opened before the one it replaces stops: the old socket's
+ * frames up to the moment the new one took over are still delivered, the
+ * new one's from that moment on, so no packet is a candidate twice or not
+ * at all. Returns 0 (why "" when nothing was refused), or -1 when nothing
+ * could change (no socket: EMFILE, ...): why says so and the sampling in
+ * force stays. */
 int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_t n,
-		      const char *exclude, uint32_t snaplen, char *err, size_t errlen);
-/* Bytes of the mmap'ed ring (the capture's memory). */
+		      const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+		      enum capture_refusal *refused, char *why, size_t whylen);
+/* The same decision, without a capture: the programs capture_set_rules
+ * would build, each tried on a throwaway socket of this network namespace
+ * (the kernel's checker and its optmem_max), for `hostflowd -t`. Returns 0
+ * with refused[] and why as capture_set_rules, and *blame the index of a
+ * rule why is about; -1 when no socket could be had to try them on. */
+int capture_check_rules(const struct capture_rule *rules, size_t n,
+			const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+			enum capture_refusal *refused, size_t *blame, char *why, size_t whylen);
+/* Bytes of the mmap'ed rings (the capture's memory). */
 size_t capture_ring_bytes(const struct capture *c);
 
 void capture_close(struct capture *c);
-/* How many packet sockets are open now (0..CAPTURE_BOUND_MAX). */
+/* How many packet sockets are open now (0..CAPTURE_BOUND_MAX; sockets being
+ * retired not counted). */
 size_t capture_sockets(const struct capture *c);
 /* The fd to poll for POLLIN: frames ready, or a socket's error pending
  * (ENETDOWN when a link went down): call capture_clear_error() when a drain
  * found nothing. */
 int capture_fd(const struct capture *c);
-/* Hands at most max ready frames to fn, in ring order; returns how many. */
+/* Hands at most max ready frames to fn, in ring order (a replaced socket's
+ * first); returns how many. */
 unsigned capture_drain(struct capture *c, unsigned max, capture_fn fn, void *ctx);
+/* When a replaced socket may be closed (monotonic ms; 0: none waits): a
+ * capture_drain() from then on closes it. Until then it still taps its
+ * interfaces, so the sampler drains by then even when no frame woke it. */
+int64_t capture_retire_due_ms(const struct capture *c);
 /* Clears a pending socket error (ENETDOWN after the link went down) so that
  * poll() stops reporting POLLERR; returns the error, 0 when none. */
 int capture_clear_error(struct capture *c);

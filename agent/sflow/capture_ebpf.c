@@ -698,10 +698,17 @@ static int push_gone(struct capture_ebpf *e, int kindex)
 }
 
 int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
-			   const char *exclude, uint32_t snaplen, char *err, size_t errlen)
+			   const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+			   enum capture_refusal *refused, char *err, size_t errlen)
 {
 	struct port *next = calloc(n ? n : 1, sizeof *next);
 	size_t i, pending = 0, k;
+	const char *exclude = NULL;   /* own flows: not yet excluded on this path */
+
+	(void)self;
+	(void)nself;
+	for (i = 0; i < n; i++)
+		refused[i] = CAPTURE_SAMPLED;
 
 	if (!next) {
 		snprintf(err, errlen, "out of memory");
@@ -750,6 +757,7 @@ int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *ru
 	e->snaplen = snaplen;
 	pfilter_cache_prune(e->filters);
 	start_work(e, pending);
+	err[0] = '\0';
 	return 0;
 fail:
 	free(next);

@@ -39,7 +39,8 @@ struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen);
  * keeps the rules in force), kept ones their new rate, gone ones are
  * detached. An interface that vanished meanwhile is skipped. */
 int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
-			   const char *exclude, uint32_t snaplen, char *err, size_t errlen);
+			   const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
+			   enum capture_refusal *refused, char *err, size_t errlen);
 /* Detaches everything, removes the record, frees. */
 void capture_ebpf_close(struct capture_ebpf *e);
 /* The ring buffer's fd to poll for POLLIN. */

@@ -51,23 +51,6 @@ struct collectors {
 	struct collector c[];
 };
 
-/* The collector's address as text (host[] of INET6_ADDRSTRLEN) and its port. */
-static unsigned collector_host(const struct collector *c, char *host, size_t len)
-{
-	if (c->family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&c->addr;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, (socklen_t)len);
-		return ntohs(sin->sin_port);
-	}
-	{
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->addr;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, (socklen_t)len);
-		return ntohs(sin6->sin6_port);
-	}
-}
-
 static void collector_name(struct collector *c)
 {
 	hf_sockaddr_format(&c->addr, c->name, sizeof c->name);
@@ -109,15 +92,27 @@ static void collector_fail(struct collector *c, int err, const char *what)
 		 c->name, what, strerror(err));
 }
 
-static int collector_init(struct collector *c, const struct cfg_collector *cfg)
+/* Binds the socket to a port of its own (any address): the port is then
+ * known before connect() and the first send. */
+static int bind_any_port(int fd, int family)
+{
+	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
+
+	return bind(fd, (const struct sockaddr *)&ss, family == AF_INET ?
+		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
+
+static int collector_init(struct collector *c, const struct cfg_collector *cfg,
+			  char *err, size_t errlen)
 {
 	int family = cfg->addr.ss_family;
+	const char *step = "socket";
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if ((family != AF_INET && family != AF_INET6) ||
 	    cfg->addrlen == 0 || cfg->addrlen > sizeof(c->addr)) {
-		log_warn("sampler", "collector %s (line %d): no address; skipped", cfg->host, cfg->line);
+		snprintf(err, errlen, "collector %s (line %d): no address", cfg->host, cfg->line);
 		return -1;
 	}
 	c->family = family;
@@ -125,32 +120,42 @@ static int collector_init(struct collector *c, const struct cfg_collector *cfg)
 	c->addrlen = cfg->addrlen;
 	collector_name(c);
 	c->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		log_warn("sampler", "collector %s: socket: %s; skipped", c->name, strerror(errno));
-		return -1;
-	}
-	if (set_pmtu_do(c->fd, family) < 0) {
-		log_warn("sampler", "collector %s: path MTU discovery: %s; skipped",
-			 c->name, strerror(errno));
-		close(c->fd);
-		c->fd = -1;
-		return -1;
-	}
+	if (c->fd < 0)
+		goto fail;
+	step = "path MTU discovery";
+	if (set_pmtu_do(c->fd, family) < 0)
+		goto fail;
+	step = "bind";
+	if (bind_any_port(c->fd, family) < 0)
+		goto fail;
 	if (collector_connect(c) < 0)
 		collector_fail(c, errno, "connect: ");
 	return 0;
+fail:
+	snprintf(err, errlen, "collector %s: %s: %s", c->name, step, strerror(errno));
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	return -1;
 }
 
-struct collectors *collectors_open(const struct cfg_collector *c, size_t n)
+struct collectors *collectors_open(const struct cfg_collector *c, size_t n,
+				   char *err, size_t errlen)
 {
 	struct collectors *cs = calloc(1, sizeof(*cs) + n * sizeof(cs->c[0]));
 	size_t i;
 
-	if (!cs)
+	if (!cs) {
+		snprintf(err, errlen, "collectors: out of memory");
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (collector_init(&cs->c[cs->n], &c[i]) == 0)
-			cs->n++;
+	}
+	for (i = 0; i < n; i++) {
+		if (collector_init(&cs->c[cs->n], &c[i], err, errlen) < 0) {
+			collectors_close(cs);
+			return NULL;
+		}
+		cs->n++;
+	}
 	return cs;
 }
 
@@ -209,10 +214,6 @@ static int async_icmp_error(int e)
 	       e == EHOSTDOWN;
 }
 
-/* At most this many tries: one for the queued error, one in case another
- * ICMP arrived in between; never a wait. */
-#define SEND_TRIES 3
-
 static void collector_send(struct collector *c, const void *buf, size_t len)
 {
 	int tries = 0, err = 0;
@@ -222,7 +223,7 @@ static void collector_send(struct collector *c, const void *buf, size_t len)
 		c->lost++;
 		return;
 	}
-	while (tries++ < SEND_TRIES) {
+	while (tries++ < COLLECTOR_SEND_TRIES) {
 		if (send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 			err = 0;
 			break;
@@ -268,7 +269,7 @@ uint64_t collectors_sent(const struct collectors *cs)
 	return total;
 }
 
-/* The local port of a connected socket, 0 when it has none yet. */
+/* The local port of a socket (bound at open), 0 when it has none. */
 static unsigned local_port(const struct collector *c)
 {
 	struct sockaddr_storage ss;
@@ -283,32 +284,45 @@ static unsigned local_port(const struct collector *c)
 	return 0;
 }
 
-void collectors_self_filter(const struct collectors *cs, char *buf, size_t len)
+/* The flow to addr from local port sport. */
+static void self_of(const struct sockaddr_storage *addr, unsigned sport,
+		    struct bpfprog_self *out)
 {
-	size_t used = 0;
+	memset(out, 0, sizeof *out);
+	out->family = addr->ss_family;
+	out->sport = (uint16_t)sport;
+	if (addr->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 
-	buf[0] = '\0';
-	for (size_t i = 0; cs && i < cs->n && used < len; i++) {
-		const struct collector *c = &cs->c[i];
-		char host[INET6_ADDRSTRLEN] = "";
-		unsigned port = collector_host(c, host, sizeof host), lport = local_port(c);
-		int w;
+		memcpy(out->addr, &sin->sin_addr, 4);
+		out->dport = ntohs(sin->sin_port);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
 
-		if (lport)
-			w = snprintf(buf + used, len - used,
-				     "%s(udp and dst host %s and dst port %u and src port %u)",
-				     used ? " or " : "", host, port, lport);
-		else
-			w = snprintf(buf + used, len - used,
-				     "%s(udp and dst host %s and dst port %u)",
-				     used ? " or " : "", host, port);
-		if (w < 0 || (size_t)w >= len - used) {
-			/* Too many to say: better none than a cut expression. */
-			buf[0] = '\0';
-			return;
-		}
-		used += (size_t)w;
+		memcpy(out->addr, &sin6->sin6_addr, 16);
+		out->dport = ntohs(sin6->sin6_port);
 	}
+}
+
+size_t collectors_self(const struct collectors *cs, struct bpfprog_self *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; cs && i < cs->n && k < max; i++)
+		self_of(&cs->c[i].addr, local_port(&cs->c[i]), &out[k++]);
+	return k;
+}
+
+size_t collectors_planned_self(const struct cfg_collector *c, size_t n,
+			       struct bpfprog_self *out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++)
+		if (c[i].addrlen && (c[i].addr.ss_family == AF_INET ||
+				     c[i].addr.ss_family == AF_INET6))
+			self_of(&c[i].addr, 0, &out[k++]);
+	return k;
 }
 
 size_t collectors_describe(const struct collectors *cs, char *buf, size_t len)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sflow/agentaddr.h"
@@ -27,7 +28,7 @@
 #include "sflow/core/sflow_agent.h"
 #include "base/util.h"
 
-#define AGENT_RECHECK_MS  5000  /* how often a derived agent address and the path MTU are re-read */
+#define PATH_RECHECK_MS   5000  /* how often the collectors' path MTU is re-read */
 #define DRAIN_BATCH       512   /* frames per wake-up: then the timers get a turn */
 /* After serving the ring, leave it alone up to this long so that one
  * wake-up serves many samples (capture_pause_ms: shorter when samples come
@@ -35,6 +36,14 @@
 #define COALESCE_MS       20
 
 enum { PFD_EVENT, PFD_CAPTURE, PFD_ROUTE, PFD_COUNT };
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /* ---- the core's callbacks ---- */
 
@@ -45,11 +54,22 @@ static void cb_send(void *ctx, const uint8_t *buf, size_t len)
 	collectors_send(s->coll, buf, len);
 }
 
+/* Read now (the pool at most every 100 ms, a counter sample each polling
+ * interval) and left in the table's store, so that SNMP never answers less
+ * than a sample just sent. */
 static int cb_counters(void *ctx, int kindex, struct if_counters *out)
 {
 	struct sampler *s = ctx;
 
-	return link_stats_read(s->nls, kindex, out);
+	return iftable_counters(s->table, s->nls, kindex, 0, out, NULL);
+}
+
+static int cb_classify(void *ctx, int kindex, unsigned arphrd, int outgoing,
+		       const uint8_t *data, uint32_t caplen, int64_t now, struct fwd_info *out)
+{
+	struct sampler *s = ctx;
+
+	return route_classify(s->rw, now, kindex, arphrd, outgoing, data, caplen, out);
 }
 
 static uint32_t cb_random(void *ctx)
@@ -63,55 +83,55 @@ static uint32_t cb_random(void *ctx)
 }
 
 /* The daemon's own datagrams are never sampled (with `sample lo` and a local
- * collector they would feed themselves forever): a pcap expression of them,
- * and with it everything else the program depends on. */
+ * collector they would feed themselves forever, and the ICMP errors a
+ * silent collector sends back too): their flows, and with them everything
+ * else the program depends on. */
 static void program_inputs(struct sampler *s)
 {
 	char hb[16];
 
-	collectors_self_filter(s->coll, s->self, sizeof s->self);
+	s->nself = collectors_self(s->coll, s->self, BPFPROG_SELF_MAX);
 	snprintf(hb, sizeof hb, "%u", s->cfg->header_bytes);
-	s->salt = sampler_hash(s->self, sampler_hash(hb, SAMPLER_HASH_SEED));
+	s->salt = sampler_hash_bytes(s->self, s->nself * sizeof s->self[0],
+				     sampler_hash(hb, SAMPLER_HASH_SEED));
 }
 
-static int cb_install(void *ctx, const struct sfa_port *ports, size_t n,
+/* The `capture` directive as capture_open() takes it. */
+static enum capture_backend capture_backend_of(const struct config *cfg)
+{
+	switch (cfg->capture) {
+	case CFG_CAPTURE_PACKET: return CAPTURE_PACKET;
+	case CFG_CAPTURE_EBPF: return CAPTURE_EBPF;
+	case CFG_CAPTURE_AUTO: break;
+	}
+	return CAPTURE_AUTO;
+}
+
+static int cb_install(void *ctx, const struct sfa_port *ports, size_t n, uint8_t *refused,
 		      char *why, size_t whylen)
 {
-	struct sampler *s = ctx;
-	struct capture_rule *r = calloc(n ? n : 1, sizeof *r);
-	size_t k = 0;
-	int rc;
-
-	if (!r) {
-		hf_strlcpy(why, "out of memory", whylen);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!ports[i].rate)
-			continue;
-		r[k].kindex = ports[i].kindex;
-		r[k].arphrd = ports[i].arphrd;
-		r[k].rate = ports[i].rate;
-		r[k].filter = config_sample_match(s->cfg, ports[i].name)->filter;
-		k++;
-	}
-	rc = capture_set_rules(s->cap, r, k, s->self[0] ? s->self : NULL,
-			       s->cfg->header_bytes, why, whylen);
-	free(r);
-	return rc;
+	return sampler_install(ctx, ports, n, refused, why, whylen);
 }
 
 /* ---- agent address, path ---- */
 
+/* The agent address from the host's addresses as the route room's events
+ * left them (no system call), and the collectors' path MTU (a route may
+ * have changed), also when agent_address is configured. */
 static void check_agent(struct sampler *s, int64_t now)
 {
 	struct hf_addr a;
 	char buf[INET6_ADDRSTRLEN] = "?";
 	enum agentaddr_source src;
+	struct agentaddr_cand *c = NULL;
+	size_t n = 0;
 
-	s->agent_check_ms = now + AGENT_RECHECK_MS;
+	s->agent_check_ms = now + PATH_RECHECK_MS;
 	sfa_set_max_datagram(s->core, collectors_max_payload(s->coll));
-	src = agentaddr_choose(&s->cfg->agent_address, s->cfg->agent_interface, &a);
+	if (!s->cfg->agent_address.family)
+		n = route_addresses(s->rw, &c);
+	src = agentaddr_pick(&s->cfg->agent_address, s->cfg->agent_interface, c, n, &a);
+	free(c);
 	if (s->agent.family && memcmp(&a, &s->agent, sizeof a) == 0)
 		return;
 	s->agent = a;
@@ -189,6 +209,7 @@ static int collectors_differ(const struct config *a, const struct config *b)
 static void apply_config(struct sampler *s, struct config *n, int64_t now)
 {
 	struct sfa_settings set;
+	char why[512];   /* logged by sampler_sync_table */
 
 	/* What is queued was sampled under the old config: send it with it. */
 	sfa_flush(s->core, now);
@@ -196,10 +217,14 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 		log_warn("sampler", "reload: `capture` is read at start; keeping %s",
 			 capture_kind(s->cap));
 	if (collectors_differ(s->cfg, n)) {
-		struct collectors *c = collectors_open(n->collectors, n->n_collectors);
+		char err[256];
+		struct collectors *c = collectors_open(n->collectors, n->n_collectors, err,
+						       sizeof err);
 
+		/* The old config goes on whole: its collectors match its lines. */
 		if (!c) {
-			log_err("sampler", "reload: out of memory; keeping the old config");
+			log_err("sampler", "reload: %s; the sampler keeps the previous "
+				"configuration", err);
 			config_free(n);
 			return;
 		}
@@ -213,7 +238,8 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 	check_agent(s, now);
 	set = settings_of(s, n);
 	sfa_configure(s->core, &set, now);
-	sampler_sync_table(s, 1, now);
+	sfa_retry_refused(s->core);   /* the limits may have been raised */
+	sampler_sync_table(s, 1, now, why, sizeof why);
 }
 
 static void drain_pending(struct sampler *s, int64_t now);
@@ -224,6 +250,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	struct config *n;
 	uint64_t v;
 	int stop, reg;
+	char why[512];   /* logged by sampler_sync_table */
 
 	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
 		log_debug("sampler", "eventfd read: %s", strerror(errno));
@@ -241,7 +268,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	if (n)
 		apply_config(s, n, now);
 	/* The table first: a new interface is answerable once registered. */
-	sampler_sync_table(s, 0, now);
+	sampler_sync_table(s, 0, now, why, sizeof why);
 	set_answerable(s, reg, now);
 	return 0;
 }
@@ -253,20 +280,16 @@ struct frame_ctx {
 	int64_t now;
 };
 
-/* Classified here, after the kernel chose the frame at random: the route
- * lookup runs on sampled frames only and cannot bias the choice. */
+/* The core finds the frame's source and has it classified (cb_classify). */
 static void on_frame(void *ctx, const struct capture_frame *f)
 {
 	struct frame_ctx *fc = ctx;
-	const struct sfa_port *p = sfa_find_port(fc->s->core, f->kindex);
 	struct sfa_frame fr = { f->kindex, f->outgoing, f->data, f->caplen, f->len, NULL };
-	struct fwd_info fi;
 
-	if (!p)
+	if (f->rejected) {
+		sfa_rejected(fc->s->core, f->kindex);
 		return;
-	if (route_classify(fc->s->rw, f->kindex, p->arphrd, f->outgoing, f->data,
-			   f->caplen, &fi) == 0 && fi.forwarded)
-		fr.fwd = &fi;
+	}
 	sfa_frame(fc->s->core, &fr, fc->now);
 }
 
@@ -286,11 +309,22 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 			log_debug("sampler", "capture: %s", strerror(e));
 	}
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
-	if (got < DRAIN_BATCH)
-		s->quiet_until_ms = now + capture_pause_ms(got, now - s->drained_ms,
+	/* The rate the pause is made for: every frame since the ring was
+	 * last found empty, over the time since, in whole ms rounded down (a
+	 * shorter pause, never a longer one). Measured per batch, a few
+	 * frames in a fraction of a ms that counted as 1 ms made a 20 ms
+	 * pause at 130,000 frames a second: a 2,048-frame ring overflowed. */
+	s->cycle_frames += got;
+	if (got < DRAIN_BATCH) {
+		int64_t us = monotonic_us();
+
+		s->quiet_until_ms = now + capture_pause_ms(s->cycle_frames,
+							   (us - s->emptied_us) / 1000,
 							   capture_ring_frames(s->cap),
 							   COALESCE_MS);
-	s->drained_ms = now;
+		s->emptied_us = us;
+		s->cycle_frames = 0;
+	}
 }
 
 /* Frames the kernel took under the sampling in force are handled before a
@@ -301,18 +335,23 @@ static void drain_pending(struct sampler *s, int64_t now)
 {
 	struct frame_ctx fc = { s, now };
 	int rounds = 64;
+	unsigned got;
 
-	while (capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc) == DRAIN_BATCH && --rounds)
-		;
+	do {
+		got = capture_drain(s->cap, DRAIN_BATCH, on_frame, &fc);
+		s->cycle_frames += got;
+	} while (got == DRAIN_BATCH && --rounds);
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
 }
 
 static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
 {
-	int64_t t = next;
+	int64_t t = next, retire = capture_retire_due_ms(s->cap);
 
-	if (!s->cfg->agent_address.family && s->agent_check_ms < t)
+	if (s->agent_check_ms < t)
 		t = s->agent_check_ms;
+	if (retire && retire < t)
+		t = retire;
 	if (s->quiet_until_ms > now && s->quiet_until_ms < t)
 		t = s->quiet_until_ms;
 	return t <= now ? 0 : (int)(t - now);
@@ -337,8 +376,6 @@ static void *sampler_main(void *arg)
 	struct sampler *s = arg;
 	int64_t next = monotonic_ms();
 
-	check_agent(s, next);
-	sampler_sync_table(s, 1, next);
 	if (s->cfg->hold_samples)
 		log_info("sampler", "holding samples until snmpd answers for their "
 			 "interfaces (not registered yet)");
@@ -369,10 +406,16 @@ static void *sampler_main(void *arg)
 		if (rc > 0 && (pfd[PFD_ROUTE].revents & POLLIN)) {
 			drain_pending(s, now);
 			route_process_events(s->rw);
+			/* An address or a link changed: the agent address may have. */
+			if (route_addresses_changed(s->rw) && !s->cfg->agent_address.family)
+				check_agent(s, now);
 		}
 		if (rc > 0 && pfd[PFD_CAPTURE].revents)
 			service_capture(s, pfd[PFD_CAPTURE].revents, now);
-		if (!s->cfg->agent_address.family && now >= s->agent_check_ms)
+		/* A replaced socket still taps until it is closed. */
+		if (capture_retire_due_ms(s->cap) && now >= capture_retire_due_ms(s->cap))
+			drain_pending(s, now);
+		if (now >= s->agent_check_ms)
 			check_agent(s, now);
 		next = sfa_tick(s->core, now);
 		next = sampler_refresh_status(s, now, next);
@@ -400,6 +443,7 @@ static void sampler_free(struct sampler *s)
 	link_stats_close(s->nls);
 	config_free(s->cfg);
 	config_free(s->pending);
+	free(s->refusals);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->exit_efd >= 0)
@@ -410,8 +454,10 @@ static void sampler_free(struct sampler *s)
 
 static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t errlen)
 {
-	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random };
+	struct sfa_callbacks cb = { s, cb_send, cb_counters, cb_install, cb_random,
+				    cb_classify };
 	struct sfa_settings set;
+	char why[256];
 
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	s->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -423,22 +469,24 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 	s->fault_exit = getenv("HOSTFLOWD_FAULT") &&
 			!strcmp(getenv("HOSTFLOWD_FAULT"), "sampler-exit");
 	s->nls = link_stats_open();
-	s->coll = collectors_open(cfg->collectors, cfg->n_collectors);
-	if (!s->nls || !s->coll) {
+	if (!s->nls) {
 		snprintf(err, errlen, "sampler: cannot allocate or open a netlink socket");
 		return -1;
 	}
+	s->coll = collectors_open(cfg->collectors, cfg->n_collectors, err, errlen);
+	if (!s->coll)
+		return -1;
 	/* The capture, opened here so that missing rights stop the start,
 	 * not a running thread. Chosen once: `capture` is read at start. */
-	s->cap = capture_open(cfg->capture == CFG_CAPTURE_PACKET ? CAPTURE_PACKET :
-			      cfg->capture == CFG_CAPTURE_EBPF ? CAPTURE_EBPF : CAPTURE_AUTO,
-			      cfg->header_bytes, err, errlen);
+	s->cap = capture_open(capture_backend_of(cfg), cfg->header_bytes, err, errlen);
 	if (!s->cap)
 		return -1;
 	log_info("sampler", "capture: %s", capture_kind(s->cap));
-	s->rw = route_open(err, errlen);
-	if (!s->rw)
+	s->rw = route_open(why, sizeof why);
+	if (!s->rw) {
+		snprintf(err, errlen, "sampler: routes: %s", why);
 		return -1;
+	}
 	program_inputs(s);
 	set = settings_of(s, cfg);
 	s->core = sfa_new(&set, &cb, monotonic_ms());
@@ -446,7 +494,13 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 		snprintf(err, errlen, "sampler: out of memory");
 		return -1;
 	}
-	sampler_publish_status(s);
+	/* The first sampling is put in force here, on the caller's thread: a
+	 * capture that cannot be had (no socket left) stops the start instead
+	 * of leaving a daemon that samples nothing. What the kernel refuses
+	 * for some interfaces is not a failure: the status names them. */
+	check_agent(s, monotonic_ms());
+	if (sampler_sync_table(s, 1, monotonic_ms(), err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -474,6 +528,13 @@ struct sampler *sampler_start(struct iftable *t, struct config *cfg,
 		return NULL;
 	}
 	return s;
+}
+
+unsigned sampler_fds_spare(const struct config *cfg)
+{
+	/* A swap's fresh sockets and the throwaway one their programs are tried
+	 * on, while a second swap's replaced ones wait for their last drain. */
+	return 2 * CAPTURE_BOUND_MAX + 1 + (unsigned)cfg->n_collectors;
 }
 
 void sampler_reload(struct sampler *s, struct config *cfg)
@@ -520,6 +581,7 @@ void sampler_status(struct sampler *s, char *buf, size_t len)
 void sampler_stop(struct sampler *s)
 {
 	struct sfa_stats st;
+	struct route_stats rs;
 
 	if (!s)
 		return;
@@ -530,11 +592,17 @@ void sampler_stop(struct sampler *s)
 	pthread_join(s->thread, NULL);
 	/* Per-datagram errors are logged once; the totals say how it went. */
 	sfa_get_stats(s->core, &st);
+	route_get_stats(s->rw, &rs);
 	log_info("sampler", "stopped; %llu datagrams sent, %llu send errors, %llu lost, "
 		 "%llu samples dropped while holding, %llu by the ring",
 		 (unsigned long long)collectors_sent(s->coll),
 		 (unsigned long long)collectors_errors(s->coll),
 		 (unsigned long long)collectors_lost(s->coll),
 		 (unsigned long long)st.held_dropped, (unsigned long long)st.ring_dropped);
+	log_info("route", "%zu routes mirrored from %llu events, the routes dumped again %llu "
+		 "times, everything %llu; classifications %llu cached, %llu computed (%zu held)",
+		 rs.routes, (unsigned long long)rs.events, (unsigned long long)rs.route_dumps,
+		 (unsigned long long)rs.resyncs, (unsigned long long)rs.hits,
+		 (unsigned long long)rs.misses, rs.cached);
 	sampler_free(s);
 }

@@ -13,13 +13,19 @@
 
 struct sampler;
 
-/* Opens the packet socket and the collectors and starts the thread, holding
- * a reference to cfg. Returns NULL with a message in err when any of it
- * fails (nothing is left started). A config with no `sample` line and no
+/* Opens the collectors and the capture, puts the first sampling of t in
+ * force, and starts the thread, holding a reference to cfg. Returns NULL with
+ * a message in err when any of it fails (a collector's socket, the capture's
+ * sockets; nothing is left started). Interfaces the kernel refuses are not a
+ * failure: the status names them. A config with no `sample` line and no
  * collector still starts (an idle thread). Samples are held until
  * sampler_set_registered(s, 1) unless the config says `hold_samples off`. */
 struct sampler *sampler_start(struct iftable *t, struct config *cfg,
 			      char *err, size_t errlen);
+/* File descriptors the sampler may open beyond those it holds once
+ * started: a capture's replacement sockets while the old ones drain, and a
+ * reload's collectors before the old ones close. */
+unsigned sampler_fds_spare(const struct config *cfg);
 /* Hands a new, already validated and resolved config to the thread (a
  * reference is taken). Sequence numbers continue. */
 void sampler_reload(struct sampler *s, struct config *cfg);
@@ -34,6 +40,16 @@ void sampler_exit_reason(struct sampler *s, char *buf, size_t len);
 /* One line of figures: interfaces sampled and their rates, holding, each
  * collector's datagrams sent, lost and errors (for STATUS= and SIGUSR1). */
 void sampler_status(struct sampler *s, char *buf, size_t len);
+/* For -t: the programs the sampler would install for the interfaces of
+ * snap, built and tried on a throwaway socket (the kernel's checker and its
+ * net.core.optmem_max). REFUSED with "FILE:LINE: sample PATTERN: ..." in
+ * err when the kernel would not take one of them (a filter that does not
+ * compile for an interface's link type, too many instructions, too much
+ * socket memory); UNTRIED (err says why) when no socket could be had. */
+enum sampler_check { SAMPLER_CHECK_OK, SAMPLER_CHECK_REFUSED, SAMPLER_CHECK_UNTRIED };
+enum sampler_check sampler_check_programs(const struct config *cfg,
+					  const struct if_snapshot *snap,
+					  char *err, size_t errlen);
 /* Stops and joins the thread, closes everything, logs the totals. */
 void sampler_stop(struct sampler *s);
 

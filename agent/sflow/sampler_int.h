@@ -10,6 +10,9 @@
 
 #include "config/config.h"
 #include "base/hf_types.h"
+#include "sflow/capture.h"
+#include "sflow/core/bpfprog.h"
+#include "sflow/core/sflow_agent.h"
 #include "table/snapshot.h"
 
 #define STATUS_MAX        1024  /* the status text, for STATUS= and SIGUSR1 */
@@ -39,26 +42,46 @@ struct sampler {
 	struct hf_addr agent;
 	int64_t agent_check_ms;
 	int64_t quiet_until_ms;   /* see COALESCE_MS (sampler.c) */
-	int64_t drained_ms;       /* when the ring was last served */
+	int64_t emptied_us;       /* when a drain last found the ring empty */
+	unsigned cycle_frames;    /* frames drained since */
 	uint64_t held_dropped_logged;
-	char refused[256];        /* the last refusal logged */
+	char refused[256];        /* the last failed install logged */
+	char kernel_said[512];    /* the last refusals logged (names and why) */
+	struct sampler_refusal *refusals; /* interfaces the kernel would not take */
+	size_t n_refusals;
 	char waiting[256];        /* sample patterns matching no interface now */
 	int64_t status_ms;        /* when the status text was last written */
 	uint64_t status_dgrams;   /* datagrams sent as of that text */
-	char self[1024];          /* pcap expression of our own datagrams */
+	struct bpfprog_self self[BPFPROG_SELF_MAX]; /* our own datagrams' flows */
+	size_t nself;
 	int fault_exit;           /* HOSTFLOWD_FAULT=sampler-exit: the tests' way to end the thread */
 	uint32_t salt;            /* what else the kernel program depends on */
 };
 
 
+/* An interface the last install could not sample, and why. */
+struct sampler_refusal {
+	int kindex;
+	enum capture_refusal why;
+};
+
 /* FNV-1a, 31 bits, from seed h: a change of filter text, snap length or
  * collectors must re-install the program; the core only compares these. */
 #define SAMPLER_HASH_SEED 2166136261u
 uint32_t sampler_hash(const char *text, uint32_t h);
+uint32_t sampler_hash_bytes(const void *p, size_t len, uint32_t h);
+
+/* The core's install callback: the rules of the ports with a rate (each
+ * with the `sample` line that decides for it) put in force by the capture;
+ * the ports it refuses are marked, remembered with their reason, and
+ * logged once per change. */
+int sampler_install(struct sampler *s, const struct sfa_port *ports, size_t n,
+		    uint8_t *refused, char *why, size_t whylen);
 
 /* Hands the table to the core when it changed (or force), and says what
- * changed. */
-void sampler_sync_table(struct sampler *s, int force, int64_t now);
+ * changed. Returns -1 with err when the capture could not be changed at all
+ * (the sampling in force stays, and it is tried again at the next change). */
+int sampler_sync_table(struct sampler *s, int force, int64_t now, char *err, size_t errlen);
 /* Rewrites the status text (for STATUS= and SIGUSR1) from the core's figures. */
 void sampler_publish_status(struct sampler *s);
 /* The counts in the status text follow the datagrams sent, at most once a

@@ -7,59 +7,156 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sflow/capture.h"
 #include "sflow/collector.h"
 #include "base/log.h"
+#include "sflow/sampler.h"
 #include "sflow/sampler_int.h"
 #include "sflow/core/sflow_agent.h"
+#include "sflow/core/sflow_encode.h"
+#include "sflow/core/sflow_status.h"
 #include "base/util.h"
 
 #define STATUS_EVERY_MS   1000  /* the status text's counts are this fresh */
+#define LOG_NAMES_MAX     16    /* names in a log line; then a count */
+
+uint32_t sampler_hash_bytes(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h & 0x7fffffffu;
+}
 
 uint32_t sampler_hash(const char *t, uint32_t h)
 {
-	for (; t && *t; t++)
-		h = (h ^ (uint8_t)*t) * 16777619u;
-	return h & 0x7fffffffu;
+	return sampler_hash_bytes(t, t ? strlen(t) : 0, h);
+}
+
+/* ---- what the kernel samples ---- */
+
+/* The capture rules of the ports with a rate; at[] their index in ports. */
+static size_t rules_of(const struct config *cfg, const struct sfa_port *ports, size_t n,
+		       struct capture_rule *r, size_t *at)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_sample *m;
+
+		if (!ports[i].rate)
+			continue;
+		m = config_sample_match(cfg, ports[i].name);
+		r[k] = (struct capture_rule){ .kindex = ports[i].kindex, .arphrd = ports[i].arphrd,
+					      .rate = ports[i].rate,
+					      .filter = m ? m->filter : NULL,
+					      .line = m ? m->line : 0 };
+		at[k++] = i;
+	}
+	return k;
+}
+
+/* "v6, v7: why" for the log: the names the kernel refused, and the first
+ * refusal's words. */
+static void refusal_text(const struct sfa_port *ports, const size_t *at,
+			 const enum capture_refusal *refused, size_t k, const char *why,
+			 char *buf, size_t len)
+{
+	size_t used = 0, named = 0, more = 0;
+
+	buf[0] = '\0';
+	for (size_t j = 0; j < k; j++) {
+		int w;
+
+		if (refused[j] == CAPTURE_SAMPLED)
+			continue;
+		if (named == LOG_NAMES_MAX) {
+			more++;
+			continue;
+		}
+		w = snprintf(buf + used, len - used, "%s%s (%s)", named ? ", " : "",
+			     ports[at[j]].name, capture_refusal_name(refused[j]));
+		if (w < 0 || (size_t)w >= len - used)
+			return;
+		used += (size_t)w;
+		named++;
+	}
+	if (more)
+		used += (size_t)snprintf(buf + used, len - used, " and %zu more", more);
+	if (used < len)
+		snprintf(buf + used, len - used, ": %s", why);
+}
+
+int sampler_install(struct sampler *s, const struct sfa_port *ports, size_t n,
+		    uint8_t *refused, char *why, size_t whylen)
+{
+	struct capture_rule *r = calloc(n ? n : 1, sizeof *r);
+	enum capture_refusal *no = calloc(n ? n : 1, sizeof *no);
+	struct sampler_refusal *keep = calloc(n ? n : 1, sizeof *keep);
+	size_t *at = calloc(n ? n : 1, sizeof *at), k, nkeep = 0;
+	char said[sizeof s->kernel_said];
+	int rc = -1;
+
+	if (!r || !no || !keep || !at) {
+		hf_strlcpy(why, "out of memory", whylen);
+		goto out;
+	}
+	k = rules_of(s->cfg, ports, n, r, at);
+	if (capture_set_rules(s->cap, r, k, s->self, s->nself, s->cfg->header_bytes, no,
+			      why, whylen) < 0)
+		goto out;
+	for (size_t j = 0; j < k; j++)
+		if (no[j] != CAPTURE_SAMPLED) {
+			refused[at[j]] = 1;
+			keep[nkeep++] = (struct sampler_refusal){ ports[at[j]].kindex, no[j] };
+		}
+	/* Never silent: the log names what is not sampled and why, once per
+	 * change; the status text keeps naming it. */
+	refusal_text(ports, at, no, k, why, said, sizeof said);
+	if (nkeep && strcmp(said, s->kernel_said))
+		log_warn("sampler", "not sampled: %s", said);
+	else if (!nkeep && s->kernel_said[0])
+		log_info("sampler", "the kernel takes every sampled interface again");
+	hf_strlcpy(s->kernel_said, nkeep ? said : "", sizeof s->kernel_said);
+	free(s->refusals);
+	s->refusals = keep;
+	s->n_refusals = nkeep;
+	keep = NULL;
+	rc = 0;
+out:
+	free(keep);
+	free(at);
+	free(no);
+	free(r);
+	return rc;
 }
 
 /* ---- status, for STATUS= and SIGUSR1 ---- */
 
+/* Why a wanted interface is not sampled: the kernel's refusal, or an
+ * install that failed altogether (sflow_status_shell.unsampled_why). */
+static const char *unsampled_why(const void *ctx, int kindex)
+{
+	const struct sampler *s = ctx;
+
+	for (size_t i = 0; i < s->n_refusals; i++)
+		if (s->refusals[i].kindex == kindex)
+			return capture_refusal_name(s->refusals[i].why);
+	return "no capture";
+}
+
 void sampler_publish_status(struct sampler *s)
 {
-	struct sfa_port sp[8];
 	struct sfa_stats st;
-	char buf[STATUS_MAX];
-	size_t n, len;
-	int w;
+	char coll[STATUS_MAX], buf[STATUS_MAX];
+	struct sflow_status_shell sh = { .waiting = s->waiting, .collectors = coll,
+					 .holding = !s->answerable && s->cfg->hold_samples,
+					 .unsampled_why = unsampled_why, .ctx = s };
 
 	sfa_get_stats(s->core, &st);
-	n = sfa_sampled(s->core, sp, 8);
-	w = snprintf(buf, sizeof buf, "sampling %zu", st.sampled);
-	len = w > 0 ? (size_t)w : 0;
-	for (size_t i = 0; i < n && len < sizeof buf; i++) {
-		w = snprintf(buf + len, sizeof buf - len, "%s%s 1:%u", i ? ", " : " (",
-			     sp[i].name, sp[i].rate);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && st.sampled > n) {
-		w = snprintf(buf + len, sizeof buf - len, ", %zu more", st.sampled - n);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && s->waiting[0]) {
-		w = snprintf(buf + len, sizeof buf - len, "%swaiting for %s", n ? "; " : " (",
-			     s->waiting);
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len < sizeof buf && (n || s->waiting[0])) {
-		w = snprintf(buf + len, sizeof buf - len, ")");
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (len + 2 < sizeof buf) {
-		memcpy(buf + len, "; ", 3);
-		len += 2 + collectors_describe(s->coll, buf + len + 2, sizeof buf - len - 2);
-	}
-	if (len < sizeof buf && !s->answerable && s->cfg->hold_samples)
-		snprintf(buf + len, sizeof buf - len, "; holding samples");
+	collectors_describe(s->coll, coll, sizeof coll);
+	sflow_status_of(s->core, &sh, buf, sizeof buf);
 	pthread_mutex_lock(&s->lock);
 	memcpy(s->status, buf, sizeof s->status);
 	pthread_mutex_unlock(&s->lock);
@@ -69,9 +166,20 @@ void sampler_publish_status(struct sampler *s)
 
 /* ---- the table ---- */
 
-/* The ports the core needs: every row, with the rate and line of the
- * `sample` line that decides for it (rate 0 when none, or no collector). */
-static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *snap)
+static uint8_t if_direction(enum if_duplex d)
+{
+	return d == IF_DUPLEX_FULL ? SFLOW_DIR_FULL : d == IF_DUPLEX_HALF ? SFLOW_DIR_HALF
+								   : SFLOW_DIR_UNKNOWN;
+}
+
+/* The ports the core needs: every row, with the rate and filter of the
+ * `sample` line that decides for it (rate 0 when none, or no collector).
+ * The rate follows the row's served speed (config_sample_rate): a new
+ * speed, from the kernel or a reload, reaches the core as a reload's new
+ * rate does, through sfa_sync, after the ring's frames were taken at the
+ * old one. */
+static struct sfa_port *ports_of(const struct config *cfg, uint32_t salt,
+				 const struct if_snapshot *snap)
 {
 	struct sfa_port *v = calloc(snap->n ? snap->n : 1, sizeof *v);
 
@@ -79,7 +187,7 @@ static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *sn
 		return NULL;
 	for (size_t i = 0; i < snap->n; i++) {
 		const struct if_row *r = &snap->rows[i];
-		const struct cfg_sample *m = config_sample_match(s->cfg, r->name);
+		const struct cfg_sample *m = config_sample_match(cfg, r->name);
 
 		v[i].kindex = r->kindex;
 		v[i].ifindex = r->ifindex;
@@ -90,9 +198,10 @@ static struct sfa_port *ports_of(struct sampler *s, const struct if_snapshot *sn
 		v[i].admin = r->admin;
 		v[i].oper = r->oper;
 		v[i].promisc = r->promisc;
-		if (m && s->cfg->n_collectors) {
-			v[i].rate = config_sample_rate(s->cfg, m);
-			v[i].filter_id = (int)sampler_hash(m->filter, s->salt);
+		v[i].if_direction = if_direction(r->duplex);
+		if (m && cfg->n_collectors) {
+			v[i].rate = config_sample_rate(cfg, m, r->speed_bps);
+			v[i].filter_id = (int)sampler_hash(m->filter, salt);
 		}
 	}
 	return v;
@@ -175,26 +284,28 @@ static void log_sampling(struct sampler *s, const struct sfa_port *before, size_
 	free(after);
 }
 
-void sampler_sync_table(struct sampler *s, int force, int64_t now)
+int sampler_sync_table(struct sampler *s, int force, int64_t now, char *err, size_t errlen)
 {
 	struct if_snapshot *snap = iftable_acquire(s->table);
 	struct sfa_port *ports, *before;
 	size_t nbefore;
 	char why[512] = "";
+	int rc = 0;
 
 	if (!snap)
-		return;
+		return 0;
 	if (!force && s->synced && snap->generation == s->generation) {
 		iftable_release(s->table, snap);
-		return;
+		return 0;
 	}
 	nbefore = sampled_list(s, &before);
-	ports = ports_of(s, snap);
+	ports = ports_of(s->cfg, s->salt, snap);
 	if (!ports) {
 		log_err("sampler", "out of memory; the table's change waits");
 		iftable_release(s->table, snap);
 		free(before);
-		return;
+		snprintf(err, errlen, "sampler: out of memory");
+		return -1;
 	}
 	if (sfa_sync(s->core, ports, snap->n, now, why, sizeof why) < 0) {
 		/* The kernel keeps what it had, and so do the samples' rates. */
@@ -202,6 +313,8 @@ void sampler_sync_table(struct sampler *s, int force, int64_t now)
 			log_warn("sampler", "new sampling refused (%s); the rates in "
 				 "force stay", why);
 		hf_strlcpy(s->refused, why, sizeof s->refused);
+		snprintf(err, errlen, "sampler: capture: %s", why);
+		rc = -1;
 	} else {
 		s->refused[0] = '\0';
 	}
@@ -213,6 +326,7 @@ void sampler_sync_table(struct sampler *s, int force, int64_t now)
 	log_sampling(s, before, nbefore, force);
 	free(before);
 	sampler_publish_status(s);
+	return rc;
 }
 
 int64_t sampler_refresh_status(struct sampler *s, int64_t now, int64_t next)
@@ -227,4 +341,51 @@ int64_t sampler_refresh_status(struct sampler *s, int64_t now, int64_t next)
 		return next;
 	}
 	return next < s->status_ms + STATUS_EVERY_MS ? next : s->status_ms + STATUS_EVERY_MS;
+}
+
+/* ---- -t: what the kernel would take ---- */
+
+enum sampler_check sampler_check_programs(const struct config *cfg,
+					  const struct if_snapshot *snap,
+					  char *err, size_t errlen)
+{
+	struct sfa_port *ports = ports_of(cfg, SAMPLER_HASH_SEED, snap);
+	struct capture_rule *r = calloc(snap->n ? snap->n : 1, sizeof *r);
+	enum capture_refusal *no = calloc(snap->n ? snap->n : 1, sizeof *no);
+	size_t *at = calloc(snap->n ? snap->n : 1, sizeof *at);
+	struct bpfprog_self self[BPFPROG_SELF_MAX];
+	size_t k, nself, blame = 0, refused = 0;
+	enum sampler_check rc = SAMPLER_CHECK_UNTRIED;
+	char why[512];
+
+	if (!ports || !r || !no || !at) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	k = rules_of(cfg, ports, snap->n, r, at);
+	nself = collectors_planned_self(cfg->collectors, cfg->n_collectors, self,
+					BPFPROG_SELF_MAX);
+	if (capture_check_rules(r, k, self, nself, cfg->header_bytes, no, &blame, why,
+				sizeof why) < 0) {
+		snprintf(err, errlen, "the sampling programs could not be tried: %s", why);
+		goto out;
+	}
+	rc = SAMPLER_CHECK_OK;
+	for (size_t j = 0; j < k; j++)
+		refused += no[j] != CAPTURE_SAMPLED;
+	if (refused) {
+		const struct cfg_sample *m = config_sample_match(cfg, ports[at[blame]].name);
+
+		snprintf(err, errlen, "%s:%d: sample %s: %s%s cannot be sampled (%zu of %zu "
+			 "sampled interfaces refused): %s", cfg->path, r[blame].line,
+			 m ? m->name : "?", ports[at[blame]].name,
+			 refused > 1 ? " and others" : "", refused, k, why);
+		rc = SAMPLER_CHECK_REFUSED;
+	}
+out:
+	free(at);
+	free(no);
+	free(r);
+	free(ports);
+	return rc;
 }

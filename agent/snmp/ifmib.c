@@ -28,7 +28,7 @@ struct ifmib_tree {
 	oid root[IFMIB_ROOT_MAX];
 	size_t rootlen;
 	unsigned maxcol;          /* table columns 1..maxcol; 0 for a scalar */
-	unsigned ctr_first, ctr_last; /* counter columns: refresh before reading */
+	unsigned ctr_first, ctr_last; /* counter columns: read apart from the rows */
 	int xtable;               /* ifXTable columns, else ifTable */
 };
 
@@ -255,11 +255,10 @@ static void val_null_oid(struct ifmib_val *v)
 	v->len = sizeof v->o;
 }
 
-static int iftable_value(unsigned col, const struct if_row *r, u_long ticks_now,
-			 int64_t now_ms, struct ifmib_val *v)
+/* c: the row's counters, for a counter column only. */
+static int iftable_value(unsigned col, const struct if_row *r, const struct if_counters *c,
+			 u_long ticks_now, int64_t now_ms, struct ifmib_val *v)
 {
-	const struct if_counters *c = &r->ctr;
-
 	switch (col) {
 	case IF_INDEX: val_int(v, r->ifindex); break;
 	case IF_DESCR: val_str(v, r->name, strlen(r->name)); break;
@@ -291,11 +290,9 @@ static int iftable_value(unsigned col, const struct if_row *r, u_long ticks_now,
 	return 0;
 }
 
-static int ifxtable_value(unsigned col, const struct if_row *r, u_long ticks_now,
-			  int64_t now_ms, struct ifmib_val *v)
+static int ifxtable_value(unsigned col, const struct if_row *r, const struct if_counters *c,
+			  u_long ticks_now, int64_t now_ms, struct ifmib_val *v)
 {
-	const struct if_counters *c = &r->ctr;
-
 	switch (col) {
 	case IF_NAME: val_str(v, r->name, strlen(r->name)); break;
 	case IF_IN_MULTICAST_PKTS: val_c32(v, c->in_mcast); break;
@@ -310,7 +307,7 @@ static int ifxtable_value(unsigned col, const struct if_row *r, u_long ticks_now
 	case IF_HC_OUT_UCAST_PKTS: val_c64(v, c->out_ucast); break;
 	case IF_HC_OUT_MULTICAST_PKTS: val_c64(v, c->out_mcast); break;
 	case IF_HC_OUT_BROADCAST_PKTS: val_c64(v, c->out_bcast); break;
-	case IF_LINK_UP_DOWN_TRAP_ENABLE: val_int(v, 2); break;  /* disabled: we send no traps */
+	case IF_LINK_UP_DOWN_TRAP_ENABLE: val_int(v, r->link_traps == 1 ? 1 : 2); break;
 	case IF_HIGH_SPEED: val_unsigned(v, ASN_GAUGE, r->speed_bps / 1000000); break;
 	case IF_PROMISCUOUS_MODE: val_int(v, r->promisc == 1 ? 1 : 2); break;
 	/* ifConnectorPresent: false(2) for every row. Telling a NIC with a
@@ -327,10 +324,26 @@ static int ifxtable_value(unsigned col, const struct if_row *r, u_long ticks_now
 	return 0;
 }
 
-/* The value at pos; -1 when it does not exist (row gone, bad column). */
+/* The row's counters when pos is a counter cell: 0, or -1 when the row or
+ * its counters are gone. Nothing else reads counters: a request for names
+ * and speeds (a collector's) never reaches the kernel. */
+static int pos_counters(const struct ifmib_source *src, const struct ifmib_tree *t,
+			const struct if_snapshot *s, const struct ifmib_pos *pos,
+			bool walking, struct if_counters *c)
+{
+	const struct if_row *r;
+
+	if (!is_counter_col(t, pos->col))
+		return 0;
+	r = s ? snap_find(s, pos->ifindex) : NULL;
+	return r ? src->counters(src->ctx, r, walking, c) : -1;
+}
+
+/* The value at pos (c: its counters, for a counter cell); -1 when it does
+ * not exist (row gone, bad column). */
 static int pos_value(const struct ifmib_tree *t, const struct if_snapshot *s,
-		     const struct ifmib_pos *pos, u_long ticks_now, int64_t now_ms,
-		     struct ifmib_val *v)
+		     const struct ifmib_pos *pos, const struct if_counters *c,
+		     u_long ticks_now, int64_t now_ms, struct ifmib_val *v)
 {
 	const struct if_row *r;
 
@@ -348,8 +361,8 @@ static int pos_value(const struct ifmib_tree *t, const struct if_snapshot *s,
 	if (!r)
 		return -1;
 	if (t->xtable)
-		return ifxtable_value(pos->col, r, ticks_now, now_ms, v);
-	return iftable_value(pos->col, r, ticks_now, now_ms, v);
+		return ifxtable_value(pos->col, r, c, ticks_now, now_ms, v);
+	return iftable_value(pos->col, r, c, ticks_now, now_ms, v);
 }
 
 /* ---- Handler ----------------------------------------------------------- */
@@ -378,48 +391,39 @@ static int resolve(const struct ifmib_tree *t, const struct if_snapshot *s,
 	return rc ? -rc : 1;
 }
 
-/* 1 when any request of the batch lands on a counter column. */
-static int batch_needs_counters(const struct ifmib_tree *t,
-				const struct if_snapshot *s, int getnext,
-				netsnmp_request_info *requests)
-{
-	struct ifmib_pos pos;
-
-	if (!t->ctr_first)
-		return 0;
-	for (netsnmp_request_info *rq = requests; rq; rq = rq->next) {
-		netsnmp_variable_list *vb = rq->requestvb;
-
-		if (rq->processed)
-			continue;
-		if (resolve(t, s, getnext, vb->name, vb->name_length, &pos) == 1 &&
-		    is_counter_col(t, pos.col))
-			return 1;
-	}
-	return 0;
-}
-
-static void answer(const struct ifmib_tree *t, const struct if_snapshot *s,
-		   netsnmp_agent_request_info *reqinfo, netsnmp_request_info *rq,
-		   u_long ticks_now, int64_t now_ms)
+static void answer(const struct ifmib_source *src, const struct ifmib_tree *t,
+		   const struct if_snapshot *s, netsnmp_agent_request_info *reqinfo,
+		   netsnmp_request_info *rq, u_long ticks_now, int64_t now_ms)
 {
 	int getnext = reqinfo->mode == MODE_GETNEXT;
 	netsnmp_variable_list *vb = rq->requestvb;
+	const oid *from = vb->name;
+	size_t fromlen = vb->name_length;
+	struct if_counters c;
 	struct ifmib_pos pos;
 	struct ifmib_val v;
 	oid next[IFMIB_ROOT_MAX + 3];
-	int rc = resolve(t, s, getnext, vb->name, vb->name_length, &pos);
+	int rc;
 
-	if (rc < 0) {
-		netsnmp_set_request_error(reqinfo, rq, -rc);
-		return;
-	}
-	if (rc == 0)
-		return;  /* GETNEXT past our subtree: leave it for the next one */
-	if (pos_value(t, s, &pos, ticks_now, now_ms, &v) < 0) {
-		if (!getnext)
+	for (;;) {
+		rc = resolve(t, s, getnext, from, fromlen, &pos);
+		if (rc < 0) {
+			netsnmp_set_request_error(reqinfo, rq, -rc);
+			return;
+		}
+		if (rc == 0)
+			return;  /* GETNEXT past our subtree: leave it for the next one */
+		if (pos_counters(src, t, s, &pos, getnext, &c) == 0 &&
+		    pos_value(t, s, &pos, &c, ticks_now, now_ms, &v) == 0)
+			break;
+		if (!getnext) {
 			netsnmp_set_request_error(reqinfo, rq, SNMP_NOSUCHINSTANCE);
-		return;
+			return;
+		}
+		/* The row's link went after the snapshot was taken: as if its
+		 * row were gone, the cell after it. */
+		fromlen = pos_oid(t, &pos, next);
+		from = next;
 	}
 	if (getnext)
 		snmp_set_var_objid(vb, next, pos_oid(t, &pos, next));
@@ -435,27 +439,18 @@ static int ifmib_handler(netsnmp_mib_handler *handler,
 	const struct ifmib_source *src = ctx->src;
 	const struct ifmib_tree *t = ctx->tree;
 	struct if_snapshot *s;
-	int getnext;
 	u_long ticks_now;
 	int64_t now_ms;
 
 	(void)reginfo;
 	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT)
 		return SNMP_ERR_GENERR;
-	getnext = reqinfo->mode == MODE_GETNEXT;
-	/* A cheap snapshot first: the collector's poll (names, alias, speed)
-	 * never makes us touch the kernel. */
-	s = src->acquire(src->ctx, 0);
-	if (batch_needs_counters(t, s, getnext, requests)) {
-		if (s)
-			src->release(src->ctx, s);
-		s = src->acquire(src->ctx, 1);
-	}
+	s = src->acquire(src->ctx);
 	ticks_now = netsnmp_get_agent_uptime();
 	now_ms = monotonic_ms();
 	for (netsnmp_request_info *rq = requests; rq; rq = rq->next) {
 		if (!rq->processed)
-			answer(t, s, reqinfo, rq, ticks_now, now_ms);
+			answer(src, t, s, reqinfo, rq, ticks_now, now_ms);
 	}
 	if (s)
 		src->release(src->ctx, s);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "snmp/notify.h"
 #include "snmp/regwatch.h"
 #include "snmp/snmpagent.h"
 #include "base/util.h"
@@ -24,6 +25,7 @@ struct snmpagent {
 	int selected;           /* fds holds the last select()'s result */
 	struct regwatch *rw;      /* whether the master accepted our IF-MIB */
 	int64_t regwatch_next_ms; /* regwatch's next retry or log */
+	struct notify *notify;    /* linkUp/linkDown */
 	int count;
 	netsnmp_large_fd_set fds;
 };
@@ -140,7 +142,8 @@ struct snmpagent *snmpagent_start(const char *app, const char *socket,
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
 			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, SNMPAGENT_PING_S);
 	a->rw = regwatch_start(a->socket);
-	if (!a->rw || ifmib_register(src) < 0)
+	a->notify = notify_new();
+	if (!a->rw || !a->notify || ifmib_register(src) < 0)
 		goto fail;
 	init_snmp(a->app);  /* first connection attempt happens here */
 	a->regwatch_next_ms = regwatch_tick(a->rw, monotonic_ms());
@@ -210,9 +213,20 @@ enum snmp_reg snmpagent_state(const struct snmpagent *a, time_t *since)
 	return regwatch_state(a->rw, since);
 }
 
+void snmpagent_link_notify(struct snmpagent *a, struct iftable *t)
+{
+	notify_tick(a->notify, t, snmpagent_registered(a), monotonic_ms());
+}
+
 int64_t snmpagent_next_ms(const struct snmpagent *a)
 {
-	return a ? a->regwatch_next_ms : 0;
+	int64_t next, held;
+
+	if (!a)
+		return 0;
+	next = a->regwatch_next_ms;
+	held = notify_next_ms(a->notify);
+	return held && (!next || held < next) ? held : next;
 }
 
 void snmpagent_stop(struct snmpagent *a)
@@ -231,6 +245,8 @@ void snmpagent_stop(struct snmpagent *a)
 			       snmp_log_cb, NULL);
 	regwatch_stop(a->rw);
 	a->rw = NULL;
+	notify_free(a->notify);
+	a->notify = NULL;
 	snmp_shutdown(a->app);
 	shutdown_agent();
 	netsnmp_large_fd_set_cleanup(&a->fds);

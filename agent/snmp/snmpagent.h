@@ -1,8 +1,9 @@
 /* The SNMP face's shell on the agent thread: net-snmp's set-up as an AgentX
  * subagent, its callbacks (log, session timeouts, connection state), the
- * connection announcements, and the agent loop's wait: one select() over
- * net-snmp's fds and the caller's. The only room that calls net-snmp besides
- * ifmib.c's handlers. Agent thread only. */
+ * connection announcements, the agent loop's wait: one select() over
+ * net-snmp's fds and the caller's, and the link notifications it owns
+ * (notify.c). The only room that calls net-snmp besides ifmib.c's handlers
+ * and notify.c's send. Agent thread only. */
 #ifndef HF_SNMPAGENT_H
 #define HF_SNMPAGENT_H
 
@@ -38,8 +39,13 @@ void snmpagent_process(struct snmpagent *a);
 int snmpagent_registered(const struct snmpagent *a);
 /* The registration state and the wall time it last changed, for STATUS=. */
 enum snmp_reg snmpagent_state(const struct snmpagent *a, time_t *since);
-/* Monotonic ms at which snmpagent_process() wants to run again (the retry
- * of a refused registration), 0 = nothing due. */
+/* From every turn of the agent loop, after snmpagent_process(): sends the
+ * linkUp/linkDown that a newer snapshot of t, the registration or the limit
+ * against flapping make due (notify.h). Cheap when nothing changed. */
+void snmpagent_link_notify(struct snmpagent *a, struct iftable *t);
+/* Monotonic ms at which snmpagent_process() or snmpagent_link_notify() wants
+ * to run again (the retry of a refused registration, a notification held by
+ * the limit), 0 = nothing due. */
 int64_t snmpagent_next_ms(const struct snmpagent *a);
 /* Unregisters, shuts net-snmp down, frees a. NULL is a no-op. */
 void snmpagent_stop(struct snmpagent *a);

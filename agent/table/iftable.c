@@ -8,9 +8,13 @@
  * itself owns one reference to the current snapshot. Because a reference is
  * taken under the same mutex that guards the swap, the table's reference
  * cannot be dropped between a reader's pointer read and its increment. The
- * count is atomic because releases happen outside the mutex. */
+ * count is atomic because releases happen outside the mutex.
+ *
+ * Counters are not in the rows: table/counters.c keeps them, with a lock of
+ * its own, and refreshing them never touches a snapshot. */
 #include "table/iftable.h"
 #include "base/refcount.h"
+#include "table/counters.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -25,6 +29,7 @@ struct iftable {
 	pthread_mutex_t lock;
 	struct if_snapshot *cur;  /* owned reference; NULL before the first update */
 	uint64_t generation;
+	struct ctr_store *ctrs;
 };
 
 /* A snapshot is allocated behind a header holding its reference count (the
@@ -72,7 +77,9 @@ struct iftable *iftable_new(void)
 
 	if (!t)
 		return NULL;
-	if (pthread_mutex_init(&t->lock, NULL) != 0) {
+	t->ctrs = ctr_store_new();
+	if (!t->ctrs || pthread_mutex_init(&t->lock, NULL) != 0) {
+		ctr_store_free(t->ctrs);
 		free(t);
 		return NULL;
 	}
@@ -84,8 +91,20 @@ void iftable_free(struct iftable *t)
 	if (!t)
 		return;
 	snap_unref(t->cur);
+	ctr_store_free(t->ctrs);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+int iftable_counters(struct iftable *t, struct link_stats *ls, int kindex,
+		     int64_t max_age_ms, struct if_counters *out, enum ctr_from *from)
+{
+	return ctr_store_get(t->ctrs, ls, kindex, max_age_ms, monotonic_ms(), out, from);
+}
+
+int iftable_counters_refresh(struct iftable *t, struct link_stats *ls)
+{
+	return ctr_store_refresh(t->ctrs, ls, monotonic_ms());
 }
 
 struct if_snapshot *iftable_acquire(struct iftable *t)
@@ -244,8 +263,9 @@ static void fill_row(struct if_row *r, const struct kernel_link *l, uint32_t ser
 	r->admin = l->admin_up ? 1 : 2;
 	r->oper = (uint8_t)l->oper;
 	r->promisc = l->promisc ? 1 : 2;
+	r->link_traps = config_link_notify(cfg, l->name) ? 1 : 2;
 	r->speed_bps = ov && ov->has_speed ? ov->speed_bps : l->speed_bps;
-	r->ctr = l->ctr;
+	r->duplex = l->duplex;
 }
 
 /* Rows of the first update existed "before start": times 0. Later, a row
@@ -339,13 +359,6 @@ static void publish(struct iftable *t, struct if_snapshot *s)
 int iftable_update(struct iftable *t, const struct kernel_link *links, size_t n,
 		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms)
 {
-	return iftable_update_at(t, links, n, cfg, map, now_ms, now_ms);
-}
-
-int iftable_update_at(struct iftable *t, const struct kernel_link *links, size_t n,
-		      const struct config *cfg, const struct hf_ifmap *map,
-		      int64_t now_ms, int64_t counters_ms)
-{
 	const struct if_snapshot *prev = t->cur; /* only this thread writes it */
 	struct ifmap_link *ml = calloc(n ? n : 1, sizeof *ml);
 	struct if_snapshot *s = snap_alloc(n);
@@ -372,7 +385,6 @@ int iftable_update_at(struct iftable *t, const struct kernel_link *links, size_t
 	free(ml);
 	qsort(s->rows, s->n, sizeof s->rows[0], cmp_row);
 	s->generation = ++t->generation;
-	s->built_ms = counters_ms;
 	if (prev)
 		s->table_change_ms = same_indices(prev, s) ? prev->table_change_ms : now_ms;
 	publish(t, s);

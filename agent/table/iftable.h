@@ -13,7 +13,9 @@
 #include "table/netlink.h"
 #include "table/snapshot.h"
 
-/* Counters older than this are refreshed when an SNMP request asks for one. */
+/* SNMP serves no counter read longer ago than this (hostflowd(8)): a
+ * poller's rate over its usual 10 s or more is off by at most 5%, and a walk
+ * of a thousand rows costs one counter dump per half second. */
 #define IFTABLE_COUNTER_MAX_AGE_MS 500
 
 struct iftable *iftable_new(void);
@@ -26,11 +28,9 @@ void iftable_free(struct iftable *t);
  * Returns 0, or -1 on allocation failure (the old snapshot stays). */
 int iftable_update(struct iftable *t, const struct kernel_link *links, size_t n,
 		   const struct config *cfg, const struct hf_ifmap *map, int64_t now_ms);
-/* The same for links whose counters are older than the rest (a table
- * rebuilt from link events between dumps): built_ms = counters_ms, so a
- * counter request still finds them stale and dumps. */
-int iftable_update_at(struct iftable *t, const struct kernel_link *links, size_t n,
-		      const struct config *cfg, const struct hf_ifmap *map,
-		      int64_t now_ms, int64_t counters_ms);
+/* Every link's counters in one dump of counters only (RTM_GETSTATS), into
+ * the counter store: no row is rebuilt, the snapshot and its generation
+ * stay, nobody is woken. ls is the calling thread's. 0 or -1. */
+int iftable_counters_refresh(struct iftable *t, struct link_stats *ls);
 
 #endif

@@ -1,12 +1,17 @@
 /* The kernel side: link events, link dumps, counters and ethtool speed of
- * the network namespace the process was in when netlink_open() ran. */
+ * the network namespace the process was in when netlink_open() ran. Links
+ * go through libnl; counters through a plain rtnetlink socket asking for
+ * IFLA_STATS_LINK_64 only (RTM_GETSTATS), which costs the kernel and us a
+ * fraction of a link message. */
 #include "table/netlink.h"
-#include "table/snapshot.h"   /* link_stats */
+#include "table/snapshot.h"   /* link_stats_open, link_stats_close */
 
 #include <errno.h>
 #include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_arp.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <stdio.h>
@@ -18,7 +23,6 @@
 
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
-#include <netlink/version.h>
 #include <netlink/route/link.h>
 
 #include "base/log.h"
@@ -29,6 +33,9 @@
  * net.core.rmem_max. If it still overflows, the kernel reports ENOBUFS and
  * the caller dumps. */
 #define NL_EVENT_RCVBUF (16 * 1024 * 1024)
+/* A counter reply: the kernel fills dump messages up to 32 KiB
+ * (netlink_dump), so a larger buffer never truncates one. */
+#define LINK_STATS_BUF (64 * 1024)
 
 /* A link as the last dump or a later event left it; flags and operstate
  * decide whether its speed is stale. */
@@ -51,7 +58,9 @@ struct netlink {
 };
 
 struct link_stats {
-	struct nl_sock *sock;
+	int fd;
+	uint32_t seq;
+	uint8_t buf[LINK_STATS_BUF];
 };
 
 /* IANAifType (IANAifType-MIB) per ARPHRD_*. The one mapping: IF-MIB ifType
@@ -85,37 +94,32 @@ uint32_t netlink_iftype(unsigned arphrd)
 	return 1; /* other */
 }
 
-/* IFLA_STATS64 -> IF-MIB / sFlow counters. The one mapping, served by both:
+/* rtnl_link_stats64 -> IF-MIB / sFlow counters. The one mapping, served by both:
  *   in_octets    = rx_bytes
  *   in_mcast     = multicast (Linux counts received multicast only)
  *   in_ucast     = rx_packets - multicast, never below 0
  *   in_bcast     = 0 (Linux keeps no broadcast count)
  *   in_discards  = rx_dropped
  *   in_errors    = rx_errors
- *   in_unknown   = rx_nohandler (0 when libnl cannot report it)
+ *   in_unknown   = rx_nohandler
  *   out_octets   = tx_bytes
  *   out_ucast    = tx_packets (no transmit multicast/broadcast count exists)
  *   out_mcast    = out_bcast = 0
  *   out_discards = tx_dropped
  *   out_errors   = tx_errors */
-static void nl_counters_from_stats64(struct rtnl_link *l, struct if_counters *c)
+void netlink_counters(const struct rtnl_link_stats64 *st, struct if_counters *c)
 {
-	uint64_t rx = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
-	uint64_t mc = rtnl_link_get_stat(l, RTNL_LINK_MULTICAST);
-
 	memset(c, 0, sizeof *c);
-	c->in_octets = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
-	c->in_mcast = mc;
-	c->in_ucast = rx > mc ? rx - mc : 0;
-	c->in_discards = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED);
-	c->in_errors = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS);
-#if LIBNL_VER_NUM >= LIBNL_VER(3, 5)
-	c->in_unknown = rtnl_link_get_stat(l, RTNL_LINK_RX_NOHANDLER);
-#endif
-	c->out_octets = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
-	c->out_ucast = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
-	c->out_discards = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED);
-	c->out_errors = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS);
+	c->in_octets = st->rx_bytes;
+	c->in_mcast = st->multicast;
+	c->in_ucast = st->rx_packets > st->multicast ? st->rx_packets - st->multicast : 0;
+	c->in_discards = st->rx_dropped;
+	c->in_errors = st->rx_errors;
+	c->in_unknown = st->rx_nohandler;
+	c->out_octets = st->tx_bytes;
+	c->out_ucast = st->tx_packets;
+	c->out_discards = st->tx_dropped;
+	c->out_errors = st->tx_errors;
 }
 
 /* IFLA_OPERSTATE (RFC 2863 values as the kernel names them) -> ifOperStatus.
@@ -152,7 +156,13 @@ static uint64_t mbps_to_bps(uint32_t mbps)
  * Heap storage: a struct with a flexible array cannot be embedded. */
 #define LINKSET_SIZE (sizeof(struct ethtool_link_settings) + 3 * 127 * sizeof(uint32_t))
 
-static int speed_glinksettings(int fd, const char *name, uint64_t *bps)
+static enum if_duplex duplex_of(uint8_t d)
+{
+	return d == DUPLEX_FULL ? IF_DUPLEX_FULL : d == DUPLEX_HALF ? IF_DUPLEX_HALF
+								    : IF_DUPLEX_UNKNOWN;
+}
+
+static int speed_glinksettings(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
 	struct ethtool_link_settings *req = calloc(1, LINKSET_SIZE);
 	struct ifreq ifr;
@@ -173,13 +183,14 @@ static int speed_glinksettings(int fd, const char *name, uint64_t *bps)
 	    req->cmd != ETHTOOL_GLINKSETTINGS)
 		goto out;
 	*bps = mbps_to_bps(req->speed);
+	*dx = duplex_of(req->duplex);
 	rc = 0;
 out:
 	free(req);
 	return rc;
 }
 
-static int speed_gset(int fd, const char *name, uint64_t *bps)
+static int speed_gset(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
 	struct ethtool_cmd cmd;
 	struct ifreq ifr;
@@ -192,21 +203,24 @@ static int speed_gset(int fd, const char *name, uint64_t *bps)
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
 		return -1;
 	*bps = mbps_to_bps(ethtool_cmd_speed(&cmd));
+	*dx = duplex_of(cmd.duplex);
 	return 0;
 }
 
-/* Errors (EOPNOTSUPP; EINVAL for a down veth or tun) mean "unknown": 0. */
-static uint64_t read_speed(int fd, const char *name)
+/* Speed and duplex. Errors (EOPNOTSUPP; EINVAL for a down veth or tun)
+ * mean "unknown": 0. */
+static void read_speed(int fd, const char *name, uint64_t *bps, enum if_duplex *dx)
 {
-	uint64_t bps = 0;
-
+	*bps = 0;
+	*dx = IF_DUPLEX_UNKNOWN;
 	if (fd < 0)
-		return 0;
-	if (speed_glinksettings(fd, name, &bps) == 0)
-		return bps;
-	if (speed_gset(fd, name, &bps) == 0)
-		return bps;
-	return 0;
+		return;
+	if (speed_glinksettings(fd, name, bps, dx) == 0)
+		return;
+	if (speed_gset(fd, name, bps, dx) == 0)
+		return;
+	*bps = 0;
+	*dx = IF_DUPLEX_UNKNOWN;
 }
 
 /* SIOCETHTOOL works on any socket whose family passes unknown ioctls to
@@ -448,11 +462,11 @@ static void fill_link(struct kernel_link *o, struct rtnl_link *l)
 	o->admin_up = !!(flags & IFF_UP);
 	o->promisc = !!(flags & IFF_PROMISC);
 	o->oper = netlink_oper_status(rtnl_link_get_operstate(l), flags);
-	nl_counters_from_stats64(l, &o->ctr);
 }
 
-/* *e from libnl's object; the speed from old (the same link as last seen)
- * when its flags, operstate and name are unchanged, else one ethtool call. */
+/* *e from libnl's object; the speed and duplex from old (the same link as
+ * last seen) when its flags, operstate and name are unchanged, else one
+ * ethtool call. */
 static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
 		       const struct known *old)
 {
@@ -463,18 +477,19 @@ static void make_known(struct netlink *nl, struct known *e, struct rtnl_link *l,
 	/* The kernel itself calls the speed of a stopped device unknown
 	 * (/sys/class/net/X/speed fails with EINVAL); ethtool would still
 	 * report a virtual device's nominal speed. Serve 0, like /sys. */
-	if (!(e->flags & IFF_UP))
+	if (!(e->flags & IFF_UP)) {
 		e->l.speed_bps = 0;
-	else if (old && old->flags == e->flags && old->operstate == e->operstate &&
-		 strcmp(old->l.name, e->l.name) == 0)
+		e->l.duplex = IF_DUPLEX_UNKNOWN;
+	} else if (old && old->flags == e->flags && old->operstate == e->operstate &&
+		   strcmp(old->l.name, e->l.name) == 0) {
 		e->l.speed_bps = old->l.speed_bps;
-	else
-		e->l.speed_bps = read_speed(nl->ethfd, e->l.name);
+		e->l.duplex = old->l.duplex;
+	} else {
+		read_speed(nl->ethfd, e->l.name, &e->l.speed_bps, &e->l.duplex);
+	}
 }
 
-/* RTM_NEWLINK, parsed by libnl: insert or replace. A known link keeps the
- * counters of the last dump: an event drained after a dump may be older
- * than it, and counters must never go backwards. */
+/* RTM_NEWLINK, parsed by libnl: insert or replace. */
 static void on_link_object(struct nl_object *obj, void *arg)
 {
 	struct netlink *nl = arg;
@@ -495,7 +510,6 @@ static void on_link_object(struct nl_object *obj, void *arg)
 	}
 	make_known(nl, &e, l, found ? &nl->k[i] : NULL);
 	if (found) {
-		e.l.ctr = nl->k[i].l.ctr;
 		nl->k[i] = e;
 		return;
 	}
@@ -618,14 +632,17 @@ int netlink_dump(struct netlink *nl, struct kernel_link **out, size_t *n)
 	return rc;
 }
 
+/* ---- counters: RTM_GETSTATS, IFLA_STATS_LINK_64 only ---- */
+
 struct link_stats *link_stats_open(void)
 {
 	struct link_stats *s = calloc(1, sizeof *s);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
 	if (!s)
 		return NULL;
-	s->sock = nl_socket_alloc();
-	if (!s->sock || nl_connect(s->sock, NETLINK_ROUTE) < 0) {
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		link_stats_close(s);
 		return NULL;
 	}
@@ -636,17 +653,125 @@ void link_stats_close(struct link_stats *s)
 {
 	if (!s)
 		return;
-	nl_socket_free(s->sock);
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s);
+}
+
+static int stats_request(struct link_stats *s, int kindex)
+{
+	struct {
+		struct nlmsghdr h;
+		struct if_stats_msg m;
+	} req;
+
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = RTM_GETSTATS;
+	req.h.nlmsg_flags = NLM_F_REQUEST | (kindex ? 0 : NLM_F_DUMP);
+	req.h.nlmsg_seq = ++s->seq;
+	req.m.family = AF_UNSPEC;
+	req.m.ifindex = (uint32_t)kindex;
+	req.m.filter_mask = IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64);
+	return send(s->fd, &req, sizeof req, 0) == (ssize_t)sizeof req ? 0 : -1;
+}
+
+/* One RTM_NEWSTATS message: its link and counters; -1 when malformed or
+ * without IFLA_STATS_LINK_64. A shorter struct (an older kernel) reads as
+ * zeros beyond its end. */
+static int stats_parse(const struct nlmsghdr *h, int *kindex, struct if_counters *c)
+{
+	const struct if_stats_msg *m = NLMSG_DATA(h);
+	size_t off = NLMSG_ALIGN(sizeof *m);
+	size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
+		return -1;
+	while (off + sizeof(struct nlattr) <= len) {
+		const struct nlattr *a = (const void *)((const uint8_t *)m + off);
+
+		if (a->nla_len < sizeof *a || off + a->nla_len > len)
+			return -1;
+		if ((a->nla_type & NLA_TYPE_MASK) == IFLA_STATS_LINK_64) {
+			struct rtnl_link_stats64 st;
+			size_t n = a->nla_len - NLA_HDRLEN;
+
+			memset(&st, 0, sizeof st);
+			memcpy(&st, (const uint8_t *)a + NLA_HDRLEN, n < sizeof st ? n : sizeof st);
+			netlink_counters(&st, c);
+			*kindex = (int)m->ifindex;
+			return 0;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return -1;
+}
+
+/* Reads the replies to request s->seq until it is answered (one message,
+ * or NLMSG_DONE for a dump), handing each link to fn. 0, or -1 on an error
+ * (the link is gone: ENODEV). */
+static int stats_replies(struct link_stats *s, int dump,
+			 void (*fn)(void *ctx, int kindex, const struct if_counters *c),
+			 void *ctx)
+{
+	for (;;) {
+		ssize_t r = recv(s->fd, s->buf, sizeof s->buf, 0);
+		const struct nlmsghdr *h = (const void *)s->buf;
+		size_t left;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		for (left = (size_t)r; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			struct if_counters c;
+			int kindex;
+
+			/* Left over from a request given up on earlier. */
+			if (h->nlmsg_seq != s->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -1;
+			if (h->nlmsg_type == RTM_NEWSTATS && stats_parse(h, &kindex, &c) == 0)
+				fn(ctx, kindex, &c);
+			if (!dump)
+				return 0;
+		}
+	}
+}
+
+struct one_link {
+	int kindex;
+	struct if_counters *out;
+	int found;
+};
+
+static void take_one(void *ctx, int kindex, const struct if_counters *c)
+{
+	struct one_link *o = ctx;
+
+	if (kindex == o->kindex) {
+		*o->out = *c;
+		o->found = 1;
+	}
 }
 
 int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out)
 {
-	struct rtnl_link *link = NULL;
+	struct one_link o = { kindex, out, 0 };
 
-	if (kindex <= 0 || rtnl_link_get_kernel(s->sock, kindex, NULL, &link) < 0)
+	if (kindex <= 0 || stats_request(s, kindex) < 0 ||
+	    stats_replies(s, 0, take_one, &o) < 0)
 		return -1;
-	nl_counters_from_stats64(link, out);
-	rtnl_link_put(link);
-	return 0;
+	return o.found ? 0 : -1;
+}
+
+int link_stats_dump(struct link_stats *s,
+		    void (*fn)(void *ctx, int kindex, const struct if_counters *c), void *ctx)
+{
+	if (stats_request(s, 0) < 0)
+		return -1;
+	return stats_replies(s, 1, fn, ctx);
 }

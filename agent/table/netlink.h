@@ -23,7 +23,7 @@ struct kernel_link {
 	int promisc;              /* IFF_PROMISC */
 	int oper;                 /* IF-MIB ifOperStatus 1..7, netlink_oper_status() */
 	uint64_t speed_bps;       /* ethtool; 0 when unknown */
-	struct if_counters ctr;
+	enum if_duplex duplex;    /* ethtool; unknown when it does not say */
 };
 
 struct netlink;
@@ -37,9 +37,7 @@ int netlink_event_fd(const struct netlink *nl);
  * list kept here (RTM_NEWLINK carries the whole link; RTM_DELLINK removes
  * it). Returns 1 when links changed (netlink_links() has them), 0 when
  * nothing did, -1 when events were lost (ENOBUFS) or could not be applied:
- * the caller must dump. Links changed by events keep the counters of the
- * last dump (an event may be older than the dump): counters come from
- * dumps. */
+ * the caller must dump. */
 int netlink_drain_events(struct netlink *nl);
 /* Dumps every link of the namespace, one entry per kernel ifindex (libnl can
  * hold a second AF_INET6 object per ifindex: de-duplicated here), and makes
@@ -58,5 +56,21 @@ int netlink_oper_status(uint8_t operstate, unsigned flags);
 
 /* IANAifType for an ARPHRD_* value: the one mapping used by IF-MIB and sFlow. */
 uint32_t netlink_iftype(unsigned arphrd);
+
+/* The kernel's struct rtnl_link_stats64 as IF-MIB and sFlow counters: the
+ * one mapping (netlink.c says which field is which). */
+struct rtnl_link_stats64;
+void netlink_counters(const struct rtnl_link_stats64 *st, struct if_counters *c);
+
+/* Counters, apart from the links' structure, through a struct link_stats
+ * (opened by link_stats_open, snapshot.h): a plain rtnetlink socket asking
+ * for IFLA_STATS_LINK_64 only (RTM_GETSTATS), never a link dump. */
+struct link_stats;
+/* Counters of kernel ifindex kindex now: 0, or -1 when the link is gone. */
+int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out);
+/* Every link's counters in one dump: fn(ctx, kindex, counters) per link.
+ * 0, or -1 when the kernel did not answer in full. */
+int link_stats_dump(struct link_stats *s,
+		    void (*fn)(void *ctx, int kindex, const struct if_counters *c), void *ctx);
 
 #endif

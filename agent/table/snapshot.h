@@ -1,12 +1,14 @@
 /* THE interface table, its reading side: the one interface both faces use.
  * Rows keyed by served ifIndex, published by the daemon (table/iftable.h) as
- * immutable, reference-counted snapshots.
+ * immutable, reference-counted snapshots; each link's counters apart from
+ * them, in a store of their own (iftable_counters).
  *
  * Threads: any thread may call iftable_acquire()/iftable_release() and read
  * the snapshot it got. A snapshot never changes after it is published, so
  * readers need no lock while reading; the only lock guards the pointer swap
  * and the reference count (held for a few instructions), so neither side
- * ever waits on the other's work. */
+ * ever waits on the other's work. Counters change without a new snapshot:
+ * the rows' structure, and with it the generation, stays. */
 #ifndef HF_SNAPSHOT_H
 #define HF_SNAPSHOT_H
 
@@ -29,15 +31,15 @@ struct if_row {
 	uint8_t admin;            /* ifAdminStatus: 1 up, 2 down */
 	uint8_t oper;             /* ifOperStatus 1..7 */
 	uint8_t promisc;          /* 1 true, 2 false (TruthValue) */
+	uint8_t link_traps;       /* ifLinkUpDownTrapEnable: 1 (config link_notifications), else 2 */
 	uint64_t speed_bps;       /* config `interface ... speed`, else ethtool, else 0 */
+	enum if_duplex duplex;    /* ethtool (sFlow's ifDirection) */
 	int64_t last_change_ms;   /* monotonic ms of the last oper change; 0 = before start */
 	int64_t discontinuity_ms; /* monotonic ms the row appeared; 0 = before start */
-	struct if_counters ctr;
 };
 
 struct if_snapshot {
-	uint64_t generation;       /* +1 per publish */
-	int64_t built_ms;          /* when the rows' counters were read from the kernel */
+	uint64_t generation;       /* +1 per publish: the structure changed */
 	int64_t table_change_ms;   /* ifTableLastChange: last row added/removed; 0 = none since start */
 	size_t n;
 	struct if_row rows[];      /* sorted by ifindex, unique */
@@ -57,12 +59,26 @@ const struct if_row *snap_next(const struct if_snapshot *s, uint32_t after);
 const struct if_row *snap_find_kindex(const struct if_snapshot *s, int kindex);
 const struct if_row *snap_find_name(const struct if_snapshot *s, const char *name);
 
-/* A link's counters now, fresher than the snapshot's (the sampler's pool).
- * Each thread that reads opens its own; not shared between threads. */
+/* ---- Counters, apart from the rows ----------------------------------
+ * One store per table holds each link's counters (by kernel ifindex) with
+ * the moment they were read; every reader gets them from it, and a reader
+ * that finds them too old reads that one link from the kernel and leaves
+ * its reading there for the others. Counters served never go back, across
+ * threads and faces (table/counters.h says how). */
+
+/* One thread's way to the kernel's counters (a netlink socket): each
+ * thread that reads opens its own. NULL when no socket opens. */
 struct link_stats;
 struct link_stats *link_stats_open(void);
 void link_stats_close(struct link_stats *s);
-/* Fills counters of kernel ifindex; returns 0, or -1 when the link is gone. */
-int link_stats_read(struct link_stats *s, int kindex, struct if_counters *out);
+
+enum ctr_from { CTR_FROM_STORE, CTR_FROM_KERNEL };
+
+/* Any thread: the counters of kernel ifindex kindex, read at most
+ * max_age_ms ago (0: now); *from (may be NULL) says whether the kernel was
+ * asked. 0, or -1 when the kernel does not know the link and the store
+ * never saw it (a link the kernel lost keeps its last counters). */
+int iftable_counters(struct iftable *t, struct link_stats *ls, int kindex,
+		     int64_t max_age_ms, struct if_counters *out, enum ctr_from *from);
 
 #endif

@@ -44,7 +44,8 @@ proc_ticks() {
 
 # Nanosecond run time of every thread: finer than clock ticks for short runs.
 _proc_ns_one() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%d\n", t}'
+	# %.0f: mawk's %d stops at 2^31 (2.1 s of CPU)
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{t += $1} END {printf "%.0f\n", t}'
 }
 
 proc_ns() {

@@ -6,12 +6,15 @@
 #
 #   bash test/bench/run.sh            # full run, about 10 minutes
 #   BENCH_QUICK=1 bash test/bench/run.sh   # fewer interfaces and packets
-#   BENCH_PARTS="A" / "B" / "C" / "D" / "E"  # some parts only (A SNMP, B sampler,
-#                                     # C router and cost per sample, D scale,
-#                                     # E the big host: forwarding with many
-#                                     # sampled veths, bench_bighost.sh)
+#   BENCH_PARTS="A" / "B" / "C" / "D" / "E" / "W" / "S"  # some parts only
+#                                     # (A SNMP, B sampler, C router and cost
+#                                     # per sample, D scale, E the big host:
+#                                     # forwarding with many sampled veths,
+#                                     # bench_bighost.sh, W pollers walking 1000
+#                                     # interfaces, S work per sample and drain rate)
 #   BENCH_REPS=5                      # repetitions of each case (3)
 #   BENCH_FWD_OLD=PATH, BENCH_FWD_ONLY="CASES": see bench_fwd.sh
+#   BENCH_SAMPLE_OLD=PATH: see bench_sample.sh
 #
 # Writes build/bench/results.md (markdown table) and prints it.
 set -uo pipefail
@@ -25,9 +28,11 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$BENCH_DIR/bench_fwd.sh"
 . "$BENCH_DIR/bench_scale.sh"
 . "$BENCH_DIR/bench_bighost.sh"
+. "$BENCH_DIR/bench_walks.sh"
+. "$BENCH_DIR/bench_sample.sh"
 
 BENCH_OUT=$HF_ROOT/build/bench
-BENCH_PARTS=${BENCH_PARTS:-A B C D E}
+BENCH_PARTS=${BENCH_PARTS:-A B C D E W S}
 # Ports of our private agents: away from lib.sh's default so a concurrent
 # integration run does not collide (namespaces are private anyway).
 HF_SNMP_PORT=${BENCH_SNMP_PORT:-17161}
@@ -113,6 +118,12 @@ main() {
 	fi
 	if [[ " $BENCH_PARTS " == *" E "* ]]; then
 		bench_bighost || note "part E stopped early"
+	fi
+	if [[ " $BENCH_PARTS " == *" W "* ]]; then
+		bench_walks || note "part W stopped early"
+	fi
+	if [[ " $BENCH_PARTS " == *" S "* ]]; then
+		bench_sample || note "part S stopped early"
 	fi
 	note "total run time $((SECONDS - t0)) s"
 	# Keep the daemons' logs next to the results for a look after the run.

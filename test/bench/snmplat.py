@@ -11,9 +11,13 @@ median_us, p99_us, max_us. BER is hand-encoded: Debian 12 has no pysnmp
 that installs cleanly everywhere, and a GET is a few bytes."""
 
 import json
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from hfwire import children, get_request, read_tlv  # noqa: E402
 
 SYS_NAME = (1, 3, 6, 1, 2, 1, 1, 5, 0)
 IF_DESCR = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
@@ -21,61 +25,6 @@ IF_NAME = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1)
 IF_ALIAS = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18)
 IF_HIGH_SPEED = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 15)
 TIMEOUT_S = 1.0  # Akvorado's poller timeout
-
-
-def tlv(tag, body):
-    n = len(body)
-    if n < 0x80:
-        head = bytes([n])
-    else:
-        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        head = bytes([0x80 | len(raw)]) + raw
-    return bytes([tag]) + head + body
-
-
-def ber_int(v):
-    return tlv(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
-
-
-def ber_oid(oid):
-    out = bytearray([oid[0] * 40 + oid[1]])
-    for arc in oid[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return tlv(0x06, bytes(out))
-
-
-def get_request(community, reqid, oids):
-    vbs = b"".join(tlv(0x30, ber_oid(o) + b"\x05\x00") for o in oids)
-    pdu = tlv(0xA0, ber_int(reqid) + ber_int(0) + ber_int(0) + tlv(0x30, vbs))
-    return tlv(0x30, ber_int(1) + tlv(0x04, community) + pdu)
-
-
-def read_tlv(buf, pos):
-    """Returns (tag, body_start, body_end) of the TLV at pos."""
-    tag = buf[pos]
-    n = buf[pos + 1]
-    pos += 2
-    if n & 0x80:
-        k = n & 0x7F
-        n = int.from_bytes(buf[pos:pos + k], "big")
-        pos += k
-    if pos + n > len(buf):
-        raise ValueError("truncated")
-    return tag, pos, pos + n
-
-
-def children(buf, start, end):
-    out = []
-    while start < end:
-        item = read_tlv(buf, start)
-        out.append(item)
-        start = item[2]
-    return out
 
 
 def check_response(buf, reqid, nvb):

@@ -23,6 +23,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	}								\
 } while (0)
 
+/* The fuzzer's bytes, read in order by the targets that build structured
+ * inputs from them; past the end every read gives 0. */
+struct fuzz_src {
+	const uint8_t *p;
+	size_t left;
+};
+
+static inline uint8_t fuzz_u8(struct fuzz_src *s)
+{
+	if (!s->left)
+		return 0;
+	s->left--;
+	return *s->p++;
+}
+
+static inline uint16_t fuzz_u16(struct fuzz_src *s)
+{
+	uint16_t hi = fuzz_u8(s);
+
+	return (uint16_t)(hi << 8 | fuzz_u8(s));
+}
+
+static inline uint32_t fuzz_u32(struct fuzz_src *s)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v = v << 8 | fuzz_u8(s);
+	return v;
+}
+
 /* Lines the parsers see in text: segments split at '\n', the last one only
  * when non-empty (a final newline does not open a line). */
 static inline unsigned long fuzz_count_lines(const uint8_t *text, size_t len)

@@ -45,9 +45,10 @@ static void check_samples(const struct config *cfg)
 
 	for (i = 0; i < cfg->n_samples; i++) {
 		const struct cfg_sample *s = &cfg->samples[i];
-		uint32_t r = config_sample_rate(cfg, s);
+		uint32_t r = config_sample_rate(cfg, s, 0);
 
 		FUZZ_CHECK(r >= 1, "sample %s rate 0", s->name);
+		/* Speed 0 (unknown) is never in the speed table. */
 		FUZZ_CHECK(r == (s->rate ? s->rate : cfg->sampling_rate),
 			   "sample %s rate %u", s->name, r);
 		FUZZ_CHECK(s->line >= 1, "sample %s line %d", s->name, s->line);
@@ -67,6 +68,49 @@ static void check_samples(const struct config *cfg)
 		FUZZ_CHECK(m ? m->line <= s->line : 1, "sample %s decided by line %d", s->name,
 			   m->line);
 		FUZZ_CHECK(m || s->off || i > 0, "sample %s matches nothing", s->name);
+	}
+}
+
+/* The speed table: sorted, unique, every entry found by its speed and
+ * deciding for a sample line without a rate; its rates are allowed ones. */
+static void check_speed_rates(const struct config *cfg)
+{
+	char buf[512];
+
+	for (size_t i = 0; i < cfg->n_speed_rates; i++) {
+		const struct cfg_speed_rate *e = &cfg->speed_rates[i];
+		struct cfg_rate r;
+
+		FUZZ_CHECK(e->speed_bps > 0 && e->rate >= 1 && e->line >= 1, "entry %zu", i);
+		FUZZ_CHECK(i == 0 || e[-1].speed_bps < e->speed_bps, "not sorted, unique");
+		FUZZ_CHECK(config_speed_rate(cfg, e->speed_bps) == e, "lookup %zu", i);
+		for (size_t j = 0; j < cfg->n_samples; j++) {
+			const struct cfg_sample *s = &cfg->samples[j];
+
+			if (s->off)
+				continue;
+			FUZZ_CHECK(config_sample_rate(cfg, s, e->speed_bps) ==
+				   (s->rate ? s->rate : e->rate), "sample %s", s->name);
+		}
+		config_rate(cfg, "eth0", e->speed_bps, &r);
+		FUZZ_CHECK(r.by != CFG_RATE_GLOBAL, "entry %zu unused", i);
+		config_rate_describe(cfg, "eth0", e->speed_bps, buf, sizeof buf);
+		FUZZ_CHECK(!strncmp(buf, "eth0: ", 6), "%s", buf);
+	}
+}
+
+/* link_notifications: every pattern kept in file order, and a plain name
+ * among them matches itself. */
+static void check_link_notify(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_link_notify; i++) {
+		const struct cfg_pattern *p = &cfg->link_notify[i];
+
+		FUZZ_CHECK(p->name[0] && strlen(p->name) <= CFG_PATTERN_MAX, "pattern");
+		FUZZ_CHECK(p->line >= 1, "link_notifications %s line %d", p->name, p->line);
+		FUZZ_CHECK(i == 0 || p->line >= cfg->link_notify[i - 1].line, "not in file order");
+		FUZZ_CHECK(strpbrk(p->name, "*?[\\") || config_link_notify(cfg, p->name),
+			   "link_notifications %s does not match itself", p->name);
 	}
 }
 
@@ -98,6 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_ranges(cfg);
 	check_ifaces(cfg);
 	check_samples(cfg);
+	check_speed_rates(cfg);
+	check_link_notify(cfg);
 	check_collectors(cfg);
 	config_free(cfg);
 	return 0;

@@ -19,11 +19,6 @@
 #define MAX_OPS   200
 #define MAX_HLEN  300     /* beyond HF_MAX_HEADER: adds must refuse it */
 
-struct src {
-	const uint8_t *p;
-	size_t left;
-};
-
 struct run {
 	struct sflow_datagram d;
 	uint8_t *buf;
@@ -31,45 +26,20 @@ struct run {
 	int added;
 };
 
-static uint8_t u8(struct src *s)
-{
-	if (!s->left)
-		return 0;
-	s->left--;
-	return *s->p++;
-}
-
-static uint16_t u16(struct src *s)
-{
-	uint16_t hi = u8(s);
-
-	return (uint16_t)(hi << 8 | u8(s));
-}
-
-static uint32_t u32(struct src *s)
-{
-	uint32_t v = 0;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		v = v << 8 | u8(s);
-	return v;
-}
-
-static uint32_t pick32(struct src *s)
+static uint32_t pick32(struct fuzz_src *s)
 {
 	static const uint32_t edge[] = {
 		0, 1, 2, 0xFFFFFF, 0x1000000, 0x3FFFFFFE, 0x3FFFFFFF,
 		0x40000000, 0x7FFFFFFF, 0x80000000, 0xBFFFFFFF, 0xFFFFFFFF,
 	};
-	uint8_t b = u8(s);
+	uint8_t b = fuzz_u8(s);
 
 	if (b & 1)
 		return edge[(b >> 1) % (sizeof edge / sizeof edge[0])];
-	return u32(s);
+	return fuzz_u32(s);
 }
 
-static uint64_t pick64(struct src *s)
+static uint64_t pick64(struct fuzz_src *s)
 {
 	uint64_t hi = pick32(s);
 
@@ -106,7 +76,7 @@ static void check_add(struct run *r, int rc, int valid, size_t before, size_t si
 	FUZZ_CHECK(get32(r->buf + before + 4) == size - 8, "sample length");
 }
 
-static void add_flow(struct run *r, struct src *s, uint8_t op)
+static void add_flow(struct run *r, struct fuzz_src *s, uint8_t op)
 {
 	struct sflow_flow_sample f = { 0 };
 	struct sflow_router router = { 0 };
@@ -124,26 +94,26 @@ static void add_flow(struct run *r, struct src *s, uint8_t op)
 	f.header_protocol = pick32(s);
 	f.frame_length = pick32(s);
 	f.stripped = pick32(s);
-	f.header_len = u16(s) % (MAX_HLEN + 1);
+	f.header_len = fuzz_u16(s) % (MAX_HLEN + 1);
 	/* Sometimes a length without bytes: the add must refuse it. */
 	if (f.header_len && !(op & 2)) {
 		hdr = malloc(f.header_len);
 		FUZZ_CHECK(hdr != NULL, "malloc");
 		for (i = 0; i < f.header_len; i++)
-			hdr[i] = u8(s);
+			hdr[i] = fuzz_u8(s);
 	}
 	f.header = hdr;
 	valid = f.header_len <= HF_MAX_HEADER && (!f.header_len || hdr);
 	/* Sometimes an extended_router record; masks near the limits. */
 	if (op & 4) {
-		uint8_t fam = u8(s) % 3;
+		uint8_t fam = fuzz_u8(s) % 3;
 		uint32_t max = fam == 2 ? 128 : 32;
 
 		router.nexthop.family = fam == 1 ? AF_INET : fam == 2 ? AF_INET6 : 0;
 		for (i = 0; i < sizeof router.nexthop.a; i++)
-			router.nexthop.a[i] = u8(s);
-		router.src_mask_len = u8(s) % 130;
-		router.dst_mask_len = u8(s) % 130;
+			router.nexthop.a[i] = fuzz_u8(s);
+		router.src_mask_len = fuzz_u8(s) % 130;
+		router.dst_mask_len = fuzz_u8(s) % 130;
 		f.router = &router;
 		valid = valid && router.src_mask_len <= max && router.dst_mask_len <= max;
 	}
@@ -160,7 +130,7 @@ static void add_flow(struct run *r, struct src *s, uint8_t op)
 	free(hdr);
 }
 
-static void add_counters(struct run *r, struct src *s)
+static void add_counters(struct run *r, struct fuzz_src *s)
 {
 	struct sflow_counter_sample c = {
 		.seq = pick32(s), .source_index = pick32(s), .if_index = pick32(s),
@@ -177,21 +147,21 @@ static void add_counters(struct run *r, struct src *s)
 	check_add(r, rc, 1, before, size, c.source_index >= 1u << 24 ? 4 : 2);
 }
 
-static void begin(struct run *r, struct src *s)
+static void begin(struct run *r, struct fuzz_src *s)
 {
 	struct hf_addr agent = { 0 };
-	uint8_t b = u8(s);
+	uint8_t b = fuzz_u8(s);
 	size_t i;
 
 	/* Mostly realistic sizes; sometimes below the header itself. */
 	r->cap = b & 1 ? (size_t)(b >> 1) % 48 :
-		 SFLOW_MIN_DATAGRAM + u16(s) % (MAX_CAP - SFLOW_MIN_DATAGRAM + 1);
+		 SFLOW_MIN_DATAGRAM + fuzz_u16(s) % (MAX_CAP - SFLOW_MIN_DATAGRAM + 1);
 	r->buf = malloc(r->cap ? r->cap : 1);
 	FUZZ_CHECK(r->buf != NULL, "malloc");
-	b = u8(s) % 3;
+	b = fuzz_u8(s) % 3;
 	agent.family = b == 1 ? AF_INET : b == 2 ? AF_INET6 : 0;
 	for (i = 0; i < sizeof agent.a; i++)
-		agent.a[i] = u8(s);
+		agent.a[i] = fuzz_u8(s);
 	sflow_dgram_begin(&r->d, r->buf, r->cap, &agent, pick32(s), pick32(s), pick32(s));
 	FUZZ_CHECK(r->d.len == 0 || r->d.len == (b == 2 ? 40u : 28u), "header len %zu",
 		   r->d.len);
@@ -200,13 +170,13 @@ static void begin(struct run *r, struct src *s)
 
 static void round_trip(const uint8_t *data, size_t size)
 {
-	struct src s = { data, size };
+	struct fuzz_src s = { data, size };
 	struct run r = { 0 };
 	int ops = 0, n;
 
 	begin(&r, &s);
 	while (s.left && ops++ < MAX_OPS) {
-		uint8_t op = u8(&s);
+		uint8_t op = fuzz_u8(&s);
 
 		if (op & 1)
 			add_counters(&r, &s);

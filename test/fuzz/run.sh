@@ -1,5 +1,7 @@
 #!/bin/bash
-# libFuzzer targets for the pure rooms (config, ifmap, sflow_encode).
+# libFuzzer targets for the pure rooms: config, ifmap, sflow_encode, the
+# importers, the frame path (fwd.c, sflow_agent.c), the BPF builder
+# (bpfprog.c, pfilter.c) and the routing mirror (fib.c).
 #
 #   test/fuzz/run.sh [fuzz] [TARGET...]   replay regressions, then fuzz each
 #                                         target FUZZ_SECONDS (default 60)
@@ -15,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ=$ROOT/test/fuzz
 OUT=$ROOT/build/fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(config ifmap sflow tcsample)
+ALL_TARGETS=(config ifmap sflow import_hsflowd import_pmacctd bpfprog frame fib tcsample)
 # The pure rooms as the Makefile lists them, so a new file of theirs is
 # linked without editing this script (pfilter.c links libpcap).
 read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"

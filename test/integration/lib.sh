@@ -35,6 +35,7 @@
 #   hf_snmpd_start NS         snmpd master in NS on udp 127.0.0.1:$HF_SNMP_PORT,
 #                             own ifTable/ifXTable disabled (-I -ifTable,ifXTable),
 #                             AgentX at $HF_AGENTX; waits until sysName.0 answers.
+#                             $HF_SNMPD_CONF_EXTRA (lines) ends its snmpd.conf.
 #   hf_snmpd_builtin_start NS the same without -I: snmpd's own IF-MIB, no AgentX use.
 #   hf_snmpd_stop / hf_snmpd_restart
 #                             $HF_SNMPD_PID, $HF_SNMPD_NS, $HF_DIR/snmpd.log.
@@ -60,6 +61,7 @@
 #   hf_wait_for TIMEOUT_S CMD...   re-runs CMD (every 50 ms) until it succeeds;
 #                                  non-zero when TIMEOUT_S (may be fractional) passes.
 #   t_ok NAME / t_fail NAME WHY / t_skip NAME WHY / t_check NAME CMD...
+#                             t_skip fails instead under CI=true.
 #   t_done                    prints "N passed, M failed"; non-zero if any failed.
 #   t_diag TEXT...            a "# " comment line in the output.
 # Variables: HF_ROOT (repo root), HF_BIN (agent/hostflowd), HF_TOOLS.
@@ -316,6 +318,7 @@ _hf_snmpd_conf() {
 		sysLocation test namespace
 		sysContact nobody
 	EOF
+	[[ -n ${HF_SNMPD_CONF_EXTRA:-} ]] && printf '%s\n' "$HF_SNMPD_CONF_EXTRA" >>"$conf"
 	echo "$conf"
 }
 
@@ -502,7 +505,13 @@ t_fail() {
 	echo "not ok $_hf_t_n - $1: ${2:-failed}"
 }
 
+# A check that cannot run here says SKIP; under CI=true, where everything
+# the tests need is installed, not running is a failure (non-zero).
 t_skip() {
+	if [[ ${CI:-} == true ]]; then
+		t_fail "$1" "cannot run under CI=true: ${2:-no reason given}"
+		return 1
+	fi
 	_hf_t_n=$((_hf_t_n + 1))
 	_hf_t_skip=$((_hf_t_skip + 1))
 	echo "ok $_hf_t_n - $1 # SKIP ${2:-}"

@@ -10,16 +10,15 @@ BIN=${HOSTFLOWD:-$TOP/agent/hostflowd}
 BAD=$TOP/test/bad
 WORK=$(mktemp -d /tmp/test_bad_config.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-N=0
-FAILED=0
+# Only lib.sh's results (t_ok, t_fail, t_skip, t_done): no hf_init, this
+# test needs no root and no namespace of its own.
+. "$TOP/test/integration/lib.sh"
 
 result() {	# result OK NAME [why]
-	N=$((N + 1))
 	if [ "$1" = 1 ]; then
-		echo "ok $N - $2"
+		t_ok "$2"
 	else
-		FAILED=$((FAILED + 1))
-		echo "not ok $N - $2"
+		t_fail "$2" "see below"
 		echo "#   $3" | head -c 2000
 		echo
 	fi
@@ -138,7 +137,7 @@ if unshare -n true 2>/dev/null; then
 	expect_fail "unresolvable collector" "$c" \
 		"$c:3: collector no-such-host.invalid: cannot resolve:" unshare -n
 else
-	echo "# skip unresolvable collector: unshare -n not permitted"
+	t_skip "unresolvable collector" "unshare -n not permitted"
 fi
 
 # Good configurations.
@@ -189,5 +188,4 @@ expect_ok "good: CRLF line ends" "$WORK/crlf.conf"
 : >"$WORK/empty.conf"
 expect_ok "good: empty file (all defaults)" "$WORK/empty.conf"
 
-echo "$((N - FAILED)) passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+t_done

@@ -170,6 +170,15 @@ sf_counters_stable() {
 	[[ $a == "$b" ]]
 }
 
+# sf_snmp_caught_up NS IF IDX: SNMP serves IF's ifHCInOctets and
+# ifHCOutOctets (at IDX) equal to the kernel's rx/tx bytes now.
+sf_snmp_caught_up() {
+	[[ $(hf_snmp_val "$1" .1.3.6.1.2.1.31.1.1.1.6."$3") == \
+		$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_bytes") &&
+		$(hf_snmp_val "$1" .1.3.6.1.2.1.31.1.1.1.10."$3") == \
+		$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_bytes") ]]
+}
+
 # The number of counter samples tshark printed so far in FILE.live.
 sf_live_counters() {
 	tr ',' '\n' <"$1.live" | grep -c '[0-9]'
@@ -235,9 +244,14 @@ main() {
 	sf_blast "$A" 198.18.0.1 198.18.0.2 4002 5002 $N
 	hf_wait_for 10 sf_counters_stable "$A" vethA
 	n1=$(sf_pkts "$A" vethA)
-	# Counters as SNMP serves them now that traffic stopped, then one more
-	# counter sample, taken after this moment.
+	# Counters as SNMP serves them now that traffic stopped (a reading at
+	# most 500 ms old, IFTABLE_COUNTER_MAX_AGE_MS: the sampler's pool reads
+	# during the traffic may be younger than that, so wait until SNMP has
+	# caught up with the kernel's), then one more counter sample, taken
+	# after this moment.
 	local hc_in hc_out seen
+	t_check "SNMP's ifHCIn/OutOctets catch up with the kernel's within the staleness bound" \
+		hf_wait_for 3 sf_snmp_caught_up "$A" vethA "$idx"
 	hc_in=$(hf_snmp_val "$A" .1.3.6.1.2.1.31.1.1.1.6."$idx")
 	hc_out=$(hf_snmp_val "$A" .1.3.6.1.2.1.31.1.1.1.10."$idx")
 	# Two more counter samples (polling 2 s): one taken after this moment,
@@ -304,8 +318,12 @@ sf_check_phase1() {
 		'$1 == "D" { if ($5 != ++s) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }' "$dec"
 	t_check "sample pool grows and stays within the link's packets" awk -v n="$n" \
 		'{ if ($6 < p || $6 > n) { print "offending record (line " NR "): " $0; bad = 1; exit 1 }; p = $6 } END { if (!bad && !(p > n / 2)) print "last pool " p ", link packets " n; exit bad || !(p > n / 2) }' "$ph1"
-	t_check "counter samples: served ifIndex, ifType 6, up/up, direction 0" awk -v i="$idx" \
-		'$1 == "C" { c++; if ($4 != i || $5 != i || $6 != 6 || $8 != 0 || $9 != 1 || $10 != 1) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }
+	# ifDirection is the duplex the kernel reports (a veth: full, 1).
+	dir=$(ip netns exec "$A" cat /sys/class/net/vethA/duplex 2>/dev/null)
+	case $dir in full) dir=1 ;; half) dir=2 ;; *) dir=0 ;; esac
+	t_check "counter samples: served ifIndex, ifType 6, up/up, direction $dir (the duplex)" \
+		awk -v i="$idx" -v d="$dir" \
+		'$1 == "C" { c++; if ($4 != i || $5 != i || $6 != 6 || $8 != d || $9 != 1 || $10 != 1) { print "offending record (line " NR "): " $0; bad = 1; exit 1 } }
 		END { if (!bad && !c) print "no record matched"; exit bad || !c }' "$dec"
 	t_diag "SNMP after traffic: ifHCInOctets $hc_in ifHCOutOctets $hc_out"
 	t_check "a counter sample after traffic = ifHCIn/OutOctets" awk -v a="$hc_in" -v b="$hc_out" '

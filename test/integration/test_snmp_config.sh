@@ -27,6 +27,7 @@ bad_conf "an unknown directive" "no_such_directive 1"
 bad_conf "sampling_rate 0" "sampling_rate 0"
 bad_conf "an alias over 64 bytes" "interface eth0 alias \"$(printf 'x%.0s' {1..65})\""
 bad_conf "header_bytes 257" "header_bytes 257"
+bad_conf "an unclosed link_notifications pattern" "link_notifications eth0 veth[0-9"
 
 out=$("$HF_BIN" -t -c "$HF_DIR/does-not-exist.conf" 2>&1)
 rc=$?

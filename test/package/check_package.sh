@@ -18,13 +18,19 @@
 #     systemd-analyze verify; an edited conffile and an operator's disable
 #     survive an upgrade to the newer version (no dpkg prompt: standard input
 #     is /dev/null, a prompt would fail the upgrade) and a reinstall; purge,
-#     nothing left but what policy allows (the system user).
+#     nothing left but what policy allows (the system user);
+#
+# then a fresh Debian 13 (trixie, today's stable) root from the same mirror:
+#
+#   pass C: the package built here on Debian 12 installs there as it is
+#     (apt resolves its Depends against trixie's libraries), runs, takes the
+#     shipped configuration, and purges to nothing.
 #
 # Prints "ok N - ..." / "not ok N - ...: why" lines and ends with
 # "N passed, M failed"; non-zero on any failure. Mounts (/proc in the root)
 # are undone and the root deleted on exit, even on failure or Ctrl-C.
 #
-#   HF_PKG_CACHE=1   reuse build/package/cache/root.tar (a debootstrapped root
+#   HF_PKG_CACHE=1   reuse build/package/cache/root-SUITE.tar (debootstrapped roots
 #                    made by an earlier run) instead of debootstrapping again;
 #                    ignored under CI=true, where every run starts afresh.
 #   HF_PKG_KEEP=1    keep the root (build/package/root) for inspection.
@@ -36,6 +42,9 @@ top=$(cd "$here/../.." && pwd)
 work=$top/build/package
 R=$work/root
 SUITE=bookworm
+# The suite whose mirror this machine's apt sources name (every suite is
+# fetched from that mirror).
+MIRROR_SUITE=bookworm
 : "${VERSION:?VERSION is not set (run make check-package)}"
 : "${DEB_REVISION:?DEB_REVISION is not set (run make check-package)}"
 TEST_VERSION=$VERSION+test1
@@ -112,11 +121,11 @@ root_mounts() {
 	awk -v r="$R" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/self/mounts | sort -r
 }
 
-cleanup() {
-	local rc=$? m pid link
-	trap - EXIT INT TERM
-	# Nothing started in the root outlives the test (policy-rc.d keeps
-	# daemons from starting; this is the safety net).
+# release_root: nothing started in the root $R outlives it, its mounts are
+# undone and it is removed (unless HF_PKG_KEEP=1).
+release_root() {
+	local m pid link
+	# policy-rc.d keeps daemons from starting; this is the safety net.
 	for link in /proc/[0-9]*/root; do
 		pid=${link#/proc/}
 		pid=${pid%/root}
@@ -134,6 +143,12 @@ cleanup() {
 			rm -rf --one-file-system "$R"
 		fi
 	fi
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	release_root
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -147,7 +162,7 @@ apt_mirror() {
 	{
 		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
 			[[ -r $f ]] || continue
-			awk -v s="$SUITE" '
+			awk -v s="$MIRROR_SUITE" '
 				$1 == "deb" {
 					i = 2
 					if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
@@ -157,7 +172,7 @@ apt_mirror() {
 		done
 		for f in /etc/apt/sources.list.d/*.sources; do
 			[[ -r $f ]] || continue
-			awk -v s="$SUITE" '
+			awk -v s="$MIRROR_SUITE" '
 				BEGIN { RS = ""; FS = "\n" }
 				{
 					delete v
@@ -194,9 +209,9 @@ apt_root() {
 make_root() {
 	local mirror
 	mirror=$(apt_mirror)
-	[[ -n $mirror ]] || bail "a $SUITE mirror in this machine's apt sources" "none found"
+	[[ -n $mirror ]] || bail "a $MIRROR_SUITE mirror in this machine's apt sources" "none found"
 	t_diag "mirror (from this machine's apt sources): $mirror"
-	local cache=$work/cache/root.tar use_cache=0
+	local cache=$work/cache/root-$SUITE.tar use_cache=0
 	if [[ ${HF_PKG_CACHE:-0} == 1 && ${CI:-} != true ]]; then
 		use_cache=1
 	fi
@@ -534,6 +549,22 @@ purged_checks "$B" B
 t_check "$B: nothing asked to start, stop or restart snmpd (policy-rc.d's log)" \
 	sh -c "! grep snmpd '$R/tmp/policy-rc.d.log'"
 t_check "$B: snmpd's configuration still untouched" snmpd_untouched
+
+# --- pass C: Debian 13 (trixie) -------------------------------------------------
+
+release_root
+SUITE=trixie
+R=$work/root-trixie
+C="C (Debian 13)"
+make_root
+cp "$deb" "$R/tmp/"
+snapshot "$work/before-C"
+t_check_or_stop "$C: apt-get install --no-install-recommends .$d1 (a Debian 12 build, Depends by apt)" \
+	apt_root install --no-install-recommends "$d1"
+t_diag "$C: installed with $(in_root dpkg-query -W -f='${Package} ${Version}\n' libsnmp40t64 libnl-route-3-200 libc6 2>/dev/null | tr '\n' ';')"
+installed_checks "$C"
+t_check "$C: apt-get purge --autoremove hostflow" apt_root purge --autoremove hostflow
+purged_checks "$C" C
 
 t_diag "make check-package took $((SECONDS - t0)) s"
 t_done

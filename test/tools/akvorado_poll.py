@@ -24,11 +24,12 @@ Stops when STOPFILE exists or after MAX_S seconds. SNMP_PORT 0: no GETs
 """
 import os
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
+
+from hfwire import sflow_samples, u32
 
 INTERNAL = 0x3FFFFFFF
 OIDS = [".1.3.6.1.2.1.1.5.0"]
@@ -36,24 +37,11 @@ COLS = [".1.3.6.1.2.1.2.2.1.2.", ".1.3.6.1.2.1.31.1.1.1.1.",
         ".1.3.6.1.2.1.31.1.1.1.18.", ".1.3.6.1.2.1.31.1.1.1.15."]
 
 
-def u32(b, o):
-    return struct.unpack_from(">I", b, o)[0]
-
-
 def decode(b):
     """(dgram_seq, [(kind, source, seq, drops, input, output)])"""
-    o = 4
-    atype = u32(b, o)
-    o += 4 + (4 if atype == 1 else 16)
-    o += 4                      # sub agent
-    seq = u32(b, o)
-    o += 8                      # seq, uptime
-    n = u32(b, o)
-    o += 4
+    seq, smp = sflow_samples(b)
     out = []
-    for _ in range(n):
-        fmt, length = u32(b, o), u32(b, o + 4)
-        body = o + 8
+    for fmt, body, _ in smp:
         if fmt == 1:
             out.append(("F", u32(b, body + 4) & 0xFFFFFF, u32(b, body),
                         u32(b, body + 16), u32(b, body + 20), u32(b, body + 24)))
@@ -64,7 +52,6 @@ def decode(b):
             out.append(("C", u32(b, body + 4) & 0xFFFFFF, u32(b, body), 0, 0, 0))
         elif fmt == 4:
             out.append(("C", u32(b, body + 8), u32(b, body), 0, 0, 0))
-        o = body + length
     return seq, out
 
 

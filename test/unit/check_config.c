@@ -59,6 +59,8 @@ START_TEST(t_defaults)
 	ck_assert_uint_eq(cfg->polling_interval, 20);
 	ck_assert_uint_eq(cfg->header_bytes, 128);
 	ck_assert_uint_eq(cfg->n_ifaces + cfg->n_collectors + cfg->n_samples, 0);
+	ck_assert_uint_eq(cfg->n_link_notify, 0);
+	ck_assert_int_eq(config_link_notify(cfg, "eth0"), 0);
 	ck_assert_str_eq(cfg->path, "t.conf");
 	config_free(cfg);
 }
@@ -286,13 +288,148 @@ START_TEST(t_samples)
 	ck_assert_uint_eq(s->rate, 0);
 	ck_assert_int_eq(s->off, 0);
 	ck_assert_str_eq(s->filter, "");
-	ck_assert_uint_eq(config_sample_rate(cfg, s), 1000);
+	ck_assert_uint_eq(config_sample_rate(cfg, s, 0), 1000);
+	ck_assert_uint_eq(config_sample_rate(cfg, s, 1000000000), 1000);
 	s++;
 	ck_assert_str_eq(s->name, "eth0");
-	ck_assert_uint_eq(config_sample_rate(cfg, s), 10);
+	ck_assert_uint_eq(config_sample_rate(cfg, s, 0), 10);
 	ck_assert_ptr_eq(config_sample_match(cfg, "eth0"), s);
 	ck_assert_ptr_eq(config_sample_match(cfg, "tailscale0"), &cfg->samples[0]);
 	ck_assert_ptr_null(config_sample_match(cfg, "eth1"));
+	config_free(cfg);
+}
+END_TEST
+
+/* The rate rule: the sample line's rate, else the speed table's entry for
+ * the served speed, else sampling_rate N, else 400. */
+START_TEST(t_rate_by_speed)
+{
+	struct config *cfg = parse_ok(
+		"sampling_rate 10G 20\n"            /* line 1 */
+		"sampling_rate 1G 5\n"
+		"sampling_rate 100000000 3\n"       /* 100M as plain bit/s */
+		"sampling_rate 50\n"
+		"sample lo off\n"                   /* line 5 */
+		"sample eth9 rate 7\n"
+		"sample *\n");
+	struct cfg_rate r;
+
+	/* Sorted by speed; the lines kept. */
+	ck_assert_uint_eq(cfg->n_speed_rates, 3);
+	ck_assert_uint_eq(cfg->speed_rates[0].speed_bps, 100000000u);
+	ck_assert_int_eq(cfg->speed_rates[0].line, 3);
+	ck_assert_uint_eq(cfg->speed_rates[2].speed_bps, 10000000000ull);
+	ck_assert_uint_eq(cfg->speed_rates[2].rate, 20);
+	ck_assert_int_eq(cfg->sampling_rate_line, 4);
+
+	config_rate(cfg, "eth0", 1000000000, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_SPEED);
+	ck_assert_uint_eq(r.rate, 5);
+	ck_assert_int_eq(r.line, 2);
+	ck_assert_ptr_eq(r.sample, &cfg->samples[2]);
+	ck_assert_ptr_eq(r.speed, config_speed_rate(cfg, 1000000000));
+	config_rate(cfg, "eth0", 10000000000ull, &r);
+	ck_assert_uint_eq(r.rate, 20);
+	config_rate(cfg, "eth0", 100000000, &r);
+	ck_assert_uint_eq(r.rate, 3);
+	/* Equal speeds only: no rounding, no "nearest" entry. */
+	config_rate(cfg, "eth0", 999999999, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_GLOBAL);
+	ck_assert_uint_eq(r.rate, 50);
+	ck_assert_int_eq(r.line, 4);
+	config_rate(cfg, "eth0", 25000000000ull, &r);
+	ck_assert_uint_eq(r.rate, 50);
+	/* Unknown speed (0) is never in the table. */
+	config_rate(cfg, "eth0", 0, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_GLOBAL);
+	ck_assert_uint_eq(r.rate, 50);
+	/* A sample line's rate always wins, whatever the speed. */
+	config_rate(cfg, "eth9", 1000000000, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_SAMPLE);
+	ck_assert_uint_eq(r.rate, 7);
+	ck_assert_int_eq(r.line, 6);
+	ck_assert_uint_eq(config_sample_rate(cfg, &cfg->samples[1], 1000000000), 7);
+	/* off and no line: not sampled, and said why. */
+	config_rate(cfg, "lo", 1000000000, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_OFF);
+	ck_assert_uint_eq(r.rate, 0);
+	ck_assert_int_eq(r.line, 5);
+	ck_assert_uint_eq(config_sample_rate(cfg, &cfg->samples[2], 10000000000ull), 20);
+	ck_assert_uint_eq(config_sample_rate(cfg, &cfg->samples[2], 1), 50);
+	config_free(cfg);
+
+	/* Without a plain sampling_rate: the default 400, line 0. */
+	cfg = parse_ok("sampling_rate 1G 5\nsample x*\n");
+	config_rate(cfg, "x1", 10000000000ull, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_GLOBAL);
+	ck_assert_uint_eq(r.rate, 400);
+	ck_assert_int_eq(r.line, 0);
+	config_rate(cfg, "y1", 1000000000, &r);
+	ck_assert_int_eq(r.by, CFG_RATE_NONE);
+	ck_assert_uint_eq(r.rate, 0);
+	ck_assert_ptr_null(r.sample);
+	config_free(cfg);
+
+	/* The k suffix and a plain speed equal to a suffixed one. */
+	cfg = parse_ok("sampling_rate 2500M 9\nsampling_rate 1k 2\nsample *\n");
+	ck_assert_uint_eq(config_sample_rate(cfg, &cfg->samples[0], 2500000000ull), 9);
+	ck_assert_uint_eq(config_sample_rate(cfg, &cfg->samples[0], 1000), 2);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(t_speed_text)
+{
+	static const struct { uint64_t bps; const char *text; } cases[] = {
+		{ 0, "unknown" }, { 1, "1" }, { 999, "999" }, { 1000, "1k" },
+		{ 100000000, "100M" }, { 1000000000, "1G" }, { 10000000000ull, "10G" },
+		{ 2500000000ull, "2500M" }, { 1500, "1500" }, { 12345000, "12345k" },
+		{ 18446744073709551615ull, "18446744073709551615" },
+	};
+	char buf[CFG_SPEED_TEXT];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		config_speed_text(cases[i].bps, buf, sizeof buf);
+		ck_assert_str_eq(buf, cases[i].text);
+	}
+}
+END_TEST
+
+/* What -t prints for each interface: the rate and the line that decided. */
+START_TEST(t_rate_describe)
+{
+	struct config *cfg = parse_ok(
+		"sampling_rate 1G 5\n"
+		"sampling_rate 10G 20\n"
+		"sampling_rate 50\n"
+		"sample lo off\n"
+		"sample eth9 rate 7\n"
+		"sample eth*\n");
+	char buf[256];
+
+	config_rate_describe(cfg, "eth0", 1000000000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "eth0: 1 in 5 (sampling_rate 1G 5, line 1; speed 1G; "
+			 "sample eth*, line 6)");
+	config_rate_describe(cfg, "eth1", 1000000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "eth1: 1 in 50 (sampling_rate 50, line 3; speed 1M, not in "
+			 "the speed table; sample eth*, line 6)");
+	config_rate_describe(cfg, "eth2", 0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "eth2: 1 in 50 (sampling_rate 50, line 3; speed unknown, not "
+			 "in the speed table; sample eth*, line 6)");
+	config_rate_describe(cfg, "eth9", 1000000000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "eth9: 1 in 7 (sample eth9 rate 7, line 5)");
+	config_rate_describe(cfg, "lo", 0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "lo: not sampled (sample lo off, line 4)");
+	config_rate_describe(cfg, "tun0", 0, buf, sizeof buf);
+	ck_assert_str_eq(buf, "tun0: not sampled (no sample line matches)");
+	/* Truncated, terminated. */
+	config_rate_describe(cfg, "eth0", 1000000000, buf, 8);
+	ck_assert_str_eq(buf, "eth0: 1");
+	config_free(cfg);
+	/* No speed table: the speed is not mentioned; the default named so. */
+	cfg = parse_ok("sample *\n");
+	config_rate_describe(cfg, "eth0", 1000000000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "eth0: 1 in 400 (the default sampling_rate 400; sample *, line 1)");
 	config_free(cfg);
 }
 END_TEST
@@ -334,6 +471,34 @@ START_TEST(t_sample_patterns)
 	ck_assert_ptr_eq(config_sample_match(cfg, "]y"), &cfg->samples[2]);
 	ck_assert_ptr_eq(config_sample_match(cfg, "bz"), &cfg->samples[3]);
 	ck_assert_ptr_null(config_sample_match(cfg, "az"));
+	config_free(cfg);
+}
+END_TEST
+
+/* Repeatable, several patterns a line, any one matching; a repeated
+ * pattern is harmless (a set, not a first-match list). */
+START_TEST(t_link_notify)
+{
+	struct config *cfg = parse_ok("link_notifications eth0 ens[0-9]*\n"
+				      "sample *\n"
+				      "link_notifications tailscale0 eth0 wg\\*\n");
+
+	ck_assert_uint_eq(cfg->n_link_notify, 5);
+	ck_assert_str_eq(cfg->link_notify[1].name, "ens[0-9]*");
+	ck_assert_int_eq(cfg->link_notify[1].line, 1);
+	ck_assert_str_eq(cfg->link_notify[4].name, "wg\\*");
+	ck_assert_int_eq(cfg->link_notify[4].line, 3);
+	ck_assert_int_eq(config_link_notify(cfg, "eth0"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "ens3"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "tailscale0"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "wg*"), 1);
+	ck_assert_int_eq(config_link_notify(cfg, "wg0"), 0);
+	ck_assert_int_eq(config_link_notify(cfg, "ensx"), 0);
+	ck_assert_int_eq(config_link_notify(cfg, "veth1"), 0);
+	ck_assert_int_eq(config_link_notify(NULL, "eth0"), 0);
+	config_free(cfg);
+	cfg = parse_ok("link_notifications *\n");
+	ck_assert_int_eq(config_link_notify(cfg, "anything"), 1);
 	config_free(cfg);
 }
 END_TEST
@@ -391,7 +556,20 @@ static const struct {
 	{ "bogus 1\n", "t.conf:1: unknown directive 'bogus'" },
 	{ "\"user\" x\n", "t.conf:1: unknown directive 'user'" },
 	{ "\n\nsampling_rate\n", "t.conf:3: sampling_rate: missing argument" },
-	{ "sampling_rate 1 2\n", "t.conf:1: sampling_rate: extra argument '2'" },
+	{ "sampling_rate 1 2 3\n", "t.conf:1: sampling_rate: extra argument '3' (usage: sampling_rate N | sampling_rate SPEED N" },
+	{ "sampling_rate 1G\n", "t.conf:1: sampling_rate: '1G' is not a number" },
+	{ "sampling_rate 0 5\n", "t.conf:1: sampling_rate: speed '0' must not be 0; expected N, Nk, NM or NG bit/s" },
+	{ "sampling_rate 1T 5\n", "t.conf:1: sampling_rate: speed '1T' is not a number" },
+	{ "sampling_rate -1G 5\n", "t.conf:1: sampling_rate: speed '-1G' is negative" },
+	{ "sampling_rate 18446744073709551615k 5\n", "t.conf:1: sampling_rate: speed '18446744073709551615k' is too large" },
+	{ "sampling_rate 1G 0\n", "t.conf:1: sampling_rate rate: '0' is out of range; allowed 1..4294967295" },
+	{ "sampling_rate 1G x\n", "t.conf:1: sampling_rate rate: 'x' is not a number" },
+	{ "sampling_rate 1G 4294967296\n", "sampling_rate rate: '4294967296' is out of range" },
+	{ "sampling_rate 1G 5\nsampling_rate 10G 5\nsampling_rate 1000M 7\n", "t.conf:3: sampling_rate 1G: already defined on line 1" },
+	{ "sampling_rate 10G 1\nsampling_rate 1G 5\nsampling_rate 10000M 7\nsampling_rate 1000000000 2\n", "t.conf:3: sampling_rate 10G: already defined on line 1" },
+	{ "sampling_rate 1G 5\nsampling_rate 1G 5\nsample a\nsample a\n", "t.conf:2: sampling_rate 1G: already defined on line 1" },
+	{ "sample a\nsample a\nsampling_rate 1G 5\nsampling_rate 1G 5\n", "t.conf:2: sample a: already defined on line 1" },
+	{ "sampling_rate \"1G\" 5\n", "t.conf:1: sampling_rate: quotes are only allowed" },
 	{ "sampling_rate 0\n", "t.conf:1: sampling_rate: '0' is out of range; allowed 1..4294967295" },
 	{ "sampling_rate -1\n", "t.conf:1: sampling_rate: '-1' is out of range (negative)" },
 	{ "sampling_rate 4294967296\n", "t.conf:1: sampling_rate: '4294967296' is out of range" },
@@ -470,6 +648,9 @@ static const struct {
 	{ "collector 192.0.2.1\n\ncollector 192.0.2.1 6343\n", "t.conf:3: collector 192.0.2.1 port 6343: already defined on line 1" },
 	{ "collector ::1\ncollector [0:0::1]\n", "t.conf:2: collector [0:0::1] port 6343: already defined on line 1" },
 	{ "collector Sflow.Example\ncollector sflow.example\n", "t.conf:2: collector sflow.example port 6343: already defined on line 1" },
+	/* An IPv4-mapped IPv6 address is the IPv4 address: one collector. */
+	{ "collector 127.0.0.1\ncollector ::ffff:127.0.0.1\n", "t.conf:2: collector ::ffff:127.0.0.1 port 6343: already defined on line 1" },
+	{ "collector [::ffff:7f00:1] 7\ncollector 127.0.0.1 7\n", "t.conf:2: collector 127.0.0.1 port 7: already defined on line 1" },
 	{ "agent_address\n", "t.conf:1: agent_address: missing argument" },
 	{ "agent_address localhost\n", "t.conf:1: agent_address: 'localhost' is not an IPv4 or IPv6 address" },
 	{ "agent_address 10.0.0.1/8\n", "'10.0.0.1/8' is not an IPv4 or IPv6 address" },
@@ -506,6 +687,12 @@ static const struct {
 	{ "sample ..\n", "sample: '..' is not a valid pattern" },
 	{ "sample eth\\\n", "sample: 'eth\\' is not a valid pattern (it ends in a lone '\\'" },
 	{ "sample 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: sample: pattern '0123456789012345678901234567890123456789012345678901234567890123' is longer than 63 bytes" },
+	{ "link_notifications\n", "t.conf:1: link_notifications: missing argument" },
+	{ "link_notifications eth0 veth[0-9\n", "t.conf:1: link_notifications: 'veth[0-9' is not a valid pattern (a '[' is not closed by ']'" },
+	{ "\nlink_notifications eth:*\n", "t.conf:2: link_notifications: 'eth:*' is not a valid pattern" },
+	{ "link_notifications 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: link_notifications: pattern '0123456789012345678901234567890123456789012345678901234567890123' is longer than 63 bytes" },
+	{ "link_notifications \"eth0\"\n", "t.conf:1: link_notifications: quotes are only allowed" },
+	{ "link_notify eth0\n", "t.conf:1: unknown directive 'link_notify' (known: agentx_socket" },
 	{ "user\n", "t.conf:1: user: missing argument" },
 	{ "user 1abc\n", "t.conf:1: user: '1abc' is not a valid user name" },
 	{ "user a b\n", "t.conf:1: user: extra argument 'b'" },
@@ -695,8 +882,19 @@ START_TEST(t_resolve_twins)
 	ck_assert_str_eq(err, "t.conf:2: collector 127.0.0.1 resolves to 127.0.0.1:7000, "
 			 "the same as line 1");
 	config_free(cfg);
+	cfg = parse_ok("collector ::ffff:127.0.0.1\ncollector localhost\n");
+	ck_assert_int_eq(config_resolve(cfg, err, sizeof err), -1);
+	ck_assert_str_eq(err, "t.conf:2: collector localhost resolves to 127.0.0.1:6343, "
+			 "the same as line 1");
+	config_free(cfg);
 	cfg = parse_ok("collector 127.0.0.1\ncollector localhost 7000\n");
 	ck_assert_msg(config_resolve(cfg, err, sizeof err) == 0, "%s", err);
+	config_free(cfg);
+	/* A lone mapped address is sent to as IPv4. */
+	cfg = parse_ok("collector ::ffff:192.0.2.1 7000\n");
+	ck_assert_int_eq(cfg->collectors[0].addr.ss_family, AF_INET);
+	ck_assert_uint_eq(cfg->collectors[0].addrlen, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&cfg->collectors[0].addr)->sin_port), 7000);
 	config_free(cfg);
 }
 END_TEST
@@ -749,10 +947,14 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_collectors);
 	tcase_add_test(tc, t_collector_max);
 	tcase_add_test(tc, t_samples);
+	tcase_add_test(tc, t_rate_by_speed);
+	tcase_add_test(tc, t_speed_text);
+	tcase_add_test(tc, t_rate_describe);
 	tcase_add_test(tc, t_hold);
 	tcase_add_test(tc, t_capture);
 	tcase_add_test(tc, t_refs);
 	tcase_add_test(tc, t_sample_patterns);
+	tcase_add_test(tc, t_link_notify);
 	tcase_add_test(tc, t_sample_notes);
 	tcase_add_test(tc, t_filter_long);
 	tcase_add_test(tc, t_comment_bytes);

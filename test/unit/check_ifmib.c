@@ -217,79 +217,96 @@ START_TEST(test_values)
 	struct if_snapshot *s = make_snap();
 	struct if_row *r = &s->rows[1];
 	struct ifmib_pos pos = { 0, 5 };
+	const struct if_counters counters = { .in_octets = 0x123456789ull, .in_mcast = 3,
+					      .in_bcast = 4 };
+	const struct if_counters *ctr = &counters;
 	struct ifmib_val v;
 
 	r->speed_bps = 25000000000ull;
-	r->ctr.in_octets = 0x123456789ull;
-	r->ctr.in_mcast = 3;
-	r->ctr.in_bcast = 4;
 	snprintf(r->alias, sizeof r->alias, "Transit: X");
 
 	pos.col = 5;
-	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_GAUGE);
 	ck_assert_uint_eq(v.u, 4294967295u);
 	pos.col = 10;
-	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_COUNTER);
 	ck_assert_uint_eq(v.u, 0x23456789u);
 	pos.col = 12;
-	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_uint_eq(v.u, 7);
 	pos.col = 22;
-	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_OBJECT_ID);
 	ck_assert_uint_eq(v.len, 2 * sizeof(oid));
 	pos.col = 6;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_COUNTER64);
 	ck_assert_uint_eq(v.c64.high, 1);
 	ck_assert_uint_eq(v.c64.low, 0x23456789u);
 	pos.col = 15;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_GAUGE);
 	ck_assert_uint_eq(v.u, 25000);
 	pos.col = 18;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_OCTET_STR);
 	ck_assert_uint_eq(v.len, 10);
 	ck_assert_int_eq(memcmp(v.ptr, "Transit: X", 10), 0);
+	/* ifLinkUpDownTrapEnable: enabled(1) for a row that notifies, else
+	 * disabled(2) (0 is a row built by hand, not a snapshot's). */
+	pos.col = 14;
+	r->link_traps = 1;
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
+	ck_assert_int_eq(v.type, ASN_INTEGER);
+	ck_assert_int_eq(v.l, 1);
+	r->link_traps = 2;
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
+	ck_assert_int_eq(v.l, 2);
+	r->link_traps = 0;
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
+	ck_assert_int_eq(v.l, 2);
 	pos.col = 1;
-	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_uint_eq(v.len, 5);
 	ck_assert_int_eq(memcmp(v.ptr, "veth5", 5), 0);
 	/* Every column of both tables has a value. */
 	for (unsigned c = 1; c <= 22; c++) {
 		pos.col = c;
-		ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), 0);
+		ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), 0);
 	}
 	for (unsigned c = 1; c <= 19; c++) {
 		pos.col = c;
-		ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, 0, 0, &v), 0);
+		ck_assert_int_eq(pos_value(&if_xtable_tree, s, &pos, ctr, 0, 0, &v), 0);
 	}
 	pos.col = 1;
-	ck_assert_int_eq(pos_value(&if_number_tree, s, &pos, 0, 0, &v), 0);
+	ck_assert_int_eq(pos_value(&if_number_tree, s, &pos, ctr, 0, 0, &v), 0);
 	ck_assert_int_eq(v.type, ASN_INTEGER);
 	ck_assert_int_eq(v.l, 3);
 	pos.ifindex = 4;
-	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, 0, 0, &v), -1);
+	ck_assert_int_eq(pos_value(&if_table_tree, s, &pos, ctr, 0, 0, &v), -1);
 	free(s);
 }
 END_TEST
 
 /* ---- The handler, driven directly ---------------------------------- */
 
+/* A table source: the snapshot, and counters derived from the kernel
+ * index (in_octets = kindex * 1000 + 1) except for the row whose link is
+ * gone (kindex gone: -1). Counts the counter reads by walking flag. */
 struct fake_src {
 	struct if_snapshot *snap;
-	int acquired[2];  /* by need_counters */
-	int released;
+	int counted[2];   /* counter reads, [walking] */
+	int acquired, released;
+	int gone;
 };
 
-static struct if_snapshot *fake_acquire(void *ctx, int need_counters)
+static struct if_snapshot *fake_acquire(void *ctx)
 {
 	struct fake_src *f = ctx;
 
-	f->acquired[need_counters ? 1 : 0]++;
+	f->acquired++;
 	return f->snap;
 }
 
@@ -299,6 +316,26 @@ static void fake_release(void *ctx, struct if_snapshot *s)
 
 	ck_assert_ptr_eq(s, f->snap);
 	f->released++;
+}
+
+static int fake_counters(void *ctx, const struct if_row *r, bool walking,
+			 struct if_counters *out)
+{
+	struct fake_src *f = ctx;
+
+	f->counted[walking ? 1 : 0]++;
+	if (r->kindex == f->gone)
+		return -1;
+	memset(out, 0, sizeof *out);
+	out->in_octets = (uint64_t)r->kindex * 1000 + 1;
+	return 0;
+}
+
+static struct fake_src fake(void)
+{
+	struct fake_src f = { make_snap(), { 0, 0 }, 0, 0, 0 };
+
+	return f;
 }
 
 #define MAXREQ 8
@@ -331,7 +368,7 @@ static void batch_free(struct batch *b)
 
 static void run(const struct ifmib_tree *t, struct fake_src *f, struct batch *b, int mode)
 {
-	struct ifmib_source src = { fake_acquire, fake_release, f };
+	struct ifmib_source src = { fake_acquire, fake_release, fake_counters, f };
 	struct ifmib_ctx ctx = { &src, t };
 	netsnmp_mib_handler h;
 
@@ -341,11 +378,20 @@ static void run(const struct ifmib_tree *t, struct fake_src *f, struct batch *b,
 	ck_assert_int_eq(ifmib_handler(&h, NULL, &b->info, b->rq), SNMP_ERR_NOERROR);
 }
 
+/* One request of one varbind: b afresh, name asked in mode. */
+static void ask(const struct ifmib_tree *t, struct fake_src *f, struct batch *b,
+		const oid *name, size_t len, int mode)
+{
+	memset(b, 0, sizeof *b);
+	batch_add(b, name, len);
+	run(t, f, b, mode);
+}
+
 /* Akvorado's poll (ifDescr, ifName, ifAlias, ifHighSpeed) must never ask
- * for fresh counters: that would reach into the kernel. */
+ * for counters: that would reach into the kernel. */
 START_TEST(test_handler_collector_get_touches_no_counters)
 {
-	struct fake_src f = { make_snap(), { 0, 0 }, 0 };
+	struct fake_src f = fake();
 	struct batch x, y;
 	const oid descr[] = { IFT, 1, 2, 9 };
 	const oid name[] = { IFX, 1, 1, 9 }, alias[] = { IFX, 1, 18, 9 };
@@ -360,8 +406,8 @@ START_TEST(test_handler_collector_get_touches_no_counters)
 	batch_add(&y, hs, 12);
 	batch_add(&y, missing, 12);
 	run(&if_xtable_tree, &f, &y, MODE_GET);
-	ck_assert_int_eq(f.acquired[0], 2);
-	ck_assert_int_eq(f.acquired[1], 0);
+	ck_assert_int_eq(f.acquired, 2);
+	ck_assert_int_eq(f.counted[0] + f.counted[1], 0);
 	ck_assert_int_eq(f.released, 2);
 	ck_assert_int_eq(x.vb[0].type, ASN_OCTET_STR);
 	ck_assert_uint_eq(x.vb[0].val_len, 5);
@@ -376,31 +422,42 @@ START_TEST(test_handler_collector_get_touches_no_counters)
 }
 END_TEST
 
-START_TEST(test_handler_counters_refresh_once)
+/* A GET reads the counters of the rows it names, and only those: one read
+ * per counter varbind, not walking, the value the source gave. */
+START_TEST(test_handler_get_reads_its_rows_counters)
 {
-	struct fake_src f = { make_snap(), { 0, 0 }, 0 };
+	struct fake_src f = fake();
 	struct batch b;
 	const oid in_oct[] = { IFT, 1, 10, 5 }, mtu[] = { IFT, 1, 4, 5 };
+	const oid hc_in[] = { IFX, 1, 6, 9 };
 
 	memset(&b, 0, sizeof b);
 	batch_add(&b, mtu, 11);
 	batch_add(&b, in_oct, 11);
 	run(&if_table_tree, &f, &b, MODE_GET);
-	ck_assert_int_eq(f.acquired[1], 1);
-	ck_assert_int_eq(f.released, f.acquired[0] + f.acquired[1]);
+	ck_assert_int_eq(f.counted[0], 1);
+	ck_assert_int_eq(f.counted[1], 0);
+	ck_assert_int_eq(f.released, f.acquired);
 	ck_assert_int_eq(b.vb[0].type, ASN_INTEGER);
 	ck_assert_int_eq(*b.vb[0].val.integer, 1500);
 	ck_assert_int_eq(b.vb[1].type, ASN_COUNTER);
+	ck_assert_uint_eq(*b.vb[1].val.integer, 5001);
+	batch_free(&b);
+
+	ask(&if_xtable_tree, &f, &b, hc_in, 12, MODE_GET);
+	ck_assert_int_eq(f.counted[0], 2);
+	ck_assert_int_eq(b.vb[0].type, ASN_COUNTER64);
+	ck_assert_uint_eq(b.vb[0].val.counter64->low, 9001);
 	batch_free(&b);
 	free(f.snap);
 }
 END_TEST
 
 /* A GETNEXT landing on a counter column (from the column before it) reads
- * fresh counters too. */
+ * that row's counters, as a walk: the next rows will be wanted too. */
 START_TEST(test_handler_getnext)
 {
-	struct fake_src f = { make_snap(), { 0, 0 }, 0 };
+	struct fake_src f = fake();
 	struct batch b;
 	const oid last9[] = { IFT, 1, 9, 9 }, end[] = { IFT, 1, 22, 9 };
 	const oid want[] = { IFT, 1, 10, 2 };
@@ -409,8 +466,10 @@ START_TEST(test_handler_getnext)
 	batch_add(&b, last9, 11);
 	batch_add(&b, end, 11);
 	run(&if_table_tree, &f, &b, MODE_GETNEXT);
-	ck_assert_int_eq(f.acquired[1], 1);
+	ck_assert_int_eq(f.counted[1], 1);
+	ck_assert_int_eq(f.counted[0], 0);
 	ck_assert_int_eq(b.vb[0].type, ASN_COUNTER);
+	ck_assert_uint_eq(*b.vb[0].val.integer, 2001);
 	ck_assert_int_eq(oid_cmp(b.vb[0].name, b.vb[0].name_length, want, 11), 0);
 	/* Past the last cell: untouched, so the agent moves on. */
 	ck_assert_int_eq(b.vb[1].type, ASN_NULL);
@@ -420,9 +479,40 @@ START_TEST(test_handler_getnext)
 }
 END_TEST
 
+/* A row whose link went after the snapshot was taken has no counters: a
+ * GET says noSuchInstance, a GETNEXT answers the next row instead (the
+ * walk goes on, as if the row had gone), and past the last row the next
+ * column. */
+START_TEST(test_handler_counters_gone)
+{
+	struct fake_src f = fake();
+	struct batch b;
+	const oid get5[] = { IFT, 1, 10, 5 }, before[] = { IFT, 1, 10, 2 };
+	const oid want9[] = { IFT, 1, 10, 9 }, last[] = { IFT, 1, 10, 5 };
+	const oid want_next_col[] = { IFT, 1, 11, 2 };
+
+	f.gone = 5;
+	ask(&if_table_tree, &f, &b, get5, 11, MODE_GET);
+	ck_assert_int_eq(b.vb[0].type, SNMP_NOSUCHINSTANCE);
+	batch_free(&b);
+
+	ask(&if_table_tree, &f, &b, before, 11, MODE_GETNEXT);
+	ck_assert_int_eq(b.vb[0].type, ASN_COUNTER);
+	ck_assert_int_eq(oid_cmp(b.vb[0].name, b.vb[0].name_length, want9, 11), 0);
+	ck_assert_uint_eq(*b.vb[0].val.integer, 9001);
+	batch_free(&b);
+
+	f.gone = 9;
+	ask(&if_table_tree, &f, &b, last, 11, MODE_GETNEXT);
+	ck_assert_int_eq(oid_cmp(b.vb[0].name, b.vb[0].name_length, want_next_col, 11), 0);
+	batch_free(&b);
+	free(f.snap);
+}
+END_TEST
+
 START_TEST(test_handler_get_errors)
 {
-	struct fake_src f = { make_snap(), { 0, 0 }, 0 };
+	struct fake_src f = fake();
 	struct batch b;
 	const oid norow[] = { IFT, 1, 2, 3 }, nocol[] = { IFT, 1, 23, 2 };
 	const oid num0[] = { 1, 3, 6, 1, 2, 1, 2, 1, 0 };
@@ -460,8 +550,9 @@ static Suite *ifmib_suite(void)
 	tcase_add_test(oidc, test_ticks);
 	tcase_add_test(oidc, test_values);
 	tcase_add_test(hc, test_handler_collector_get_touches_no_counters);
-	tcase_add_test(hc, test_handler_counters_refresh_once);
+	tcase_add_test(hc, test_handler_get_reads_its_rows_counters);
 	tcase_add_test(hc, test_handler_getnext);
+	tcase_add_test(hc, test_handler_counters_gone);
 	tcase_add_test(hc, test_handler_get_errors);
 	suite_add_tcase(s, oidc);
 	suite_add_tcase(s, hc);

@@ -1,10 +1,12 @@
 /* -m output: pmacct lines and Akvorado JSON (shape, escaping, speed in Mb/s,
- * description = alias when set, the configured agent address as subnet). */
+ * description = alias when set, the configured agent address as subnet);
+ * -t's rate lines (rateprint.c): the served speed of each row decides. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/mapprint.h"
+#include "daemon/rateprint.h"
 #include "hf_check.h"
 
 static struct if_snapshot *snap2(void)
@@ -79,6 +81,43 @@ START_TEST(test_akvorado)
 }
 END_TEST
 
+static struct config *conf(const char *text)
+{
+	struct config *cfg = NULL;
+	char err[256] = "";
+
+	ck_assert_msg(config_parse("r.conf", text, strlen(text), &cfg, err, sizeof err) == 0,
+		      "%s", err);
+	return cfg;
+}
+
+START_TEST(test_rates)
+{
+	struct if_snapshot *s = snap2();
+	struct config *cfg = conf("collector 192.0.2.1\nsampling_rate 1G 5\n"
+				  "sampling_rate 10\nsample *\n");
+	char *out = capture(rateprint_rows, cfg, s);
+
+	ck_assert_str_eq(out,
+		"r.conf: lo: 1 in 10 (sampling_rate 10, line 3; speed unknown, not in the "
+		"speed table; sample *, line 4)\n"
+		"r.conf: tailscale0: 1 in 5 (sampling_rate 1G 5, line 2; speed 1G; "
+		"sample *, line 4)\n");
+	free(out);
+	config_free(cfg);
+	/* No collector: the rates, and the note that nothing is sampled. */
+	cfg = conf("sample tailscale0 rate 3\n");
+	out = capture(rateprint_rows, cfg, s);
+	ck_assert_str_eq(out,
+		"r.conf: lo: not sampled (no sample line matches)\n"
+		"r.conf: tailscale0: 1 in 3 (sample tailscale0 rate 3, line 1)\n"
+		"r.conf: note: no collector is set, so no interface is sampled until one is\n");
+	free(out);
+	config_free(cfg);
+	free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("mapprint");
@@ -86,6 +125,7 @@ int main(void)
 
 	tcase_add_test(tc, test_pmacct);
 	tcase_add_test(tc, test_akvorado);
+	tcase_add_test(tc, test_rates);
 	suite_add_tcase(su, tc);
 	return hf_run(su, CK_FORK_GETENV);
 }

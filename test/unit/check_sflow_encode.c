@@ -825,7 +825,7 @@ START_TEST(tshark_decodes)
 			  "-e sflow_245.header_protocol -e sflow_245.ifindex "
 			  "-e sflow_245.ifinoct -e sflow_245.ifoutoct -e _ws.malformed",
 			  out, sizeof(out)) < 0) {
-		fprintf(stderr, "tshark_decodes: tshark not installed, skipped\n");
+		hf_skip(__func__, "tshark not installed");
 		return;
 	}
 	/* version; samples; sample formats; Ethernet; ifIndex; the two 64-bit
@@ -859,7 +859,7 @@ START_TEST(tshark_decodes_router)
 			  "-e sflow_245.nexthop -e sflow_245.nexthop.v6 "
 			  "-e sflow_245.nexthop.src_mask -e sflow_245.nexthop.dst_mask "
 			  "-e _ws.malformed", out, sizeof(out)) < 0) {
-		fprintf(stderr, "tshark_decodes_router: tshark not installed, skipped\n");
+		hf_skip(__func__, "tshark not installed");
 		return;
 	}
 	ck_assert_str_eq(out, "2;1+1002+1+1002;198.18.2.2;fd7a:115c:a1e0:2::2;24+64;16+48;\n");

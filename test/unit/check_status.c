@@ -1,10 +1,13 @@
-/* status: the STATUS= text (every registration state, rows, sampling, the
- * date once it is not today), the counter-blind key, the rate limiter
+/* status: the STATUS= text the daemon sends (every registration state, rows,
+ * the sampler's text from a real sFlow core and a real collector, the date
+ * once it is not today), the sampler's own formatter (with the interfaces
+ * the kernel refused and why), the counter-blind key, the rate limiter
  * (state changes within 1 s, counter changes at most every 10 s, nothing
  * twice), collectors_describe() over a real loopback socket, and regwatch's
  * recognition of net-snmp's refusal line. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #include "sflow/collector.h"
 #include "snmp/regwatch.h"
 #include "daemon/status.h"
+#include "sflow/core/sflow_status.h"
+#include "sfa_stubs.h"
 #include "hf_check.h"
 
 /* 2026-12-01 12:01:03 UTC */
@@ -70,38 +75,241 @@ START_TEST(format_truncates)
 }
 END_TEST
 
-static const struct status_source srcs[] = {
-	{ "veth0", 10, 1, 0 }, { "eth9", 400, 0, 1 }, { "tailscale0", 100, 1, 0 },
-	{ "wg0", 5, 0, 1 }, { "br0", 5, 0, 0 },
-};
+/* ---- the sampler's part: the one formatter, as the daemon calls it ---- */
 
-static void get_src(void *ctx, size_t i, struct status_source *out)
+static struct sfa_port port(const char *name, int kindex, uint32_t rate)
 {
-	*out = ((const struct status_source *)ctx)[i];
+	struct sfa_port p = { .kindex = kindex, .ifindex = (uint32_t)kindex,
+			      .arphrd = ARPHRD_ETHER, .iftype = 6, .admin = 1, .oper = 1,
+			      .promisc = 2, .rate = rate };
+
+	snprintf(p.name, sizeof p.name, "%s", name);
+	return p;
 }
 
-START_TEST(sampling_text)
+START_TEST(sampler_text)
 {
-	char buf[256];
+	struct sfa_port sp[10];
+	struct sflow_status in = { 0 };
+	char buf[512];
 	size_t n;
 
-	n = status_sampling(buf, sizeof buf, 4, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0)");
+	sp[0] = port("veth0", 3, 10);
+	sp[1] = port("tailscale0", 4, 100);
+	in.sampled = 2, in.shown = sp, in.nshown = 2;
+	in.waiting = "eth9 wg*";
+	in.collectors = "198.18.0.2:6343 sent 120 err 0";
+	n = sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9 wg*); "
+		      "198.18.0.2:6343 sent 120 err 0");
 	ck_assert_uint_eq(n, strlen(buf));
-	status_sampling(buf, sizeof buf, 5, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9, wg0; "
-		      "not sampled: br0)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 4));
-	ck_assert_str_eq(buf, "sampling 0 (not sampled: br0)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10)");
-	status_sampling(buf, sizeof buf, 1, get_src, (void *)(srcs + 1));
-	ck_assert_str_eq(buf, "sampling 0 (waiting for eth9)");
-	status_sampling(buf, sizeof buf, 0, get_src, NULL);
+	in.holding = 1;
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9 wg*); "
+		      "198.18.0.2:6343 sent 120 err 0; holding samples");
+	/* Nothing sampled: only what it waits for. */
+	in = (struct sflow_status){ .waiting = "eth9", .collectors = "no collector" };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (waiting for eth9); no collector");
+	in.waiting = "";
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0; no collector");
+	in.collectors = NULL;
+	sflow_status_format(&in, buf, sizeof buf);
 	ck_assert_str_eq(buf, "sampling 0");
-	n = status_sampling(buf, 12, 4, get_src, (void *)srcs);
-	ck_assert_str_eq(buf, "sampling 2 ");
-	ck_assert_uint_eq(n, 11);
+	/* Beyond SFLOW_STATUS_SHOWN the interfaces are counted, not named. */
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+
+		snprintf(name, sizeof name, "v%d", i);
+		sp[i] = port(name, 10 + i, 400);
+	}
+	in = (struct sflow_status){ .sampled = 1000, .shown = sp, .nshown = 10 };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1000 (v0 1:400, v1 1:400, v2 1:400, v3 1:400, "
+		      "v4 1:400, v5 1:400, v6 1:400, v7 1:400, 992 more)");
+	in.nshown = 0;
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1000 (1000 more)");
+	/* Truncated, always terminated. */
+	in = (struct sflow_status){ .sampled = 1, .shown = sp, .nshown = 1 };
+	n = sflow_status_format(&in, buf, 13);
+	ck_assert_str_eq(buf, "sampling 1 (");
+	ck_assert_uint_eq(n, 12);
+}
+END_TEST
+
+/* Those a `sample` line wants but the kernel does not sample: one more list
+ * in the parentheses, a run of the same why named once after its last. */
+START_TEST(sampler_text_unsampled)
+{
+	struct sfa_port sp[1] = { port("veth0", 3, 10) };
+	struct sflow_unsampled un[10] = {
+		{ "v5", "optmem_max" }, { "v6", "optmem_max" }, { "tun0", "filter" },
+		{ "v7", "optmem_max" }, { "v8", NULL },
+	};
+	struct sflow_status in = { .unsampled = 4, .unsampled_shown = un,
+				   .n_unsampled_shown = 4, .collectors = "no collector" };
+	char buf[512];
+	size_t n;
+
+	n = sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: v5, v6 (optmem_max), tun0 (filter), "
+		      "v7 (optmem_max)); no collector");
+	ck_assert_uint_eq(n, strlen(buf));
+	/* After the sampled and the waiting lists; a why of NULL: the name alone. */
+	in = (struct sflow_status){ .sampled = 1, .shown = sp, .nshown = 1, .waiting = "eth9",
+				    .unsampled = 2, .unsampled_shown = un + 3,
+				    .n_unsampled_shown = 2, .holding = 1 };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10; waiting for eth9; not sampled: "
+		      "v7 (optmem_max), v8); holding samples");
+	/* Beyond SFLOW_STATUS_SHOWN they are counted, the last named keeps its why. */
+	for (int i = 0; i < 10; i++)
+		un[i] = (struct sflow_unsampled){ "vx", "too long" };
+	un[7].name = "vy";
+	in = (struct sflow_status){ .unsampled = 1000, .unsampled_shown = un,
+				    .n_unsampled_shown = 10 };
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: vx, vx, vx, vx, vx, vx, vx, "
+		      "vy (too long), 992 more)");
+	/* No more named than there are. */
+	in.unsampled = 1;
+	sflow_status_format(&in, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: vx (too long))");
+	/* Truncated, always terminated. */
+	n = sflow_status_format(&in, buf, 20);
+	ck_assert_str_eq(buf, "sampling 0 (not sam");
+	ck_assert_uint_eq(n, 19);
+}
+END_TEST
+
+/* A kernel that refuses the ports named v6 and v7 (as the capture refuses
+ * what net.core.optmem_max does not let a socket hold). */
+static int refuse_v6_v7(void *ctx, const struct sfa_port *ports, size_t n, uint8_t *refused,
+			char *why, size_t whylen)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].rate && (!strcmp(ports[i].name, "v6") || !strcmp(ports[i].name, "v7")))
+			refused[i] = 1;
+	snprintf(why, whylen, "optmem_max");
+	return 0;
+}
+
+/* The shell's reason for a refused kindex, as sampler_table.c's. */
+static const char *why_of(const void *ctx, int kindex)
+{
+	(void)ctx;
+	return kindex == 6 ? "optmem_max" : kindex == 7 ? "too long" : NULL;
+}
+
+static void no_send(void *ctx, const uint8_t *buf, size_t len);
+
+/* sflow_status_of as sampler_publish_status calls it: the core's ports the
+ * kernel refused, each with the shell's why. */
+START_TEST(sampler_text_refused_by_core)
+{
+	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400 };
+	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, refuse_v6_v7,
+				    sfa_stub_random };
+	struct sfa_port rows[4] = { port("veth0", 3, 10), port("v6", 6, 10), port("v7", 7, 10),
+				    port("lo", 1, 0) };
+	struct sflow_status_shell sh = { .collectors = "no collector", .unsampled_why = why_of };
+	struct sflow_agent *core = sfa_new(&set, &cb, 0);
+	char buf[512], why[128] = "";
+
+	ck_assert_ptr_nonnull(core);
+	ck_assert_int_eq(sfa_sync(core, rows, 4, 0, why, sizeof why), 0);
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10; not sampled: v6 (optmem_max), "
+		      "v7 (too long)); no collector");
+	/* Without the shell's reasons, the names alone. */
+	sh.unsampled_why = NULL;
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10; not sampled: v6, v7); no collector");
+	/* No longer wanted: no longer named. */
+	rows[1].rate = rows[2].rate = 0;
+	ck_assert_int_eq(sfa_sync(core, rows, 4, 1, why, sizeof why), 0);
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10); no collector");
+	sfa_free(core);
+}
+END_TEST
+
+static void no_send(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)ctx; (void)buf; (void)len;
+}
+
+/* The STATUS= text the daemon sends, put together as it does: its own part
+ * (status_format), the sampler's text from a real core that samples what
+ * the table's rows say (sflow_status_of, as sampler_publish_status), and a
+ * real collector's figures (collectors_describe). */
+START_TEST(daemon_text)
+{
+	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400, .hold = 1,
+				    .hold_bytes = 65536 };
+	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, sfa_stub_accept_install,
+				    sfa_stub_random, NULL };
+	struct sfa_port rows[3] = { port("veth0", 3, 10), port("lo", 1, 0),
+				    port("tailscale0", 7, 100) };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t alen = sizeof sin;
+	struct cfg_collector cfg;
+	struct collectors *cs;
+	struct sflow_agent *core;
+	struct status_info in = { "/run/agentx/master", SNMP_REG_OK, T0, 3, NULL };
+	struct sflow_status_shell sh;
+	char coll[256], sampler[STATUS_TEXT_MAX], text[STATUS_TEXT_MAX], want[STATUS_TEXT_MAX];
+	char why[128] = "";
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	utc();
+	ck_assert_int_ge(fd, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &alen), 0);
+	memset(&cfg, 0, sizeof cfg);
+	memcpy(&cfg.addr, &sin, alen);
+	cfg.addrlen = alen;
+	cs = collectors_open(&cfg, 1, why, sizeof why);
+	ck_assert_ptr_nonnull(cs);
+	collectors_send(cs, "x", 1);
+	collectors_describe(cs, coll, sizeof coll);
+
+	core = sfa_new(&set, &cb, 0);
+	ck_assert_ptr_nonnull(core);
+	ck_assert_int_eq(sfa_sync(core, rows, 3, 0, why, sizeof why), 0);
+	sh = (struct sflow_status_shell){ .waiting = "eth9", .collectors = coll };
+	sflow_status_of(core, &sh, sampler, sizeof sampler);
+	in.sampler = sampler;
+	status_format(&in, T0 + 60, text, sizeof text);
+	snprintf(want, sizeof want, "registered with /run/agentx/master since 12:01:03; 3 rows; "
+		 "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9); "
+		 "127.0.0.1:%u sent 1 err 0", ntohs(sin.sin_port));
+	ck_assert_str_eq(text, want);
+
+	/* snmpd gone: the daemon says so, and the sampler holds samples. */
+	in.reg = SNMP_REG_DOWN;
+	in.since = T0 + 30;
+	sh = (struct sflow_status_shell){ .waiting = "", .collectors = coll, .holding = 1 };
+	sflow_status_of(core, &sh, sampler, sizeof sampler);
+	status_format(&in, T0 + 60, text, sizeof text);
+	snprintf(want, sizeof want, "not registered: AgentX master /run/agentx/master not "
+		 "reachable since 12:01:33; 3 rows; sampling 2 (veth0 1:10, tailscale0 1:100); "
+		 "127.0.0.1:%u sent 1 err 0; holding samples", ntohs(sin.sin_port));
+	ck_assert_str_eq(text, want);
+
+	/* A row no longer sampled leaves the text. */
+	rows[0].rate = 0;
+	ck_assert_int_eq(sfa_sync(core, rows, 3, 1, why, sizeof why), 0);
+	sh = (struct sflow_status_shell){ .collectors = "no collector" };
+	sflow_status_of(core, &sh, sampler, sizeof sampler);
+	ck_assert_str_eq(sampler, "sampling 1 (tailscale0 1:100); no collector");
+	sfa_free(core);
+	collectors_close(cs);
+	close(fd);
 }
 END_TEST
 
@@ -193,7 +401,7 @@ START_TEST(describe_collectors)
 	memcpy(&cfg[0].addr, &sin, len);
 	cfg[0].addrlen = len;
 	cfg[1] = cfg[0];
-	cs = collectors_open(cfg, 2);
+	cs = collectors_open(cfg, 2, buf, sizeof buf);
 	ck_assert_ptr_nonnull(cs);
 	collectors_send(cs, "x", 1);
 	collectors_describe(cs, buf, sizeof buf);
@@ -206,7 +414,7 @@ START_TEST(describe_collectors)
 	}
 	ck_assert_uint_eq(collectors_describe(cs, buf, 8), 7);
 	collectors_close(cs);
-	cs = collectors_open(NULL, 0);
+	cs = collectors_open(NULL, 0, buf, sizeof buf);
 	collectors_describe(cs, buf, sizeof buf);
 	ck_assert_str_eq(buf, "no collector");
 	collectors_close(cs);
@@ -232,7 +440,10 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, format_registered);
 	tcase_add_test(tc, format_other_states);
 	tcase_add_test(tc, format_truncates);
-	tcase_add_test(tc, sampling_text);
+	tcase_add_test(tc, sampler_text);
+	tcase_add_test(tc, sampler_text_unsampled);
+	tcase_add_test(tc, sampler_text_refused_by_core);
+	tcase_add_test(tc, daemon_text);
 	tcase_add_test(tc, key_blanks_counters_only);
 	tcase_add_test(tc, limiter_rates);
 	tcase_add_test(tc, limiter_state_during_counter_hold);

@@ -1,6 +1,7 @@
 /* Forwarded or not, and through which interfaces: the pure part of the
  * route room (see fwd.h). Everything here is a function of its arguments. */
 #include "sflow/core/fwd.h"
+#include "sflow/core/fib.h"
 
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
@@ -251,31 +252,26 @@ int fwd_src_is_host(const struct fwd_locals *l, int family, const uint8_t *a)
 
 /* ---- the cache ---- */
 
-void fwd_key_make(struct fwd_key *k, int family, const uint8_t *dst,
-		  const uint8_t *src, int iif)
-{
-	memset(k, 0, sizeof *k);
-	k->family = (uint8_t)family;
-	k->iif = iif;
-	memcpy(k->dst, dst, alen(family));
-	if (src) {
-		k->has_src = 1;
-		memcpy(k->src, src, alen(family));
-	}
-}
+struct key {
+	uint8_t family, outgoing, pad[2];
+	int32_t kindex;
+	uint32_t dcell, scell;
+};
 
 struct slot {
-	struct fwd_key key;
-	struct fwd_route route;
+	struct key key;
+	struct fwd_info info;     /* nexthop family 0 with nh_dst: the destination */
+	uint8_t nh_dst;
 	uint32_t gen;             /* valid when == the cache's */
-	uint32_t used;            /* clock of the last get or put */
-	uint8_t res;              /* FWD_FOUND or FWD_NOROUTE */
+	uint32_t used;            /* clock of the last hit or fill */
 };
 
 struct fwd_cache {
 	size_t nsets;             /* power of two */
 	uint32_t gen, clock;
+	uint64_t fib_gen;         /* the routing's generation the entries are of */
 	size_t count;
+	uint64_t hits, misses;
 	struct slot *slots;       /* nsets * WAYS */
 };
 
@@ -306,7 +302,7 @@ void fwd_cache_free(struct fwd_cache *c)
 	free(c);
 }
 
-void fwd_cache_flush(struct fwd_cache *c)
+static void fwd_cache_flush(struct fwd_cache *c)
 {
 	if (++c->gen == 0) {
 		/* Wrapped: old generations could match again. */
@@ -321,23 +317,28 @@ size_t fwd_cache_count(const struct fwd_cache *c)
 	return c->count;
 }
 
-/* FNV-1a over the key's bytes. */
-static uint32_t key_hash(const struct fwd_key *k)
+void fwd_cache_stats(const struct fwd_cache *c, uint64_t *hits, uint64_t *misses)
 {
-	const uint8_t *p = (const uint8_t *)k;
+	*hits = c->hits;
+	*misses = c->misses;
+}
+
+static uint32_t key_hash(const struct key *k)
+{
 	uint32_t h = 2166136261u;
+	const uint8_t *p = (const uint8_t *)k;
 
 	for (size_t i = 0; i < sizeof *k; i++)
 		h = (h ^ p[i]) * 16777619u;
-	return h;
+	return h ^ (h >> 16);
 }
 
-static struct slot *set_of(struct fwd_cache *c, const struct fwd_key *k)
+static struct slot *set_of(struct fwd_cache *c, const struct key *k)
 {
 	return &c->slots[(key_hash(k) & (c->nsets - 1)) * WAYS];
 }
 
-enum fwd_lookup fwd_cache_get(struct fwd_cache *c, const struct fwd_key *k, struct fwd_route *r)
+static struct slot *cache_get(struct fwd_cache *c, const struct key *k)
 {
 	struct slot *s = set_of(c, k);
 
@@ -345,24 +346,17 @@ enum fwd_lookup fwd_cache_get(struct fwd_cache *c, const struct fwd_key *k, stru
 		if (s[i].gen != c->gen || memcmp(&s[i].key, k, sizeof *k))
 			continue;
 		s[i].used = ++c->clock;
-		if (s[i].res == FWD_FOUND && r)
-			*r = s[i].route;
-		return (enum fwd_lookup)s[i].res;
+		return &s[i];
 	}
-	return FWD_UNKNOWN;
+	return NULL;
 }
 
-void fwd_cache_put(struct fwd_cache *c, const struct fwd_key *k, enum fwd_lookup res,
-		   const struct fwd_route *r)
+static void cache_put(struct fwd_cache *c, const struct key *k, const struct fwd_info *info,
+		      int nh_dst)
 {
 	struct slot *s = set_of(c, k), *victim = NULL;
 	int i;
 
-	if (res == FWD_UNKNOWN)
-		return;
-	for (i = 0; i < WAYS && !victim; i++)	/* the same key: replace in place */
-		if (s[i].gen == c->gen && memcmp(&s[i].key, k, sizeof *k) == 0)
-			victim = &s[i];
 	for (i = 0; i < WAYS && !victim; i++)	/* a free way */
 		if (s[i].gen != c->gen)
 			victim = &s[i];
@@ -371,102 +365,117 @@ void fwd_cache_put(struct fwd_cache *c, const struct fwd_key *k, enum fwd_lookup
 		for (i = 1; i < WAYS; i++)
 			if ((int32_t)(s[i].used - victim->used) < 0)
 				victim = &s[i];
-	}
-	if (victim->gen != c->gen)
+	} else {
 		c->count++;
+	}
 	victim->key = *k;
+	victim->info = *info;
+	victim->nh_dst = (uint8_t)nh_dst;
 	victim->gen = c->gen;
 	victim->used = ++c->clock;
-	victim->res = (uint8_t)res;
-	if (res == FWD_FOUND && r)
-		victim->route = *r;
-	else
-		memset(&victim->route, 0, sizeof victim->route);
 }
 
 /* ---- the classification ---- */
 
-static enum fwd_lookup ask(struct fwd_cache *c, fwd_lookup_fn lookup, void *ctx,
-			   const struct fwd_key *k, struct fwd_route *r)
+/* Next hop and prefix length of a forwarding route; *nh_dst when the next
+ * hop is the destination itself (on-link). */
+static void take_route(struct fwd_info *out, const struct fib_answer *a, int *nh_dst)
 {
-	enum fwd_lookup res;
-
-	memset(r, 0, sizeof *r);
-	if (c) {
-		res = fwd_cache_get(c, k, r);
-		if (res != FWD_UNKNOWN)
-			return res;
-	}
-	if (!lookup)
-		return FWD_UNKNOWN;
-	res = lookup(ctx, k, r);
-	if (c)
-		fwd_cache_put(c, k, res, r);
-	return res;
+	if (a->gw_known && a->gw.family)
+		out->nexthop = a->gw;
+	else if (a->gw_known)
+		*nh_dst = 1;
+	out->dst_len = a->dst_len;
 }
 
-static void set_nexthop(struct fwd_info *out, const struct fwd_pkt *p, const struct fwd_route *r)
+static void classify(struct fib *fib, int64_t now, int kindex, int outgoing,
+		     const struct fwd_pkt *p, struct fwd_info *out, int *nh_dst)
 {
-	if (r->gateway.family) {
-		out->nexthop = r->gateway;
-	} else {
-		out->nexthop.family = p->family;
-		memcpy(out->nexthop.a, p->dst, alen(p->family));
+	struct fib_answer a;
+	enum fib_verdict v;
+
+	if (!outgoing) {
+		switch (fib_input(fib, p->family, p->dst, p->src, kindex, now, &a)) {
+		case FIB_NOROUTE:
+			return;		/* dropped here, not forwarded */
+		case FIB_FOUND:
+			/* Local (AnyIP), broadcast, multicast: not forwarded. */
+			if (a.type != RTN_UNICAST)
+				return;
+			out->out_kindex = a.oif;
+			take_route(out, &a, nh_dst);
+			break;
+		case FIB_UNKNOWN:
+			break;		/* forwarded by the address rule, out unknown */
+		}
+		out->forwarded = 1;
+		out->family = p->family;
+		out->in_kindex = kindex;
+		if (fib_output(fib, p->family, p->src, now, &a) == FIB_FOUND)
+			out->src_len = a.dst_len;
+		return;
 	}
-	out->dst_len = r->dst_len;
+	out->forwarded = 1;
+	out->family = p->family;
+	out->out_kindex = kindex;	/* seen leaving there: that is the truth */
+	if (fib_output(fib, p->family, p->src, now, &a) == FIB_FOUND) {
+		out->in_kindex = a.oif;
+		out->src_len = a.dst_len;
+	}
+	/* The route the packet took: as it arrived on the interface its
+	 * source routes back through, else as the host would send it. */
+	if (out->in_kindex)
+		v = fib_input(fib, p->family, p->dst, p->src, out->in_kindex, now, &a);
+	else
+		v = fib_output(fib, p->family, p->dst, now, &a);
+	if (v == FIB_FOUND && a.type == RTN_UNICAST)
+		take_route(out, &a, nh_dst);
 }
 
-int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, fwd_lookup_fn lookup,
-		 void *ctx, int kindex, unsigned arphrd, int outgoing,
+int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, struct fib *fib, int64_t now,
+		 int kindex, unsigned arphrd, int outgoing,
 		 const uint8_t *frame, uint32_t caplen, struct fwd_info *out)
 {
 	struct fwd_pkt p;
-	struct fwd_key k;
-	struct fwd_route r;
+	struct key k;
+	struct slot *hit = NULL;
+	int nh_dst = 0, cached = 0;
 
 	memset(out, 0, sizeof *out);
 	if (fwd_parse(arphrd, frame, caplen, &p) < 0)
 		return -1;
-	if (!outgoing) {
-		if (fwd_dst_is_host(l, p.family, p.dst))
-			return 0;
-		fwd_key_make(&k, p.family, p.dst, p.src, kindex);
-		switch (ask(c, lookup, ctx, &k, &r)) {
-		case FWD_NOROUTE:
-			return 0;	/* dropped here, not forwarded */
-		case FWD_FOUND:
-			/* Local (AnyIP), broadcast, blackhole, prohibit...: not forwarded. */
-			if (r.type != RTN_UNICAST)
-				return 0;
-			out->out_kindex = r.oif;
-			set_nexthop(out, &p, &r);
-			break;
-		case FWD_UNKNOWN:
-			break;		/* forwarded by the address rule, out unknown */
+	if (!outgoing ? fwd_dst_is_host(l, p.family, p.dst) : fwd_src_is_host(l, p.family, p.src))
+		return 0;
+	if (c) {
+		uint64_t g = fib_generation(fib, now);
+
+		if (g != c->fib_gen) {
+			fwd_cache_flush(c);
+			c->fib_gen = g;
 		}
-		out->forwarded = 1;
-		out->in_kindex = kindex;
-		fwd_key_make(&k, p.family, p.src, NULL, 0);
-		if (ask(c, lookup, ctx, &k, &r) == FWD_FOUND)
-			out->src_len = r.dst_len;
-		return 0;
+		memset(&k, 0, sizeof k);
+		k.family = (uint8_t)p.family;
+		k.outgoing = outgoing != 0;
+		k.kindex = kindex;
+		cached = fib_cell(fib, p.family, p.dst, &k.dcell) == 0 &&
+			 fib_cell(fib, p.family, p.src, &k.scell) == 0;
+		if (cached)
+			hit = cache_get(c, &k);
 	}
-	if (fwd_src_is_host(l, p.family, p.src))
-		return 0;
-	out->forwarded = 1;
-	out->out_kindex = kindex;	/* seen leaving there: that is the truth */
-	fwd_key_make(&k, p.family, p.src, NULL, 0);
-	if (ask(c, lookup, ctx, &k, &r) == FWD_FOUND) {
-		out->in_kindex = r.oif;
-		out->src_len = r.dst_len;
+	if (hit) {
+		c->hits++;
+		*out = hit->info;
+		nh_dst = hit->nh_dst;
+	} else {
+		classify(fib, now, kindex, outgoing, &p, out, &nh_dst);
+		if (cached) {
+			c->misses++;
+			cache_put(c, &k, out, nh_dst);
+		}
 	}
-	/* The kernel refuses a non-local source without an input interface:
-	 * ask with the one the source routes back through, else without it. */
-	if (out->in_kindex)
-		fwd_key_make(&k, p.family, p.dst, p.src, out->in_kindex);
-	else
-		fwd_key_make(&k, p.family, p.dst, NULL, 0);
-	if (ask(c, lookup, ctx, &k, &r) == FWD_FOUND && r.type == RTN_UNICAST)
-		set_nexthop(out, &p, &r);
+	if (nh_dst) {
+		out->nexthop.family = p.family;
+		memcpy(out->nexthop.a, p.dst, alen(p.family));
+	}
 	return 0;
 }

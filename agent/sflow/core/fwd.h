@@ -1,8 +1,8 @@
 /* The pure part of the route room: is a sampled packet forwarded by this
  * host, and through which interfaces? Header parsing (Ethernet, 802.1Q/ad,
  * raw IP), the host's own addresses, the local/broadcast/multicast decision,
- * a bounded route cache and the classification itself, with the kernel's
- * route lookup behind a callback. No I/O: route.c is the netlink shell. */
+ * the classification itself from the mirrored routing (fib.h) and a bounded
+ * cache of it. No I/O: route.c is the netlink shell. */
 #ifndef HF_FWD_H
 #define HF_FWD_H
 
@@ -22,6 +22,8 @@ struct fwd_info {
 				   * on-link; family 0 = unknown */
 	uint8_t src_len, dst_len; /* prefix lengths of the routes matching source and
 				   * destination (0 also when unknown) */
+	int family;               /* the packet's (AF_INET or AF_INET6) when forwarded:
+				   * an unknown next hop is sent as its zero address */
 };
 
 /* The addresses of one parsed packet. */
@@ -73,66 +75,41 @@ int fwd_dst_is_host(const struct fwd_locals *l, int family, const uint8_t *a);
  * unspecified (DHCP) or loopback. */
 int fwd_src_is_host(const struct fwd_locals *l, int family, const uint8_t *a);
 
-/* ---- route lookups and their cache ---- */
+/* ---- the classification and its cache ---- */
 
-/* One question to the kernel: the route for dst (from src, arriving on
- * iif). Built by fwd_key_make only, so padding is zero and the key can be
- * hashed and compared as bytes. */
-struct fwd_key {
-	uint8_t family, has_src, pad[2];
-	int32_t iif;              /* 0: as if the host itself sent it */
-	uint8_t dst[16], src[16];
-};
+struct fib;
 
-void fwd_key_make(struct fwd_key *k, int family, const uint8_t *dst,
-		  const uint8_t *src /* or NULL */, int iif);
-
-enum fwd_lookup {
-	FWD_FOUND = 0,            /* r is filled */
-	FWD_NOROUTE = 1,          /* the kernel answered: no route (cacheable) */
-	FWD_UNKNOWN = 2,          /* no answer (timeout, error): not cached */
-};
-
-/* The kernel's answer: the matching FIB entry (RTM_F_FIB_MATCH). */
-struct fwd_route {
-	uint8_t type;             /* RTN_UNICAST, RTN_LOCAL, ... */
-	uint8_t dst_len;          /* the entry's prefix length */
-	int oif;                  /* its (first) output interface; 0 none */
-	struct hf_addr gateway;   /* family 0: on-link */
-};
-
-/* A bounded, 4-way set-associative cache of answers (FOUND and NOROUTE);
- * a full set evicts its least recently used entry, and a flush is O(1). */
+/* A bounded, 4-way set-associative cache of classifications, keyed by
+ * family, the cells (fib.h) of destination and source, the interface and
+ * the direction: every address of a cell is classified alike, so a router's
+ * thousands of destinations behind one route share one entry. A full set
+ * evicts its least recently used entry; a flush is O(1), and happens by
+ * itself when the routing's generation moves. */
 struct fwd_cache;
 
 /* entries is rounded up to a power of two, at least 4. NULL when out of memory. */
 struct fwd_cache *fwd_cache_new(size_t entries);
 void fwd_cache_free(struct fwd_cache *c);
-void fwd_cache_flush(struct fwd_cache *c);
-/* The cached result for k (FWD_FOUND with *r, or FWD_NOROUTE), or FWD_UNKNOWN on a miss. */
-enum fwd_lookup fwd_cache_get(struct fwd_cache *c, const struct fwd_key *k, struct fwd_route *r);
-void fwd_cache_put(struct fwd_cache *c, const struct fwd_key *k, enum fwd_lookup res,
-		   const struct fwd_route *r);
-/* Entries held now (for tests and statistics). */
+/* Entries held now, and lookups that found (hits) or computed (misses) one. */
 size_t fwd_cache_count(const struct fwd_cache *c);
-
-/* Asks the kernel (route.c) or a test's table. */
-typedef enum fwd_lookup (*fwd_lookup_fn)(void *ctx, const struct fwd_key *k, struct fwd_route *r);
+void fwd_cache_stats(const struct fwd_cache *c, uint64_t *hits, uint64_t *misses);
 
 /* The classification, for one sampled frame seen on kernel ifindex kindex
- * (link type arphrd), outgoing when the packet socket said PACKET_OUTGOING.
+ * (link type arphrd), outgoing when the packet socket said PACKET_OUTGOING,
+ * from the host's addresses l and the routing fib as it is now (its
+ * answers: fib.h; no system call).
  * Ingress: host traffic when the destination is the host's (see
- * fwd_dst_is_host) or the kernel's route for (dst, src, iif kindex) is not
- * unicast (local, broadcast, blackhole, unreachable...); else forwarded, out
- * = that route's interface. Egress: host traffic when the source is the
- * host's; else forwarded, in = the route back to the source, and the route
- * for (dst, src, iif in) gives next hop and dst_len. A lookup without an
- * answer leaves its fields unknown (0). The cache c (may be NULL) is
- * consulted first and filled with every answer.
+ * fwd_dst_is_host) or the kernel's route for (dst, src, iif kindex) is no
+ * forwarding unicast route (local, broadcast, blackhole, unreachable, a
+ * martian or a refused reverse path...); else forwarded, out = that route's
+ * interface. Egress: host traffic when the source is the host's; else
+ * forwarded, in = the route back to the source, and the route for (dst,
+ * src, iif in) gives next hop and dst_len. What the routing cannot tell
+ * (an ECMP route's path, a family past its bound) is left unknown (0).
  * Returns 0 with *out filled (forwarded 0 for host traffic), or -1 when the
- * frame is not IPv4/IPv6 or too short. */
-int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, fwd_lookup_fn lookup,
-		 void *ctx, int kindex, unsigned arphrd, int outgoing,
+ * frame is not IPv4/IPv6 or too short. c may be NULL (no cache). */
+int fwd_classify(const struct fwd_locals *l, struct fwd_cache *c, struct fib *fib, int64_t now,
+		 int kindex, unsigned arphrd, int outgoing,
 		 const uint8_t *frame, uint32_t caplen, struct fwd_info *out);
 
 #endif

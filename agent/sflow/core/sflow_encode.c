@@ -66,21 +66,17 @@ size_t sflow_counter_sample_size(const struct sflow_counter_sample *s)
 	return 8 + body + 8 + SFLOW_GENERIC_IF_LEN;
 }
 
-void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
-		       const struct hf_addr *agent, uint32_t sub_agent_id,
-		       uint32_t seq, uint32_t uptime_ms)
+size_t sflow_dgram_header_len(const struct hf_addr *agent)
+{
+	return agent && agent->family == AF_INET6 ? SFLOW_HDR_V6_LEN : SFLOW_HDR_V4_LEN;
+}
+
+void sflow_dgram_put_header(uint8_t *buf, const struct hf_addr *agent, uint32_t sub_agent_id,
+			    uint32_t seq, uint32_t uptime_ms, uint32_t nsamples)
 {
 	int v6 = agent && agent->family == AF_INET6;
-	size_t hlen = v6 ? SFLOW_HDR_V6_LEN : SFLOW_HDR_V4_LEN;
 	uint8_t *p = buf;
 
-	memset(d, 0, sizeof(*d));
-	d->buf = buf;
-	/* A buffer too small for the header takes no samples either: len 0
-	 * tells the caller there is nothing to send. */
-	if (!buf || cap < hlen)
-		return;
-	d->cap = cap;
 	p = put32(p, SFLOW_VERSION);
 	/* An unset agent address is sent as 0.0.0.0 rather than as type
 	 * UNKNOWN: collectors key exporters by this address and several
@@ -98,15 +94,41 @@ void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
 	p = put32(p, sub_agent_id);
 	p = put32(p, seq);
 	p = put32(p, uptime_ms);
-	d->nsamples_off = (size_t)(p - buf);
-	put32(p, 0);
+	put32(p, nsamples);
+}
+
+void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
+		       const struct hf_addr *agent, uint32_t sub_agent_id,
+		       uint32_t seq, uint32_t uptime_ms)
+{
+	size_t hlen = sflow_dgram_header_len(agent);
+
+	memset(d, 0, sizeof(*d));
+	d->buf = buf;
+	/* A buffer too small for the header takes no samples either: len 0
+	 * tells the caller there is nothing to send. */
+	if (!buf || cap < hlen)
+		return;
+	d->cap = cap;
+	sflow_dgram_put_header(buf, agent, sub_agent_id, seq, uptime_ms, 0);
+	d->nsamples_off = hlen - 4;
 	d->len = hlen;
+}
+
+void sflow_dgram_samples(struct sflow_datagram *d, uint8_t *buf, size_t cap, size_t used,
+			 uint32_t nsamples)
+{
+	memset(d, 0, sizeof(*d));
+	d->buf = buf;
+	d->cap = buf && used <= cap ? cap : 0;
+	d->len = used;
+	d->nsamples = nsamples;
 }
 
 /* Reserves size bytes at the end of d, or NULL when they do not fit. */
 static uint8_t *dgram_reserve(const struct sflow_datagram *d, size_t size)
 {
-	if (!d->buf || d->len == 0 || d->len > d->cap || size > d->cap - d->len)
+	if (!d->buf || d->len > d->cap || size > d->cap - d->len)
 		return NULL;
 	return d->buf + d->len;
 }
@@ -115,7 +137,8 @@ static void dgram_commit(struct sflow_datagram *d, size_t size)
 {
 	d->len += size;
 	d->nsamples++;
-	put32(d->buf + d->nsamples_off, d->nsamples);
+	if (d->nsamples_off)
+		put32(d->buf + d->nsamples_off, d->nsamples);
 }
 
 static uint8_t *put_raw_header(uint8_t *p, const struct sflow_flow_sample *s)

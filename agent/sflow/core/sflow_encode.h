@@ -14,6 +14,7 @@
 #define SFLOW_HDR_IPV6        12
 #define SFLOW_DIR_UNKNOWN     0
 #define SFLOW_DIR_FULL        1
+#define SFLOW_DIR_HALF        2
 
 /* The extended_router flow record (enterprise 0, format 1002): how the host
  * routed a forwarded packet. A next hop of family 0 is sent as IPv4 0.0.0.0:
@@ -59,13 +60,15 @@ struct sflow_counter_sample {
 	uint32_t promisc;         /* 1 true, 2 false */
 };
 
-/* A datagram being filled. */
+/* A datagram being filled: from its header on (sflow_dgram_begin), or its
+ * samples alone (sflow_dgram_samples), whose header is written in front of
+ * them when it is sent (sflow_dgram_put_header). */
 struct sflow_datagram {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
 	uint32_t nsamples;
-	size_t nsamples_off;
+	size_t nsamples_off;      /* 0: no header in buf (samples only) */
 };
 
 /* Smallest useful cap: header with an IPv6 agent plus one full flow sample
@@ -75,6 +78,15 @@ struct sflow_datagram {
 void sflow_dgram_begin(struct sflow_datagram *d, uint8_t *buf, size_t cap,
 		       const struct hf_addr *agent, uint32_t sub_agent_id,
 		       uint32_t seq, uint32_t uptime_ms);
+/* The samples of a datagram without its header: appends go to buf (cap
+ * bytes, of which used already hold nsamples samples). */
+void sflow_dgram_samples(struct sflow_datagram *d, uint8_t *buf, size_t cap, size_t used,
+			 uint32_t nsamples);
+/* Bytes of the header of a datagram from agent (28 IPv4, 40 IPv6). */
+size_t sflow_dgram_header_len(const struct hf_addr *agent);
+/* Writes that header at buf: the samples follow it. */
+void sflow_dgram_put_header(uint8_t *buf, const struct hf_addr *agent, uint32_t sub_agent_id,
+			    uint32_t seq, uint32_t uptime_ms, uint32_t nsamples);
 /* Append a sample; 0 on success, -1 when it does not fit or is not valid
  * (a header over HF_MAX_HEADER or without bytes, a mask length longer than
  * the next hop's address): d unchanged. */

@@ -1,0 +1,28 @@
+/* rtnetlink messages built as the kernel sends them, applied to a routing
+ * mirror (sflow/core/fib.h): how the tests fill one. Tests only. */
+#ifndef HF_FIBMSG_H
+#define HF_FIBMSG_H
+
+#include <stdint.h>
+
+#include "sflow/core/fib.h"
+
+/* An RTM_NEWROUTE / RTM_DELROUTE of r (RTA_MULTIPATH when it has several
+ * paths), with nlmsg_flags flags, at time now. */
+enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const struct fib_route *r,
+			     int64_t now);
+/* An RTM_NEWRULE / RTM_DELRULE of r. */
+enum fib_change fibmsg_rule(struct fib *f, uint16_t type, const struct fib_rule *r);
+/* An RTM_NEWLINK / RTM_DELLINK. */
+enum fib_change fibmsg_link(struct fib *f, uint16_t type, int kindex, const char *name,
+			    unsigned flags);
+/* An RTM_NEWNETCONF of family for kindex (-1: all); a switch < 0 is left out. */
+enum fib_change fibmsg_netconf(struct fib *f, int family, int kindex, int forwarding,
+			       int rp_filter);
+/* An RTM_NEWADDR / RTM_DELADDR of address a (IFA_LOCAL) on kindex. */
+enum fib_change fibmsg_addr(struct fib *f, uint16_t type, int family, int kindex,
+			    const uint8_t *a);
+/* A rule to a table at a priority, as `ip rule add pref P table T` makes. */
+enum fib_change fibmsg_rule_to(struct fib *f, int family, uint32_t priority, uint32_t table);
+
+#endif
