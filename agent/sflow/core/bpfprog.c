@@ -8,8 +8,11 @@
 /* Keys tested one after another at a leaf of the search: a few `jeq`s beat
  * more tree levels, and the jump offsets inside a leaf stay tiny. */
 #define BUCKET 8
-/* Emission stops storing past this (the count goes on, for the message). */
-#define HARD_CAP (4 * BPF_MAXINSNS)
+/* Emission stops storing past this many times the limit (the count goes
+ * on, for the message). */
+#define HARD_CAP_FACTOR 4
+/* The first room for instructions; it doubles as the program grows. */
+#define FIRST_CAP 256
 
 /* Far targets of a `ja`, resolved at the end: labels. The first few are
  * fixed; a group's label is L_GROUP + its index. */
@@ -43,7 +46,7 @@ struct fixup {
 
 struct emit {
 	struct sock_filter *v;
-	size_t n, cap;
+	size_t n, cap, hard;        /* hard: never more room than this */
 	struct fixup *fx;
 	size_t nfx, capfx;
 	size_t *label;      /* where each label landed */
@@ -55,8 +58,24 @@ struct key {
 	size_t group;
 };
 
+/* Doubles the room, up to the hard cap; out of memory is said at the end. */
+static void grow(struct emit *e)
+{
+	size_t nc = e->cap * 2 < e->hard ? e->cap * 2 : e->hard;
+	struct sock_filter *nv = realloc(e->v, nc * sizeof *nv);
+
+	if (!nv) {
+		e->oom = 1;
+		return;
+	}
+	e->v = nv;
+	e->cap = nc;
+}
+
 static void put(struct emit *e, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
 {
+	if (e->n == e->cap && e->cap < e->hard && !e->oom)
+		grow(e);
 	if (e->n < e->cap)
 		e->v[e->n] = (struct sock_filter){ code, jt, jf, k };
 	e->n++;
@@ -502,6 +521,16 @@ enum bpfprog_built bpfprog_build(const struct bpfprog_rule *rules, size_t n,
 				 uint32_t snaplen, struct sock_filter **out, size_t *out_len,
 				 char *err, size_t errlen)
 {
+	return bpfprog_build_max(rules, n, self, nself, snaplen, BPF_MAXINSNS, out, out_len,
+				 err, errlen);
+}
+
+enum bpfprog_built bpfprog_build_max(const struct bpfprog_rule *rules, size_t n,
+				     const struct bpfprog_self *self, size_t nself,
+				     uint32_t snaplen, size_t max_insns,
+				     struct sock_filter **out, size_t *out_len,
+				     char *err, size_t errlen)
+{
 	struct emit e = { 0 };
 	struct key *keys = NULL;
 	size_t *reps = NULL, ngroups = 0, i;
@@ -512,7 +541,8 @@ enum bpfprog_built bpfprog_build(const struct bpfprog_rule *rules, size_t n,
 	*out_len = 0;
 	if (check_input(rules, n, self, nself, snaplen, err, errlen))
 		return BPFPROG_REFUSED;
-	e.cap = HARD_CAP;
+	e.hard = HARD_CAP_FACTOR * (max_insns > BPF_MAXINSNS ? max_insns : BPF_MAXINSNS);
+	e.cap = FIRST_CAP;
 	e.v = calloc(e.cap, sizeof *e.v);
 	e.label = calloc(L_GROUP + (n ? n : 1), sizeof *e.label);
 	keys = calloc(n ? n : 1, sizeof *keys);
@@ -547,10 +577,11 @@ enum bpfprog_built bpfprog_build(const struct bpfprog_rule *rules, size_t n,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (e.n > BPF_MAXINSNS) {
+	if (e.n > max_insns) {
 		snprintf(err, errlen, "program too large: %zu instructions for %zu "
-			 "interfaces in %zu groups of rate, filter and link type (the kernel "
-			 "allows %d)", e.n, n, ngroups, BPF_MAXINSNS);
+			 "interfaces in %zu groups of rate, filter and link type (%s "
+			 "allows %zu)", e.n, n, ngroups, max_insns == BPF_MAXINSNS ? "the kernel" :
+			 "user space", max_insns);
 		rc = BPFPROG_TOO_LONG;
 		goto out;
 	}

@@ -75,4 +75,17 @@ enum bpfprog_built bpfprog_build(const struct bpfprog_rule *rules, size_t n,
 				 uint32_t snaplen, struct sock_filter **out, size_t *out_len,
 				 char *err, size_t errlen);
 
+/* A program run in user space (cbpf.h: the tc eBPF capture runs this very
+ * program on the packets its kernel side drew, every rule at rate 1) is not
+ * bound by the kernel's BPF_MAXINSNS. This bound keeps its memory in reason
+ * (8 bytes an instruction: 2 MiB), about 170,000 interfaces of one group;
+ * the tc capture's own limit is its maps' (sample_abi.h). */
+#define BPFPROG_USER_MAXINSNS (1u << 18)
+/* bpfprog_build with another bound than BPF_MAXINSNS (>= it). */
+enum bpfprog_built bpfprog_build_max(const struct bpfprog_rule *rules, size_t n,
+				     const struct bpfprog_self *self, size_t nself,
+				     uint32_t snaplen, size_t max_insns,
+				     struct sock_filter **out, size_t *out_len,
+				     char *err, size_t errlen);
+
 #endif
