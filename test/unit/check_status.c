@@ -201,7 +201,8 @@ static int refuse_v6_v7(void *ctx, const struct sfa_port *ports, size_t n, uint8
 static const char *why_of(const void *ctx, int kindex)
 {
 	(void)ctx;
-	return kindex == 6 ? "optmem_max" : kindex == 7 ? "too long" : NULL;
+	return kindex == 6 ? "optmem_max" : kindex == 7 ? "too long" :
+	       kindex == 3 ? "tcx attach refused" : NULL;
 }
 
 static void no_send(void *ctx, const uint8_t *buf, size_t len);
@@ -212,7 +213,7 @@ START_TEST(sampler_text_refused_by_core)
 {
 	struct sfa_settings set = { .polling_interval = 0, .max_datagram = 1400 };
 	struct sfa_callbacks cb = { NULL, no_send, sfa_stub_no_counters, refuse_v6_v7,
-				    sfa_stub_random };
+				    sfa_stub_random, NULL };
 	struct sfa_port rows[4] = { port("veth0", 3, 10), port("v6", 6, 10), port("v7", 7, 10),
 				    port("lo", 1, 0) };
 	struct sflow_status_shell sh = { .collectors = "no collector", .unsampled_why = why_of };
@@ -233,6 +234,25 @@ START_TEST(sampler_text_refused_by_core)
 	ck_assert_int_eq(sfa_sync(core, rows, 4, 1, why, sizeof why), 0);
 	sflow_status_of(core, &sh, buf, sizeof buf);
 	ck_assert_str_eq(buf, "sampling 1 (veth0 1:10); no collector");
+	/* Refused after the install returned (tc eBPF's attaches in steps):
+	 * no longer sampled, and named with why; the capture in use said. */
+	sh.unsampled_why = why_of;
+	sh.capture = "tc eBPF";
+	ck_assert_int_eq(sfa_refused_later(core, 3, 2), 1);
+	ck_assert_int_eq(sfa_refused_later(core, 3, 2), 0);   /* said once */
+	ck_assert_int_eq(sfa_refused_later(core, 1, 2), 0);   /* not in force */
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: veth0 (tcx attach refused)) by tc eBPF; "
+			 "no collector");
+	/* Not asked again until what is wanted changes; then it is. */
+	ck_assert_int_eq(sfa_sync(core, rows, 4, 3, why, sizeof why), 0);
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 0 (not sampled: veth0 (tcx attach refused)) by tc eBPF; "
+			 "no collector");
+	rows[0].rate = 20;
+	ck_assert_int_eq(sfa_sync(core, rows, 4, 4, why, sizeof why), 0);
+	sflow_status_of(core, &sh, buf, sizeof buf);
+	ck_assert_str_eq(buf, "sampling 1 (veth0 1:20) by tc eBPF; no collector");
 	sfa_free(core);
 }
 END_TEST

@@ -813,6 +813,21 @@ void sfa_retry_refused(struct sflow_agent *a)
 	a->retry_refused = 1;
 }
 
+int sfa_refused_later(struct sflow_agent *a, int kindex, int64_t now)
+{
+	struct installed key = { .kindex = kindex };
+	struct installed *in = a->n_inst ? bsearch(&key, a->inst, a->n_inst, sizeof key,
+						   cmp_inst) : NULL;
+
+	if (!in || in->refused)
+		return 0;
+	in->refused = 1;
+	/* Out of memory: the source stays until the next sync rebuilds them. */
+	if (rebuild_sources(a, now) < 0)
+		return 0;
+	return 1;
+}
+
 void sfa_rejected(struct sflow_agent *a, int kindex)
 {
 	struct source *s = find_src(a, kindex);

@@ -120,6 +120,12 @@ int sfa_sync(struct sflow_agent *a, const struct sfa_port *ports, size_t n, int6
  * when nothing else changed (a reload: net.core.optmem_max may have been
  * raised). */
 void sfa_retry_refused(struct sflow_agent *a);
+/* The kernel refused port kindex after the install that put it in force
+ * returned (an attach made in steps): it is no longer sampled, and not
+ * asked again until what is wanted changes, as a refusal the install
+ * reported. Returns 1 when that changed what is sampled, 0 when kindex was
+ * not in force. */
+int sfa_refused_later(struct sflow_agent *a, int kindex, int64_t now);
 
 /* Whether SNMP answers for the table now (registered with the master). While
  * not, samples are held (when settings.hold) up to hold_bytes; a sample that

@@ -99,6 +99,8 @@ size_t sflow_status_format(const struct sflow_status *in, char *buf, size_t len)
 		unsampled_list(&o, in);
 	if (o.open)
 		put(&o, ")");
+	if (in->capture && in->capture[0])
+		put(&o, " by %s", in->capture);
 	if (in->collectors && in->collectors[0])
 		put(&o, "; %s", in->collectors);
 	if (in->holding)
@@ -127,6 +129,7 @@ size_t sflow_status_of(const struct sflow_agent *a, const struct sflow_status_sh
 			sh->unsampled_why ? sh->unsampled_why(sh->ctx, up[i].kindex) : NULL };
 	in.unsampled_shown = un;
 	in.waiting = sh->waiting;
+	in.capture = sh->capture;
 	in.collectors = sh->collectors;
 	in.holding = sh->holding;
 	return sflow_status_format(&in, buf, len);

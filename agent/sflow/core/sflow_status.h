@@ -1,7 +1,7 @@
 /* What the sampler says about itself, in STATUS= (after the daemon's own
  * part, daemon/status.h) and at SIGUSR1, e.g.
  *   "sampling 2 (veth0 1:10, tailscale0 1:100; waiting for eth9;
- *    not sampled: v6, v7 (optmem_max), v9 (filter));
+ *    not sampled: v6, v7 (optmem_max), v9 (filter)) by tc eBPF;
  *    198.18.0.2:6343 sent 120 err 0; holding samples"
  * The one formatter of that text. Pure: the sampler thread calls
  * sflow_status_of (sampler_table.c), the tests call it as it does. */
@@ -32,6 +32,8 @@ struct sflow_status {
 	size_t unsampled;               /* interfaces wanted but not sampled (the kernel refused) */
 	const struct sflow_unsampled *unsampled_shown; /* the first of them, with why */
 	size_t n_unsampled_shown;       /* at most SFLOW_STATUS_SHOWN are named */
+	const char *capture;            /* the capture in use ("tc eBPF", "packet sockets");
+					   NULL or "": left out */
 	const char *collectors;         /* collectors_describe()'s text; NULL or "": left out */
 	int holding;                    /* samples held: SNMP cannot answer for them now */
 };
@@ -46,6 +48,7 @@ size_t sflow_status_format(const struct sflow_status *in, char *buf, size_t len)
 /* What the shell adds to a core's figures (see struct sflow_status). */
 struct sflow_status_shell {
 	const char *waiting;
+	const char *capture;
 	const char *collectors;
 	int holding;
 	/* Why the wanted interface of kernel ifindex kindex is not sampled;
