@@ -567,6 +567,7 @@ static int d_capture(struct parser *p, int argc, struct confword *w)
 		p->cfg->capture = CFG_CAPTURE_EBPF;
 	else
 		return perr(p, "capture: '%s' is none of auto, packet, ebpf", w[1].s);
+	p->cfg->capture_line = p->line;
 	return 0;
 }
 

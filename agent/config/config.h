@@ -100,6 +100,7 @@ struct config {
 	int hold_samples;               /* `hold_samples on|off`: 1 */
 	uint32_t hold_bytes;            /* what holding keeps at most: 4 MiB */
 	enum cfg_capture capture;       /* auto; read at start only */
+	int capture_line;               /* 0: not set */
 
 	refcount_t refs;                /* config_ref()/config_free() */
 };

@@ -434,7 +434,7 @@ static int start_running(struct daemon *d)
 		goto fail;
 	/* What later needs a descriptor (AgentX, a reload, a capture replaced)
 	 * must find one: better refused now than silently missing later. */
-	if (daemon_fd_headroom(AGENT_FDS_SPARE + sampler_fds_spare(d->cfg), err,
+	if (daemon_fd_headroom(AGENT_FDS_SPARE + sampler_fds_spare(d->sampler, d->cfg), err,
 			       sizeof err) < 0)
 		goto fail;
 	d->src.acquire = src_acquire;
@@ -512,7 +512,7 @@ static int run_daemon(struct daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon d;
-	char err[1024];
+	char err[1024], kind[320];
 	enum start_resolve resolved = RESOLVE_DONE;
 	enum sampler_check checked;
 	int rc;
@@ -553,7 +553,9 @@ int main(int argc, char **argv)
 		note_unmatched_samples(&d);
 		if (rateprint_now(stdout, d.cfg, d.map, err, sizeof err) < 0)
 			fprintf(stderr, APP ": %s; rates not shown\n", err);
-		checked = progcheck_now(d.cfg, d.map, err, sizeof err);
+		checked = progcheck_now(d.cfg, d.map, kind, sizeof kind, err, sizeof err);
+		if (kind[0])
+			printf("capture: %s\n", kind);
 		if (checked == SAMPLER_CHECK_REFUSED) {
 			fprintf(stderr, "%s\n", err);
 			rc = EXIT_CONFIG;

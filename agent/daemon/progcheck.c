@@ -8,7 +8,7 @@
 #include "table/netlink.h"
 
 enum sampler_check progcheck_now(const struct config *cfg, const struct hf_ifmap *map,
-				 char *err, size_t errlen)
+				 char *kind, size_t kindlen, char *err, size_t errlen)
 {
 	struct netlink *nl;
 	struct iftable *t;
@@ -17,6 +17,7 @@ enum sampler_check progcheck_now(const struct config *cfg, const struct hf_ifmap
 	size_t n = 0;
 	enum sampler_check rc = SAMPLER_CHECK_UNTRIED;
 
+	kind[0] = '\0';
 	/* No `sample` line: no program to try. */
 	if (!cfg->n_samples)
 		return SAMPLER_CHECK_OK;
@@ -29,7 +30,7 @@ enum sampler_check progcheck_now(const struct config *cfg, const struct hf_ifmap
 			 "programs were not tried");
 		goto out;
 	}
-	rc = sampler_check_programs(cfg, s, err, errlen);
+	rc = sampler_check_programs(cfg, s, kind, kindlen, err, errlen);
 	iftable_release(t, s);
 out:
 	free(links);

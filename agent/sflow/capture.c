@@ -96,6 +96,7 @@ const char *capture_refusal_name(enum capture_refusal r)
 	case CAPTURE_TOO_LONG: return "program too long";
 	case CAPTURE_NO_OPTMEM: return "optmem_max";
 	case CAPTURE_CHECKER: return "refused by the kernel";
+	case CAPTURE_NO_ATTACH: return "tcx attach refused";
 	}
 	return "?";
 }
@@ -245,14 +246,15 @@ struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *
 			     size_t errlen)
 {
 	char why[256];
+	enum capture_ebpf_lack lack;
 	struct capture_ebpf *e;
 	struct capture *c;
 
 	if (want == CAPTURE_PACKET)
 		return capture_open_all(snaplen, err, errlen);
-	e = capture_ebpf_open(why, sizeof why);
-	if (!e && want == CAPTURE_EBPF) {
-		snprintf(err, errlen, "capture ebpf: %s", why);
+	e = capture_ebpf_open(&lack, why, sizeof why);
+	if (!e && (want == CAPTURE_EBPF || lack == CAPTURE_EBPF_FAILED)) {
+		snprintf(err, errlen, "capture: tc eBPF: %s", why);
 		return NULL;
 	}
 	if (!e) {
@@ -260,7 +262,8 @@ struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *
 		return capture_open_all(snaplen, err, errlen);
 	}
 	c = calloc(1, sizeof *c);
-	if (!c) {
+	if (!c || !(c->filters = pfilter_cache_new())) {
+		free(c);
 		capture_ebpf_close(e);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -270,9 +273,37 @@ struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *
 	return c;
 }
 
+const char *capture_kind_name(enum capture_backend kind)
+{
+	return kind == CAPTURE_EBPF ? "tc eBPF" : "packet sockets";
+}
+
 const char *capture_kind(const struct capture *c)
 {
-	return c->ebpf ? "tc eBPF (tcx)" : "packet sockets";
+	return capture_kind_name(c->ebpf ? CAPTURE_EBPF : CAPTURE_PACKET);
+}
+
+enum capture_picked capture_pick(enum capture_backend want, enum capture_backend *kind,
+				 char *why, size_t whylen)
+{
+	enum capture_ebpf_lack lack;
+	char msg[256];
+
+	why[0] = '\0';
+	*kind = CAPTURE_PACKET;
+	if (want == CAPTURE_PACKET)
+		return CAPTURE_PICKED;
+	if (capture_ebpf_probe(&lack, msg, sizeof msg) == 0) {
+		*kind = CAPTURE_EBPF;
+		return CAPTURE_PICKED;
+	}
+	if (want == CAPTURE_EBPF || lack == CAPTURE_EBPF_FAILED) {
+		snprintf(why, whylen, "capture: tc eBPF: %s", msg);
+		return want == CAPTURE_EBPF && lack == CAPTURE_EBPF_UNAVAILABLE ?
+			CAPTURE_PICK_LACKING : CAPTURE_PICK_UNTRIED;
+	}
+	hf_strlcpy(why, msg, whylen);
+	return CAPTURE_PICKED;
 }
 
 /* ---- what the kernel takes ---- */
@@ -357,10 +388,15 @@ static enum capture_refusal kernel_refusal(int e, size_t len, size_t nrules,
 					   struct notes *nt, size_t rule)
 {
 	if (e == ENOMEM) {
+		long max = optmem_max();
+		char size[32] = "";
+
+		/* The shipped unit's ProcSubset=pid hides /proc/sys. */
+		if (max >= 0)
+			snprintf(size, sizeof size, " (%ld bytes)", max);
 		note(nt, CAPTURE_NO_OPTMEM, rule, "a program of %zu instructions for %zu "
-		     "interface%s needs more kernel memory than net.core.optmem_max (%ld "
-		     "bytes) lets a socket hold", len, nrules, nrules == 1 ? "" : "s",
-		     optmem_max());
+		     "interface%s needs more kernel memory than net.core.optmem_max%s lets "
+		     "a socket hold", len, nrules, nrules == 1 ? "" : "s", size);
 		return CAPTURE_NO_OPTMEM;
 	}
 	note(nt, CAPTURE_CHECKER, rule, "the kernel refused a program of %zu "
@@ -446,19 +482,31 @@ static int fit_bound(const struct capture_rule *rules, const struct bpfprog_rule
 	return 0;
 }
 
+/* Where the programs run. */
+enum fit_for {
+	FIT_SOCKETS,     /* in the kernel, on packet sockets: the draw, the filters and
+			    our own datagrams; BPF_MAXINSNS and optmem_max */
+	FIT_USER         /* in user space on what tc eBPF drew (cbpf.h): one program,
+			    every rule at rate 1, BPFPROG_USER_MAXINSNS */
+};
+
 /* Decides what the kernel takes: refused[] for every rule, the plan for the
  * rest. Returns 0, or -1 on a system failure (why says; nothing decided). */
 static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_t n,
 	       const struct bpfprog_self *self, size_t nself, uint32_t snap,
-	       enum capture_refusal *refused, struct plan *plan, struct notes *nt)
+	       enum fit_for where, enum capture_refusal *refused, struct plan *plan,
+	       struct notes *nt)
 {
 	struct bpfprog_rule *br = calloc(n ? n : 1, sizeof *br);
 	char msg[PCAP_MSG_MAX];
-	int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+	int probe = -1, rc = -1;
 
 	nt->why[0] = '\0';
 	plan->n = 0;
-	if (!br || probe < 0) {
+	/* The kernel's checker and optmem_max, asked on a throwaway socket. */
+	if (where == FIT_SOCKETS)
+		probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!br || (where == FIT_SOCKETS && probe < 0)) {
 		snprintf(nt->why, nt->whylen, "%s", br ? strerror(errno) : "out of memory");
 		goto out;
 	}
@@ -467,7 +515,9 @@ static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_
 		int dlt = pfilter_dlt_for_arphrd(r->arphrd);
 
 		refused[i] = CAPTURE_SAMPLED;
-		br[i] = (struct bpfprog_rule){ .kindex = r->kindex, .rate = r->rate,
+		/* tc eBPF drew in the kernel already: the program only judges. */
+		br[i] = (struct bpfprog_rule){ .kindex = r->kindex,
+					       .rate = where == FIT_USER ? 1 : r->rate,
 					       .link = link_of(r->arphrd) };
 		if (!r->filter || !r->filter[0])
 			continue;
@@ -488,7 +538,7 @@ static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_
 
 		for (size_t i = 0; i < n; i++)
 			active += refused[i] == CAPTURE_SAMPLED;
-		if (active <= CAPTURE_BOUND_MAX) {
+		if (where == FIT_SOCKETS && active <= CAPTURE_BOUND_MAX) {
 			if (fit_bound(rules, br, n, self, nself, snap, probe, refused, plan,
 				      nt) < 0)
 				goto out;
@@ -502,7 +552,9 @@ static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_
 		for (size_t i = 0; i < n; i++)
 			if (refused[i] == CAPTURE_SAMPLED)
 				sub[k++] = br[i];
-		b = bpfprog_build(sub, active, self, nself, snap, &prog, &len, msg, sizeof msg);
+		b = bpfprog_build_max(sub, active, self, nself, snap,
+				      where == FIT_USER ? BPFPROG_USER_MAXINSNS : BPF_MAXINSNS,
+				      &prog, &len, msg, sizeof msg);
 		free(sub);
 		at = last_line(rules, n, refused);
 		if (b == BPFPROG_TOO_LONG) {
@@ -514,7 +566,7 @@ static int fit(struct pfilter_cache *pc, const struct capture_rule *rules, size_
 			snprintf(nt->why, nt->whylen, "%s", msg);
 			goto out;
 		}
-		e = try_prog(probe, prog, len);
+		e = where == FIT_SOCKETS ? try_prog(probe, prog, len) : 0;
 		if (e)
 			free(prog);
 		if (e && is_system_errno(e)) {
@@ -542,9 +594,10 @@ out:
 	return rc;
 }
 
-int capture_check_rules(const struct capture_rule *rules, size_t n,
-			const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
-			enum capture_refusal *refused, size_t *blame, char *why, size_t whylen)
+int capture_check_rules(enum capture_backend kind, const struct capture_rule *rules,
+			size_t n, const struct bpfprog_self *self, size_t nself,
+			uint32_t snaplen, enum capture_refusal *refused, size_t *blame,
+			char *why, size_t whylen)
 {
 	struct pfilter_cache *pc = pfilter_cache_new();
 	struct notes nt = { why, whylen, 0, 0, 0 };
@@ -556,7 +609,7 @@ int capture_check_rules(const struct capture_rule *rules, size_t n,
 		return -1;
 	}
 	rc = fit(pc, rules, n, self, nself, snaplen < BPFPROG_MIN_SNAP ? BPFPROG_MIN_SNAP :
-		 snaplen, refused, &plan, &nt);
+		 snaplen, kind == CAPTURE_EBPF ? FIT_USER : FIT_SOCKETS, refused, &plan, &nt);
 	*blame = nt.blame;
 	plan_free(&plan);
 	pfilter_cache_free(pc);
@@ -622,18 +675,23 @@ int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_
 	size_t i;
 	int64_t cut;
 
-	if (c->ebpf)
-		return capture_ebpf_set_rules(c->ebpf, rules, n, self, nself, snaplen, refused,
-					      why, whylen);
 	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
 		snprintf(why, whylen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
 		return -1;
 	}
 	/* A sample's snap is at least 2 bytes: 1 is the rejected frames' mark. */
 	if (fit(c->filters, rules, n, self, nself,
-		snaplen < BPFPROG_MIN_SNAP ? BPFPROG_MIN_SNAP : snaplen, refused, &plan,
-		&nt) < 0)
+		snaplen < BPFPROG_MIN_SNAP ? BPFPROG_MIN_SNAP : snaplen,
+		c->ebpf ? FIT_USER : FIT_SOCKETS, refused, &plan, &nt) < 0)
 		return -1;
+	if (c->ebpf) {
+		/* One program, the capture's from here on. */
+		if (capture_ebpf_set_rules(c->ebpf, rules, n, refused, plan.prog[0], plan.len[0],
+					   snaplen, why, whylen) < 0)
+			return -1;
+		pfilter_cache_prune(c->filters);
+		return 0;
+	}
 	hf_strlcpy(first, why, sizeof first);
 	for (i = 0; i < plan.n; i++) {
 		struct sock *old = find_sock(c, plan.kindex[i]);
@@ -702,6 +760,16 @@ size_t capture_ring_bytes(const struct capture *c)
 	for (size_t i = 0; i < c->nold; i++)
 		total += c->old[i].ring_len;
 	return total;
+}
+
+size_t capture_take_refused(struct capture *c, int *kindex, size_t max)
+{
+	return c->ebpf ? capture_ebpf_take_refused(c->ebpf, kindex, max) : 0;
+}
+
+unsigned capture_fds_spare(const struct capture *c)
+{
+	return c->ebpf ? 0 : 2 * CAPTURE_BOUND_MAX + 1;
 }
 
 int capture_fd(const struct capture *c)

@@ -65,13 +65,28 @@ enum capture_backend {
 };
 
 /* The capture `want` asks for, with no interface sampled yet. AUTO falls
- * back to packet sockets when the tc eBPF capture cannot load (the kernel
- * has no tcx, no CAP_BPF / CAP_NET_ADMIN) and logs why. Returns NULL with a
+ * back to packet sockets when this host lacks what the tc eBPF capture
+ * needs (the kernel has no tcx, no CAP_BPF / CAP_NET_ADMIN, the verifier
+ * refuses) and logs why; it fails, as EBPF does, when something ran out
+ * (descriptors, memory): half-started is not started. Returns NULL with a
  * message in err. */
 struct capture *capture_open(enum capture_backend want, uint32_t snaplen, char *err,
 			     size_t errlen);
-/* What it uses: "packet sockets" or "tc eBPF (tcx)". */
+/* What it uses: "packet sockets" or "tc eBPF". */
 const char *capture_kind(const struct capture *c);
+/* What capture_open(want) would use here, with the same rights, opening
+ * nothing (`hostflowd -t`). */
+enum capture_picked {
+	CAPTURE_PICKED,           /* *kind: CAPTURE_PACKET or CAPTURE_EBPF; why: the
+				     reason AUTO would not take tc eBPF, or "" */
+	CAPTURE_PICK_LACKING,     /* EBPF, and this kernel lacks it: why */
+	CAPTURE_PICK_UNTRIED      /* EBPF without the rights to try, or something
+				     ran out: why */
+};
+enum capture_picked capture_pick(enum capture_backend want, enum capture_backend *kind,
+				 char *why, size_t whylen);
+/* The words of capture_kind for a kind capture_pick gave. */
+const char *capture_kind_name(enum capture_backend kind);
 
 /* Why a rule is not in force. */
 enum capture_refusal {
@@ -80,6 +95,8 @@ enum capture_refusal {
 	CAPTURE_TOO_LONG,         /* beyond the kernel's 4096 instructions */
 	CAPTURE_NO_OPTMEM,        /* beyond what net.core.optmem_max lets a socket hold */
 	CAPTURE_CHECKER,          /* the kernel's checker refused the program */
+	CAPTURE_NO_ATTACH,        /* tc eBPF: the kernel refused the tcx attach (or the
+				     rate map entry) of the interface */
 };
 
 /* A few words for STATUS= ("filter", "too long", "optmem_max", ...). */
@@ -97,6 +114,14 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen);
  * snaplen (1..HF_MAX_HEADER) bytes; the other drawn ones come as rejected
  * frames. Filters are compiled per (expression, link type), cached.
  *
+ * With tc eBPF the kernel only draws: the program bpfprog builds for every
+ * rule at rate 1 (no 4096-instruction bound: BPFPROG_USER_MAXINSNS, no
+ * optmem_max) judges the drawn packets in user space, so the filters and
+ * our own datagrams are decided by the same rule on both captures. Its
+ * refusals are a filter that does not compile, a program beyond that bound,
+ * and the kernel's refusal of an interface's attach (CAPTURE_NO_ATTACH; of
+ * an attach made in steps later: capture_take_refused).
+ *
  * Rules the kernel cannot take are refused, each with its reason in
  * refused[i] (a filter that does not compile for its link type; programs
  * beyond 4096 instructions or net.core.optmem_max: the rules of the last
@@ -111,14 +136,25 @@ struct capture *capture_open_all(uint32_t snaplen, char *err, size_t errlen);
 int capture_set_rules(struct capture *c, const struct capture_rule *rules, size_t n,
 		      const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
 		      enum capture_refusal *refused, char *why, size_t whylen);
-/* The same decision, without a capture: the programs capture_set_rules
- * would build, each tried on a throwaway socket of this network namespace
- * (the kernel's checker and its optmem_max), for `hostflowd -t`. Returns 0
- * with refused[] and why as capture_set_rules, and *blame the index of a
- * rule why is about; -1 when no socket could be had to try them on. */
-int capture_check_rules(const struct capture_rule *rules, size_t n,
-			const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
-			enum capture_refusal *refused, size_t *blame, char *why, size_t whylen);
+/* The same decision, without a capture, for the kind capture_pick gave
+ * (`hostflowd -t`): the programs capture_set_rules would build; for packet
+ * sockets each tried on a throwaway socket of this network namespace (the
+ * kernel's checker and its optmem_max). Returns 0 with refused[] and why as
+ * capture_set_rules, and *blame the index of a rule why is about; -1 when
+ * no socket could be had to try them on. */
+int capture_check_rules(enum capture_backend kind, const struct capture_rule *rules,
+			size_t n, const struct bpfprog_self *self, size_t nself,
+			uint32_t snaplen, enum capture_refusal *refused, size_t *blame,
+			char *why, size_t whylen);
+/* Interfaces in force the kernel refused later (tc eBPF: an attach made in
+ * steps after capture_set_rules returned), at most max kindexes since the
+ * last call, each not sampled for CAPTURE_NO_ATTACH. Packet sockets: 0. */
+size_t capture_take_refused(struct capture *c, int *kindex, size_t max);
+/* Descriptors the capture may still open while it runs (packet sockets: a
+ * swap's fresh sockets and the throwaway one their programs are tried on,
+ * while a second swap's replaced ones wait for their last drain; tc eBPF:
+ * none, everything is opened at start). */
+unsigned capture_fds_spare(const struct capture *c);
 /* Bytes of the mmap'ed rings (the capture's memory). */
 size_t capture_ring_bytes(const struct capture *c);
 

@@ -21,7 +21,6 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "sflow/bpf/sample_abi.h"
-#include "sflow/core/pfilter.h"
 #include "sflow/core/tcsample.h"
 
 _Static_assert(HF_MAX_HEADER <= HF_EBPF_SNAP, "a sample holds every byte sFlow may send");
@@ -49,7 +48,9 @@ extern const unsigned char hf_sample_bpf_obj[], hf_sample_bpf_obj_end[];
 #define LIBBPF_MSG_MAX 256
 /* A drain's callback stops libbpf's consume loop with this. */
 #define DRAIN_FULL (-1)
-#define PFILTER_MSG_MAX 512
+/* Interfaces refused after the call that brought them (an attach made in
+ * steps), kept until the sampler takes them; more are said in the log. */
+#define LATE_MAX 64
 /* Interfaces attached in the call that brings them (tens of ms); more are
  * attached in steps of WORK_STEP_MS between the sampler's drains. */
 #define WORK_AT_ONCE 8
@@ -82,11 +83,12 @@ enum port_state {
 	PORT_FAILED                /* the kernel refused: logged, not sampled */
 };
 
-/* One sampled interface: its rate in the kernel's map, its rule here. */
+/* One sampled interface: its rate in the kernel's map, its link type here. */
 struct port {
+	int kindex;                /* the sort key */
+	unsigned arphrd;
 	uint32_t rate;
 	enum port_state state;
-	struct tcsample_rule r;    /* r.kindex is the sort key */
 };
 
 struct capture_ebpf {
@@ -97,7 +99,8 @@ struct capture_ebpf {
 	struct ring_buffer *rb;
 	struct port *ports;        /* sorted by kindex */
 	size_t nports;
-	struct pfilter_cache *filters;
+	struct sock_filter *judge; /* bpfprog's program at rate 1 (owned): tcsample.h */
+	size_t judge_len;
 	uint32_t snaplen;
 	uint64_t drops_seen;
 	uint64_t *drop_cpu;        /* one per possible CPU */
@@ -114,6 +117,9 @@ struct capture_ebpf {
 	int64_t work_t0;
 	int *gone;                 /* kindexes whose programs are still to be detached */
 	size_t ngone, capgone;
+	int late[LATE_MAX];        /* refused since the rules came, not yet taken */
+	size_t nlate;
+	unsigned late_lost;        /* beyond LATE_MAX: logged only */
 };
 
 static const uint32_t tcx_type[2] = { TCX_INGRESS, TCX_EGRESS };
@@ -364,6 +370,7 @@ static int load(struct capture_ebpf *e, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "loading the tc programs: %s%s%s", strerror(-rc),
 			 libbpf_msg[0] ? "; " : "", libbpf_msg);
+		errno = -rc;
 		return -1;
 	}
 	for (int d = 0; d < 2; d++) {
@@ -390,41 +397,72 @@ static int load(struct capture_ebpf *e, char *err, size_t errlen)
 
 static int on_record(void *ctx, void *data, size_t size);
 
-struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen)
+/* What a failure to open says about this host: a kernel or rights without
+ * what the capture needs, or something that ran out. */
+static enum capture_ebpf_lack lack_of(int e)
 {
-	struct capture_ebpf *e = calloc(1, sizeof *e);
+	return e == EMFILE || e == ENFILE || e == ENOMEM ? CAPTURE_EBPF_FAILED
+							 : CAPTURE_EBPF_UNAVAILABLE;
+}
+
+/* The kernel side: tcx there, the programs loaded (the verifier's word). */
+static int open_kernel(struct capture_ebpf *e, enum capture_ebpf_lack *lack, char *err,
+		       size_t errlen)
+{
 	uint32_t ids[1], n = 1;
 	uint64_t rev;
 	int lo;
 
-	if (!e) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	e->state_fd = e->work_fd = -1;
-	e->prog[0] = e->prog[1] = e->direct_fd = e->far_fd = e->drops_fd = -1;
-	e->snaplen = HF_MAX_HEADER;
-	e->filters = pfilter_cache_new();
 	e->ncpu = libbpf_num_possible_cpus();
-	if (!e->filters || e->ncpu <= 0 ||
-	    !(e->drop_cpu = calloc((size_t)e->ncpu, sizeof *e->drop_cpu))) {
+	if (e->ncpu <= 0 || !(e->drop_cpu = calloc((size_t)e->ncpu, sizeof *e->drop_cpu))) {
+		*lack = CAPTURE_EBPF_FAILED;
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
 	/* tcx is what pays only on sampled interfaces, without a clone: a
 	 * query of lo's ingress hook says whether the kernel has it. */
 	lo = (int)if_nametoindex("lo");
 	if (tcx_query(lo ? lo : 1, TCX_INGRESS, ids, &n, &rev) < 0) {
+		*lack = errno == EPERM ? CAPTURE_EBPF_NOT_PERMITTED : lack_of(errno);
 		if (errno == EINVAL)
 			snprintf(err, errlen, "the kernel has no tcx (Linux 6.6 or later)");
 		else if (errno == EPERM)
 			snprintf(err, errlen, "not permitted (CAP_BPF and CAP_NET_ADMIN needed)");
 		else
 			snprintf(err, errlen, "tcx query: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
-	if (load(e, err, errlen) < 0)
+	if (load(e, err, errlen) < 0) {
+		*lack = lack_of(errno);
+		return -1;
+	}
+	return 0;
+}
+
+static struct capture_ebpf *new_capture(void)
+{
+	struct capture_ebpf *e = calloc(1, sizeof *e);
+
+	if (!e)
+		return NULL;
+	e->state_fd = e->work_fd = -1;
+	e->prog[0] = e->prog[1] = e->direct_fd = e->far_fd = e->drops_fd = -1;
+	e->snaplen = HF_MAX_HEADER;
+	return e;
+}
+
+struct capture_ebpf *capture_ebpf_open(enum capture_ebpf_lack *lack, char *err, size_t errlen)
+{
+	struct capture_ebpf *e = new_capture();
+
+	*lack = CAPTURE_EBPF_FAILED;
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (open_kernel(e, lack, err, errlen) < 0)
 		goto fail;
+	*lack = CAPTURE_EBPF_FAILED;
 	e->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(e->obj, "hf_ring"), on_record,
 				 e, NULL);
 	if (!e->rb) {
@@ -444,6 +482,21 @@ fail:
 	return NULL;
 }
 
+int capture_ebpf_probe(enum capture_ebpf_lack *lack, char *err, size_t errlen)
+{
+	struct capture_ebpf *e = new_capture();
+	int rc;
+
+	*lack = CAPTURE_EBPF_FAILED;
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = open_kernel(e, lack, err, errlen);
+	capture_ebpf_close(e);
+	return rc;
+}
+
 static void detach_kindex(struct capture_ebpf *e, int kindex);
 static void clear_rate(struct capture_ebpf *e, int kindex);
 
@@ -458,11 +511,11 @@ void capture_ebpf_close(struct capture_ebpf *e)
 	 * then detached one grace period at a time. */
 	for (size_t i = 0; i < e->nports; i++)
 		if (e->ports[i].state == PORT_ATTACHED)
-			clear_rate(e, e->ports[i].r.kindex);
+			clear_rate(e, e->ports[i].kindex);
 	t0 = monotonic_ms();
 	for (size_t i = 0; i < e->nports; i++)
 		if (e->ports[i].state == PORT_ATTACHED) {
-			detach_kindex(e, e->ports[i].r.kindex);
+			detach_kindex(e, e->ports[i].kindex);
 			n++;
 		}
 	while (e->ngone)
@@ -488,7 +541,7 @@ void capture_ebpf_close(struct capture_ebpf *e)
 		close(e->work_fd);
 	ring_buffer__free(e->rb);
 	bpf_object__close(e->obj);
-	pfilter_cache_free(e->filters);
+	free(e->judge);
 	free(e->ports);
 	free(e->gone);
 	free(e->drop_cpu);
@@ -501,57 +554,42 @@ static int port_cmp(const void *a, const void *b)
 {
 	const struct port *x = a, *y = b;
 
-	return (x->r.kindex > y->r.kindex) - (x->r.kindex < y->r.kindex);
+	return (x->kindex > y->kindex) - (x->kindex < y->kindex);
 }
 
 static struct port *find_port(struct port *v, size_t n, int kindex)
 {
-	struct port key = { .r.kindex = kindex };
+	struct port key = { .kindex = kindex };
 
 	return n ? bsearch(&key, v, n, sizeof *v, port_cmp) : NULL;
 }
 
-/* The new table from the rules, filters compiled for each link type. */
-static int build(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
-		 const char *exclude, struct port *out, char *err, size_t errlen)
+/* The new table: the rules capture.c did not refuse. */
+static int build(const struct capture_rule *rules, size_t n,
+		 const enum capture_refusal *refused, struct port *out, size_t *nout,
+		 char *err, size_t errlen)
 {
-	char msg[PFILTER_MSG_MAX];
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct capture_rule *c = &rules[i];
-		int dlt = pfilter_dlt_for_arphrd(c->arphrd);
-		struct port *p = &out[i];
 
-		*p = (struct port){ .rate = c->rate,
-				    .r = { .kindex = c->kindex, .arphrd = c->arphrd } };
+		if (refused[i] != CAPTURE_SAMPLED)
+			continue;
 		if (c->kindex <= 0 || c->rate < 1) {
 			snprintf(err, errlen, "kindex %d: bad rule (rate %u)", c->kindex, c->rate);
 			return -1;
 		}
-		if (c->filter && c->filter[0]) {
-			p->r.filter = pfilter_cache_get(e->filters, c->filter, dlt, &p->r.filter_len,
-							msg, sizeof msg);
-			if (!p->r.filter) {
-				snprintf(err, errlen, "kindex %d: filter \"%s\": %s", c->kindex,
-					 c->filter, msg);
-				return -1;
-			}
-		}
-		if (exclude && exclude[0]) {
-			p->r.exclude = pfilter_cache_get(e->filters, exclude, dlt, &p->r.exclude_len,
-							 msg, sizeof msg);
-			if (!p->r.exclude) {
-				snprintf(err, errlen, "exclude \"%s\": %s", exclude, msg);
-				return -1;
-			}
-		}
+		out[k++] = (struct port){ .kindex = c->kindex, .arphrd = c->arphrd,
+					  .rate = c->rate };
 	}
-	qsort(out, n, sizeof *out, port_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (out[i].r.kindex == out[i - 1].r.kindex) {
-			snprintf(err, errlen, "kindex %d: two rules", out[i].r.kindex);
+	qsort(out, k, sizeof *out, port_cmp);
+	for (size_t i = 1; i < k; i++)
+		if (out[i].kindex == out[i - 1].kindex) {
+			snprintf(err, errlen, "kindex %d: two rules", out[i].kindex);
 			return -1;
 		}
+	*nout = k;
 	return 0;
 }
 
@@ -594,13 +632,13 @@ static void attach_port(struct capture_ebpf *e, struct port *p)
 	static const uint32_t where[2] = { TCX_F_BEFORE, 0 };
 	int d, saved;
 
-	if (set_rate(e, p->r.kindex, p->rate) < 0) {
+	if (set_rate(e, p->kindex, p->rate) < 0) {
 		saved = errno;
 		d = -1;
 	} else {
 		for (d = 0; d < 2; d++)
 			/* EEXIST: still there from before it was let go. */
-			if (tcx_attach(e->prog[d], p->r.kindex, tcx_type[d], where[d]) < 0 &&
+			if (tcx_attach(e->prog[d], p->kindex, tcx_type[d], where[d]) < 0 &&
 			    errno != EEXIST)
 				break;
 		if (d == 2) {
@@ -609,14 +647,25 @@ static void attach_port(struct capture_ebpf *e, struct port *p)
 		}
 		saved = errno;
 	}
-	if (saved != ENODEV)
-		log_warn("capture", "kindex %d: %s: %s: not sampled", p->r.kindex,
+	if (saved != ENODEV) {
+		char name[IF_NAMESIZE] = "?";
+
+		if_indextoname((unsigned)p->kindex, name);
+		log_warn("capture", "%s (kindex %d): %s: %s: not sampled", name, p->kindex,
 			 d < 0 ? "rate map" : d ? "tcx attach (egress)" : "tcx attach (ingress)",
 			 strerror(saved));
+	}
 	if (d == 1)
-		tcx_detach(e->prog[0], p->r.kindex, tcx_type[0]);
-	clear_rate(e, p->r.kindex);
+		tcx_detach(e->prog[0], p->kindex, tcx_type[0]);
+	clear_rate(e, p->kindex);
 	p->state = saved == ENODEV ? PORT_GONE : PORT_FAILED;
+	/* Said to the sampler (capture_ebpf_take_refused): never silent. */
+	if (p->state == PORT_FAILED) {
+		if (e->nlate < LATE_MAX)
+			e->late[e->nlate++] = p->kindex;
+		else
+			e->late_lost++;
+	}
 }
 
 /* Attaching or detaching a tcx program waits for an RCU grace period (the
@@ -698,53 +747,48 @@ static int push_gone(struct capture_ebpf *e, int kindex)
 }
 
 int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
-			   const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
-			   enum capture_refusal *refused, char *err, size_t errlen)
+			   enum capture_refusal *refused, struct sock_filter *judge,
+			   size_t judge_len, uint32_t snaplen, char *why, size_t whylen)
 {
 	struct port *next = calloc(n ? n : 1, sizeof *next);
-	size_t i, pending = 0, k;
-	const char *exclude = NULL;   /* own flows: not yet excluded on this path */
-
-	(void)self;
-	(void)nself;
-	for (i = 0; i < n; i++)
-		refused[i] = CAPTURE_SAMPLED;
+	size_t i, pending = 0, k, nnext = 0;
+	int said = 0;
 
 	if (!next) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
-		snprintf(err, errlen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
+		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
-	if (build(e, rules, n, exclude, next, err, errlen) < 0)
+	if (snaplen < 1 || snaplen > HF_MAX_HEADER) {
+		snprintf(why, whylen, "snap length %u not in 1..%d", snaplen, HF_MAX_HEADER);
+		goto fail;
+	}
+	if (build(rules, n, refused, next, &nnext, why, whylen) < 0)
 		goto fail;
 	/* Let go first: a program detached later, but inert at once. */
 	for (i = 0; i < e->nports; i++) {
 		const struct port *p = &e->ports[i];
 
-		if (find_port(next, n, p->r.kindex) || p->state != PORT_ATTACHED)
+		if (find_port(next, nnext, p->kindex) || p->state != PORT_ATTACHED)
 			continue;
-		clear_rate(e, p->r.kindex);
-		if (push_gone(e, p->r.kindex) < 0) {
-			detach_kindex(e, p->r.kindex);   /* no room to defer: now */
+		clear_rate(e, p->kindex);
+		if (push_gone(e, p->kindex) < 0) {
+			detach_kindex(e, p->kindex);   /* no room to defer: now */
 			log_warn("capture", "out of memory: detached kindex %d at once",
-				 p->r.kindex);
+				 p->kindex);
 		}
 	}
 	/* Taken again before its detach came: not to be detached. */
 	for (i = k = 0; i < e->ngone; i++)
-		if (!find_port(next, n, e->gone[i]))
+		if (!find_port(next, nnext, e->gone[i]))
 			e->gone[k++] = e->gone[i];
 	e->ngone = k;
-	for (i = 0; i < n; i++) {
-		struct port *old = find_port(e->ports, e->nports, next[i].r.kindex);
+	for (i = 0; i < nnext; i++) {
+		struct port *old = find_port(e->ports, e->nports, next[i].kindex);
 
 		if (old && old->state == PORT_ATTACHED) {
 			next[i].state = PORT_ATTACHED;
-			if (old->rate != next[i].rate && set_rate(e, next[i].r.kindex, next[i].rate) < 0)
-				log_warn("capture", "kindex %d: rate map: %s", next[i].r.kindex,
+			if (old->rate != next[i].rate && set_rate(e, next[i].kindex, next[i].rate) < 0)
+				log_warn("capture", "kindex %d: rate map: %s", next[i].kindex,
 					 strerror(errno));
 		} else {
 			next[i].state = PORT_PENDING;
@@ -753,15 +797,50 @@ int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *ru
 	}
 	free(e->ports);
 	e->ports = next;
-	e->nports = n;
+	e->nports = nnext;
+	free(e->judge);
+	e->judge = judge;
+	e->judge_len = judge_len;
 	e->snaplen = snaplen;
-	pfilter_cache_prune(e->filters);
+	/* What an earlier call's steps refused is of rules no longer in force. */
+	e->nlate = 0;
+	e->late_lost = 0;
 	start_work(e, pending);
-	err[0] = '\0';
+	/* Those refused in this call's own attaches are its refusals. */
+	for (i = 0; i < n; i++) {
+		const struct port *p;
+
+		if (refused[i] != CAPTURE_SAMPLED)
+			continue;
+		p = find_port(e->ports, e->nports, rules[i].kindex);
+		if (p && p->state == PORT_FAILED) {
+			refused[i] = CAPTURE_NO_ATTACH;
+			if (!said++ && !why[0])
+				snprintf(why, whylen, "the kernel refused a tc program's attach (the "
+					 "log says why)");
+		}
+	}
+	e->nlate = 0;
 	return 0;
 fail:
 	free(next);
+	free(judge);
 	return -1;
+}
+
+size_t capture_ebpf_take_refused(struct capture_ebpf *e, int *kindex, size_t max)
+{
+	size_t n = e->nlate < max ? e->nlate : max;
+
+	memcpy(kindex, e->late, n * sizeof *kindex);
+	memmove(e->late, e->late + n, (e->nlate - n) * sizeof *e->late);
+	e->nlate -= n;
+	if (!e->nlate && e->late_lost) {
+		log_warn("capture", "%u more interfaces refused by tcx attach are not named in "
+			 "the status", e->late_lost);
+		e->late_lost = 0;
+	}
+	return n;
 }
 
 /* ---- the ring ---- */
@@ -771,17 +850,24 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct capture_ebpf *e = ctx;
 	struct drain_ctx *d = e->drain;
 	const struct port *p = find_port(e->ports, e->nports, tcsample_kindex(data, size));
+	struct tcsample_judge judge = { e->judge, e->judge_len };
 	struct tcsample_frame tf;
 
 	d->seen++;
 	/* A sample of an interface no longer sampled was taken under the
 	 * old rules: nobody reports it any more. */
-	if (p && tcsample_frame(data, size, &p->r, e->snaplen, e->buf, &tf) == TCSAMPLE_TAKE) {
+	if (p && e->judge) {
+		enum tcsample_verdict v = tcsample_frame(data, size, p->arphrd, &judge, e->snaplen,
+							 e->buf, &tf);
 		struct capture_frame f = { .kindex = tf.kindex, .data = tf.data,
 					   .caplen = tf.caplen, .len = tf.len,
-					   .outgoing = tf.outgoing };
+					   .outgoing = tf.outgoing,
+					   .rejected = v == TCSAMPLE_REJECTED };
 
-		d->fn(d->ctx, &f);
+		/* Drawn but not a sample: counted out of the pool, as the
+		 * packet socket's marks are. */
+		if (v != TCSAMPLE_BAD)
+			d->fn(d->ctx, &f);
 	}
 	return d->seen >= d->max ? DRAIN_FULL : 0;
 }

@@ -5,9 +5,12 @@
  * nothing is cloned; the drawn packets' first 256 bytes go into ONE ring
  * buffer the sampler polls. Rates are thresholds in maps keyed by ifindex
  * (sflow/bpf/sample_abi.h), so fds and memory do not grow per interface
- * (a fixed 256 KiB array, a hash entry for an ifindex past 65535). Filters
- * run in user space on the drawn packets (tcsample.h): the draw comes first,
- * as in the packet sockets' program, so the selection stays unbiased.
+ * (a fixed 256 KiB array, a hash entry for an ifindex past 65535). The
+ * drawn packets are judged in user space by the very classic program the
+ * packet socket runs after its draw (tcsample.h: the `sample` lines'
+ * filters, our own datagrams and the ICMP errors about them): the draw
+ * comes first in both, so the selection stays unbiased, and a drawn packet
+ * that is not a sample is counted out of the pool alike.
  *
  * The attachments outlive a killed daemon (tcx's attach without a link
  * holds no fd): the programs' ids are recorded in
@@ -29,18 +32,42 @@
 
 struct capture_ebpf;
 
+/* Why it could not be had. */
+enum capture_ebpf_lack {
+	CAPTURE_EBPF_UNAVAILABLE,  /* this kernel lacks it (no tcx, the verifier
+				      refused): `capture auto` takes packet sockets */
+	CAPTURE_EBPF_NOT_PERMITTED,/* these rights lack it (CAP_BPF, CAP_NET_ADMIN):
+				      the same */
+	CAPTURE_EBPF_FAILED        /* something ran out (descriptors, memory): a start
+				      that cannot have it stops */
+};
+
 /* Loads the programs and maps (CAP_BPF, CAP_NET_ADMIN), checks that the
  * kernel has tcx, detaches what a killed predecessor in this network
  * namespace left attached, and records ours. Nothing is attached until
- * capture_ebpf_set_rules(). Returns NULL with the reason in err. */
-struct capture_ebpf *capture_ebpf_open(char *err, size_t errlen);
-/* As capture_set_rules(): new interfaces get their rate in the map and
- * the programs attached (a failure detaches what this call attached and
- * keeps the rules in force), kept ones their new rate, gone ones are
- * detached. An interface that vanished meanwhile is skipped. */
+ * capture_ebpf_set_rules(). Returns NULL with the reason in err and *lack. */
+struct capture_ebpf *capture_ebpf_open(enum capture_ebpf_lack *lack, char *err, size_t errlen);
+/* Whether capture_ebpf_open would load here (tcx, rights, the verifier),
+ * touching nothing: loads the programs and frees them (`hostflowd -t`).
+ * 0, or -1 with the reason. */
+int capture_ebpf_probe(enum capture_ebpf_lack *lack, char *err, size_t errlen);
+/* Puts in force the rules capture.c did not refuse (refused[i] ==
+ * CAPTURE_SAMPLED): new interfaces get their rate in the map and the
+ * programs attached, kept ones their new rate, gone ones are detached;
+ * judge[0..judge_len) (bpfprog's program at rate 1, capture.c builds it;
+ * ours from now on, also on failure) judges every drawn packet
+ * (tcsample.h). Up to 8 new interfaces are attached in the call: one the
+ * kernel refuses gets refused[i] = CAPTURE_NO_ATTACH and why says so;
+ * more are attached in steps between drains, and those the kernel refuses
+ * then are told by capture_ebpf_take_refused. An interface that vanished
+ * meanwhile is skipped. -1 (why) when nothing changed. */
 int capture_ebpf_set_rules(struct capture_ebpf *e, const struct capture_rule *rules, size_t n,
-			   const struct bpfprog_self *self, size_t nself, uint32_t snaplen,
-			   enum capture_refusal *refused, char *err, size_t errlen);
+			   enum capture_refusal *refused, struct sock_filter *judge,
+			   size_t judge_len, uint32_t snaplen, char *why, size_t whylen);
+/* The kindexes (at most max) whose attach, made in steps after the call
+ * of capture_ebpf_set_rules that brought them, the kernel refused since the
+ * last call: not sampled (CAPTURE_NO_ATTACH), the log says why. */
+size_t capture_ebpf_take_refused(struct capture_ebpf *e, int *kindex, size_t max);
 /* Detaches everything, removes the record, frees. */
 void capture_ebpf_close(struct capture_ebpf *e);
 /* The ring buffer's fd to poll for POLLIN. */

@@ -96,17 +96,6 @@ static void program_inputs(struct sampler *s)
 				     sampler_hash(hb, SAMPLER_HASH_SEED));
 }
 
-/* The `capture` directive as capture_open() takes it. */
-static enum capture_backend capture_backend_of(const struct config *cfg)
-{
-	switch (cfg->capture) {
-	case CFG_CAPTURE_PACKET: return CAPTURE_PACKET;
-	case CFG_CAPTURE_EBPF: return CAPTURE_EBPF;
-	case CFG_CAPTURE_AUTO: break;
-	}
-	return CAPTURE_AUTO;
-}
-
 static int cb_install(void *ctx, const struct sfa_port *ports, size_t n, uint8_t *refused,
 		      char *why, size_t whylen)
 {
@@ -309,6 +298,7 @@ static void service_capture(struct sampler *s, short revents, int64_t now)
 			log_debug("sampler", "capture: %s", strerror(e));
 	}
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
+	sampler_take_late_refusals(s, now);
 	/* The rate the pause is made for: every frame since the ring was
 	 * last found empty, over the time since, in whole ms rounded down (a
 	 * shorter pause, never a longer one). Measured per batch, a few
@@ -342,6 +332,7 @@ static void drain_pending(struct sampler *s, int64_t now)
 		s->cycle_frames += got;
 	} while (got == DRAIN_BATCH && --rounds);
 	sfa_ring_drops(s->core, capture_take_drops(s->cap));
+	sampler_take_late_refusals(s, now);
 }
 
 static int poll_timeout(const struct sampler *s, int64_t now, int64_t next)
@@ -478,7 +469,7 @@ static int sampler_init(struct sampler *s, struct config *cfg, char *err, size_t
 		return -1;
 	/* The capture, opened here so that missing rights stop the start,
 	 * not a running thread. Chosen once: `capture` is read at start. */
-	s->cap = capture_open(capture_backend_of(cfg), cfg->header_bytes, err, errlen);
+	s->cap = capture_open(sampler_capture_backend(cfg), cfg->header_bytes, err, errlen);
 	if (!s->cap)
 		return -1;
 	log_info("sampler", "capture: %s", capture_kind(s->cap));
@@ -530,11 +521,11 @@ struct sampler *sampler_start(struct iftable *t, struct config *cfg,
 	return s;
 }
 
-unsigned sampler_fds_spare(const struct config *cfg)
+unsigned sampler_fds_spare(const struct sampler *s, const struct config *cfg)
 {
-	/* A swap's fresh sockets and the throwaway one their programs are tried
-	 * on, while a second swap's replaced ones wait for their last drain. */
-	return 2 * CAPTURE_BOUND_MAX + 1 + (unsigned)cfg->n_collectors;
+	/* What the capture in use may still open (s->cap is set for life at
+	 * start), and a reload's collectors opened before the old ones close. */
+	return capture_fds_spare(s->cap) + (unsigned)cfg->n_collectors;
 }
 
 void sampler_reload(struct sampler *s, struct config *cfg)

@@ -82,6 +82,11 @@ int sampler_install(struct sampler *s, const struct sfa_port *ports, size_t n,
  * changed. Returns -1 with err when the capture could not be changed at all
  * (the sampling in force stays, and it is tried again at the next change). */
 int sampler_sync_table(struct sampler *s, int force, int64_t now, char *err, size_t errlen);
+/* The `capture` directive as capture_open() takes it. */
+enum capture_backend sampler_capture_backend(const struct config *cfg);
+/* What the capture refused after the install returned (capture_take_refused):
+ * the core stops sampling it, the log and the status name it. */
+void sampler_take_late_refusals(struct sampler *s, int64_t now);
 /* Rewrites the status text (for STATUS= and SIGUSR1) from the core's figures. */
 void sampler_publish_status(struct sampler *s);
 /* The counts in the status text follow the datagrams sent, at most once a

@@ -36,6 +36,16 @@ uint32_t sampler_hash(const char *t, uint32_t h)
 
 /* ---- what the kernel samples ---- */
 
+enum capture_backend sampler_capture_backend(const struct config *cfg)
+{
+	switch (cfg->capture) {
+	case CFG_CAPTURE_PACKET: return CAPTURE_PACKET;
+	case CFG_CAPTURE_EBPF: return CAPTURE_EBPF;
+	case CFG_CAPTURE_AUTO: break;
+	}
+	return CAPTURE_AUTO;
+}
+
 /* The capture rules of the ports with a rate; at[] their index in ports. */
 static size_t rules_of(const struct config *cfg, const struct sfa_port *ports, size_t n,
 		       struct capture_rule *r, size_t *at)
@@ -132,6 +142,46 @@ out:
 	return rc;
 }
 
+/* Refusals that came after the install (tc eBPF's attaches made in
+ * steps): the core stops sampling those interfaces, and the log and the
+ * status name them, as they name the install's own refusals. */
+void sampler_take_late_refusals(struct sampler *s, int64_t now)
+{
+	int k[LOG_NAMES_MAX];
+	size_t n;
+
+	while ((n = capture_take_refused(s->cap, k, LOG_NAMES_MAX)) > 0) {
+		struct if_snapshot *snap = iftable_acquire(s->table);
+		struct sampler_refusal *v = realloc(s->refusals,
+						    (s->n_refusals + n) * sizeof *v);
+		char names[512] = "";
+		size_t used = 0;
+
+		if (v)
+			s->refusals = v;
+		for (size_t i = 0; i < n; i++) {
+			const struct if_row *r = snap ? snap_find_kindex(snap, k[i]) : NULL;
+			int w;
+
+			if (!sfa_refused_later(s->core, k[i], now))
+				continue;
+			if (v)
+				s->refusals[s->n_refusals++] =
+					(struct sampler_refusal){ k[i], CAPTURE_NO_ATTACH };
+			w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+				     r ? r->name : "?");
+			if (w > 0 && (size_t)w < sizeof names - used)
+				used += (size_t)w;
+		}
+		if (snap)
+			iftable_release(s->table, snap);
+		if (used)
+			log_warn("sampler", "not sampled: %s (%s)", names,
+				 capture_refusal_name(CAPTURE_NO_ATTACH));
+		sampler_publish_status(s);
+	}
+}
+
 /* ---- status, for STATUS= and SIGUSR1 ---- */
 
 /* Why a wanted interface is not sampled: the kernel's refusal, or an
@@ -152,6 +202,7 @@ void sampler_publish_status(struct sampler *s)
 	char coll[STATUS_MAX], buf[STATUS_MAX];
 	struct sflow_status_shell sh = { .waiting = s->waiting, .collectors = coll,
 					 .holding = !s->answerable && s->cfg->hold_samples,
+					 .capture = capture_kind(s->cap),
 					 .unsampled_why = unsampled_why, .ctx = s };
 
 	sfa_get_stats(s->core, &st);
@@ -346,8 +397,8 @@ int64_t sampler_refresh_status(struct sampler *s, int64_t now, int64_t next)
 /* ---- -t: what the kernel would take ---- */
 
 enum sampler_check sampler_check_programs(const struct config *cfg,
-					  const struct if_snapshot *snap,
-					  char *err, size_t errlen)
+					  const struct if_snapshot *snap, char *kind,
+					  size_t kindlen, char *err, size_t errlen)
 {
 	struct sfa_port *ports = ports_of(cfg, SAMPLER_HASH_SEED, snap);
 	struct capture_rule *r = calloc(snap->n ? snap->n : 1, sizeof *r);
@@ -356,16 +407,36 @@ enum sampler_check sampler_check_programs(const struct config *cfg,
 	struct bpfprog_self self[BPFPROG_SELF_MAX];
 	size_t k, nself, blame = 0, refused = 0;
 	enum sampler_check rc = SAMPLER_CHECK_UNTRIED;
+	enum capture_backend use;
 	char why[512];
 
+	kind[0] = '\0';
 	if (!ports || !r || !no || !at) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	/* The capture the daemon would open here, with these rights. */
+	switch (capture_pick(sampler_capture_backend(cfg), &use, why, sizeof why)) {
+	case CAPTURE_PICKED:
+		break;
+	case CAPTURE_PICK_LACKING:
+		/* `capture ebpf` on a kernel without it: the config's error. */
+		snprintf(err, errlen, "%s:%d: %s", cfg->path, cfg->capture_line, why);
+		rc = SAMPLER_CHECK_REFUSED;
+		goto out;
+	case CAPTURE_PICK_UNTRIED:
+		/* -t's rights or this run's descriptors: a note. */
+		snprintf(err, errlen, "the capture could not be tried: %s", why);
+		goto out;
+	}
+	if (why[0])
+		snprintf(kind, kindlen, "%s (tc eBPF: %s)", capture_kind_name(use), why);
+	else
+		snprintf(kind, kindlen, "%s", capture_kind_name(use));
 	k = rules_of(cfg, ports, snap->n, r, at);
 	nself = collectors_planned_self(cfg->collectors, cfg->n_collectors, self,
 					BPFPROG_SELF_MAX);
-	if (capture_check_rules(r, k, self, nself, cfg->header_bytes, no, &blame, why,
+	if (capture_check_rules(use, r, k, self, nself, cfg->header_bytes, no, &blame, why,
 				sizeof why) < 0) {
 		snprintf(err, errlen, "the sampling programs could not be tried: %s", why);
 		goto out;

@@ -732,8 +732,8 @@ START_TEST(t_fit)
 					      .line = 10 + i };
 		ck_assert_int_gt(r[i].kindex, 0);
 	}
-	ck_assert_int_eq(capture_check_rules(r, 7, NULL, 0, SNAP, checked, &blame, why,
-					     sizeof why), 0);
+	ck_assert_int_eq(capture_check_rules(CAPTURE_PACKET, r, 7, NULL, 0, SNAP, checked, &blame,
+					     why, sizeof why), 0);
 	c = open_all();
 	ck_assert_int_eq(capture_set_rules(c, r, 7, NULL, 0, SNAP, set, why2, sizeof why2), 0);
 	fprintf(stderr, "check_capture: 7 filters of ~630 instructions: %s\n", why2);

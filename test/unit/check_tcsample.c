@@ -1,7 +1,12 @@
-/* A record of the tc eBPF capture's ring made into the frame the packet
- * socket gives (sflow/core/tcsample.c): lengths checked, the direction, the
- * filter and the exclusion on the frame as the kernel held it, the tag the
- * kernel held apart put back and counted, the snap length. */
+/* A record of the tc eBPF capture's ring judged and made into the frame
+ * the packet socket gives (sflow/core/tcsample.c): lengths checked, the
+ * direction, the tag the kernel held apart put back and counted, the snap
+ * length; and one rule for both captures: the judge is the program
+ * bpfprog builds for the packet socket (here at rate 1), and on every
+ * frame (filter or not, our own datagrams and the ICMP errors quoting
+ * them, frames cut to any length) the tc capture takes what the packet
+ * socket's program, run as the kernel runs it (test/common/bpf_kernel.c),
+ * keeps, and rejects what it marks. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <linux/if_arp.h>
@@ -9,181 +14,405 @@
 #include <linux/if_packet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "sflow/core/bpfprog.h"
 #include "sflow/core/pfilter.h"
 #include "sflow/core/tcsample.h"
+#include "bpf_kernel.h"
 #include "hf_check.h"
 
-/* A record of an Ethernet + IPv4 + UDP frame to port dport. */
-static void record(struct hf_ebpf_sample *s, uint32_t flags, uint16_t dport, uint32_t len)
-{
-	uint8_t *f = s->data;
+#define SNAP 128
+#define KINDEX 7
+#define COLLECTOR_PORT 6343
+#define OUR_PORT4 40000
+#define OUR_PORT6 40001
 
+/* A record of frame f[0..len) taken on KINDEX (ingress unless flags say). */
+static void record_of(struct hf_ebpf_sample *s, uint32_t flags, const uint8_t *f,
+		      uint32_t len, uint16_t ethertype)
+{
 	memset(s, 0, sizeof *s);
-	s->kindex = 7;
+	s->kindex = KINDEX;
 	s->len = len;
 	s->caplen = len < HF_EBPF_SNAP ? len : HF_EBPF_SNAP;
 	s->flags = flags;
-	s->protocol = htons(ETH_P_IP);
+	s->protocol = htons(ethertype);
 	s->pkt_type = PACKET_HOST;
-	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
-	f[14] = 0x45;
-	f[23] = 17;
-	f[36] = (uint8_t)(dport >> 8);
-	f[37] = (uint8_t)dport;
+	memcpy(s->data, f, s->caplen);
 }
 
-static struct sock_filter *compile(const char *expr, size_t *len)
+/* An IPv4 UDP packet 198.18.0.1 -> 198.18.0.2 (Ethernet when eth). */
+static size_t udp_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
+{
+	size_t o = 0;
+
+	memset(b, 0, 64);
+	if (eth) {
+		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
+		o = 14;
+	}
+	b[o] = 0x45;
+	b[o + 3] = 32;
+	b[o + 8] = 64;
+	b[o + 9] = 17;
+	memcpy(b + o + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8);
+	b[o + 20] = (uint8_t)(sport >> 8);
+	b[o + 21] = (uint8_t)sport;
+	b[o + 22] = (uint8_t)(dport >> 8);
+	b[o + 23] = (uint8_t)dport;
+	b[o + 25] = 12;
+	return o + 32;
+}
+
+/* An IPv6 UDP packet fd7a:115c:a1e0::1 -> ::2 (Ethernet when eth). */
+static size_t udp6_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
+{
+	size_t o = 0;
+
+	memset(b, 0, 128);
+	if (eth) {
+		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
+		o = 14;
+	}
+	b[o] = 0x60;
+	b[o + 5] = 12;
+	b[o + 6] = 17;
+	b[o + 7] = 64;
+	memcpy(b + o + 8, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x01", 16);
+	memcpy(b + o + 24, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x02", 16);
+	b[o + 40] = (uint8_t)(sport >> 8);
+	b[o + 41] = (uint8_t)sport;
+	b[o + 42] = (uint8_t)(dport >> 8);
+	b[o + 43] = (uint8_t)dport;
+	b[o + 45] = 12;
+	return o + 52;
+}
+
+/* The ICMP error (type) quoting inner (no link header), back to its source. */
+static size_t icmp_error(uint8_t *b, int eth, int v6, uint8_t type, const uint8_t *inner,
+			 size_t inner_len)
+{
+	size_t o = 0, h = v6 ? 40 : 20;
+
+	memset(b, 0, 256);
+	if (eth) {
+		memcpy(b, v6 ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd" :
+			       "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+		o = 14;
+	}
+	if (v6) {
+		b[o] = 0x60;
+		b[o + 6] = 58;
+		memcpy(b + o + 8, inner + 24, 16);
+		memcpy(b + o + 24, inner + 8, 16);
+	} else {
+		b[o] = 0x45;
+		b[o + 9] = 1;
+		memcpy(b + o + 12, inner + 16, 4);
+		memcpy(b + o + 16, inner + 12, 4);
+	}
+	b[o + h] = type;
+	memcpy(b + o + h + 8, inner, inner_len);
+	return o + h + 8 + inner_len;
+}
+
+static struct sock_filter *compile(const char *expr, int dlt, size_t *len)
 {
 	struct sock_filter *p = NULL;
 	char err[256];
 
-	ck_assert_msg(pfilter_compile(expr, PFILTER_DLT_EN10MB, &p, len, err, sizeof err) == 0,
-		      "%s", err);
+	ck_assert_msg(pfilter_compile(expr, dlt, &p, len, err, sizeof err) == 0, "%s: %s", expr,
+		      err);
 	return p;
+}
+
+/* Our flows: to 198.18.0.2 and fd7a:115c:a1e0::2, port 6343. */
+static void our_flows(struct bpfprog_self *self)
+{
+	self[0] = (struct bpfprog_self){ .family = AF_INET, .sport = OUR_PORT4,
+					 .dport = COLLECTOR_PORT };
+	memcpy(self[0].addr, "\xc6\x12\x00\x02", 4);
+	self[1] = (struct bpfprog_self){ .family = AF_INET6, .sport = OUR_PORT6,
+					 .dport = COLLECTOR_PORT };
+	memcpy(self[1].addr, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x02", 16);
+}
+
+/* The program capture.c builds for a tc capture of one interface: rate 1,
+ * with or without a filter, with our flows. */
+static struct sock_filter *judge_of(enum bpfprog_link link, const struct sock_filter *filter,
+				    size_t filter_len, size_t *len)
+{
+	struct bpfprog_rule r = { .kindex = KINDEX, .rate = 1, .link = link,
+				  .filter = filter, .filter_len = filter_len };
+	struct bpfprog_self self[2];
+	struct sock_filter *p = NULL;
+	char err[256] = "";
+
+	our_flows(self);
+	ck_assert_msg(bpfprog_build_max(&r, 1, self, 2, SNAP, BPFPROG_USER_MAXINSNS, &p, len, err,
+					sizeof err) == BPFPROG_BUILT, "%s", err);
+	return p;
+}
+
+static enum tcsample_verdict judge(const struct hf_ebpf_sample *s, unsigned arphrd,
+				   const struct sock_filter *p, size_t n, uint32_t snaplen,
+				   struct tcsample_frame *f)
+{
+	static uint8_t buf[TCSAMPLE_BUF];
+	struct tcsample_judge j = { p, n };
+
+	return tcsample_frame(s, sizeof *s, arphrd, &j, snaplen, buf, f);
 }
 
 START_TEST(t_plain)
 {
 	struct hf_ebpf_sample s;
-	struct tcsample_rule r = { .kindex = 7, .arphrd = ARPHRD_ETHER };
 	struct tcsample_frame f;
-	uint8_t buf[TCSAMPLE_BUF];
+	uint8_t b[128];
+	size_t n, len = udp_packet(b, 1, 1000, 9);
+	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
-	record(&s, 0, 9, 62);
-	ck_assert_int_eq(tcsample_kindex(&s, sizeof s), 7);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	ck_assert_int_eq(f.kindex, 7);
+	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(tcsample_kindex(&s, sizeof s), KINDEX);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
+	ck_assert_int_eq(f.kindex, KINDEX);
 	ck_assert_ptr_eq(f.data, s.data);
-	ck_assert_uint_eq(f.caplen, 62);
-	ck_assert_uint_eq(f.len, 62);
+	ck_assert_uint_eq(f.caplen, len);
+	ck_assert_uint_eq(f.len, len);
 	ck_assert_int_eq(f.outgoing, 0);
 	/* Sent: outgoing; a long packet is cut at the snap length. */
-	record(&s, HF_EBPF_EGRESS, 9, 1500);
-	ck_assert_uint_eq(s.caplen, HF_EBPF_SNAP);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
+	record_of(&s, HF_EBPF_EGRESS, b, (uint32_t)len, ETH_P_IP);
+	s.len = 1500;
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, 40, &f), TCSAMPLE_TAKE);
 	ck_assert_int_eq(f.outgoing, 1);
-	ck_assert_uint_eq(f.caplen, 128);
+	ck_assert_uint_eq(f.caplen, 40);
 	ck_assert_uint_eq(f.len, 1500);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 1, buf, &f), TCSAMPLE_TAKE);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, 1, &f), TCSAMPLE_TAKE);
 	ck_assert_uint_eq(f.caplen, 1);
+	free(p);
 }
 END_TEST
 
 START_TEST(t_bad)
 {
 	struct hf_ebpf_sample s;
-	struct tcsample_rule r = { .kindex = 7, .arphrd = ARPHRD_ETHER };
 	struct tcsample_frame f;
-	uint8_t buf[TCSAMPLE_BUF];
+	struct tcsample_judge j;
+	uint8_t b[128], buf[TCSAMPLE_BUF];
+	size_t n, len = udp_packet(b, 1, 1000, 9);
+	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
-	record(&s, 0, 9, 62);
+	j = (struct tcsample_judge){ p, n };
+	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
 	ck_assert_int_eq(tcsample_kindex(&s, 15), 0);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s - 1, &r, 128, buf, &f), TCSAMPLE_BAD);
-	s.caplen = 0;   /* the kernel could not copy the bytes */
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_BAD);
-	s.caplen = 63;  /* more captured than the packet has */
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_BAD);
+	ck_assert_int_eq(tcsample_frame(&s, sizeof s - 1, ARPHRD_ETHER, &j, SNAP, buf, &f),
+			 TCSAMPLE_BAD);
+	s.caplen = (uint32_t)len + 1;   /* more captured than the packet has */
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_BAD);
 	s.len = 1000;
 	s.caplen = HF_EBPF_SNAP + 1;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_BAD);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_BAD);
 	/* A length the tag would wrap (found by fuzz_tcsample). */
-	s.caplen = 62;
+	s.caplen = (uint32_t)len;
 	s.len = UINT32_MAX - 1;
 	s.flags = HF_EBPF_VLAN;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_BAD);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_BAD);
+	/* Drawn, but the kernel could not copy its bytes: a drawn packet that
+	 * is not a sample, counted out of the pool (not lost in silence). */
+	record_of(&s, HF_EBPF_EGRESS, b, (uint32_t)len, ETH_P_IP);
+	s.caplen = 0;
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
+	ck_assert_int_eq(f.kindex, KINDEX);
+	ck_assert_int_eq(f.outgoing, 1);
+	ck_assert_uint_eq(f.caplen, 0);
+	free(p);
 }
 END_TEST
 
+/* The filter, the direction and the interface as the kernel's ancillary
+ * data: no match is a rejected draw, not a silent drop. */
 START_TEST(t_filters)
 {
 	struct hf_ebpf_sample s;
-	struct tcsample_rule r = { .kindex = 7, .arphrd = ARPHRD_ETHER };
 	struct tcsample_frame f;
-	uint8_t buf[TCSAMPLE_BUF];
-	size_t n9, nself, nin, nidx;
-	struct sock_filter *p9 = compile("udp port 9", &n9);
-	struct sock_filter *self = compile("udp dst port 6343", &nself);
-	struct sock_filter *in = compile("inbound", &nin);
-	struct sock_filter *idx = compile("ifindex 7", &nidx);
+	uint8_t b[128];
+	size_t n9, nin, nidx, n, len;
+	struct sock_filter *f9 = compile("udp port 9", PFILTER_DLT_EN10MB, &n9);
+	struct sock_filter *fin = compile("inbound", PFILTER_DLT_EN10MB, &nin);
+	struct sock_filter *fidx = compile("ifindex 7", PFILTER_DLT_EN10MB, &nidx);
+	struct sock_filter *p;
 
-	record(&s, 0, 9, 62);
-	r.filter = p9;
-	r.filter_len = n9;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	record(&s, 0, 10, 62);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_FILTERED);
-	/* The exclusion of our own datagrams, on every interface. */
-	r.filter = NULL;
-	r.exclude = self;
-	r.exclude_len = nself;
-	record(&s, HF_EBPF_EGRESS, 6343, 62);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_FILTERED);
-	record(&s, HF_EBPF_EGRESS, 6344, 62);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	/* The direction and the interface are the kernel's ancillary data. */
-	r.exclude = NULL;
-	r.filter = in;
-	r.filter_len = nin;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_FILTERED);
-	record(&s, 0, 6344, 62);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	r.filter = idx;
-	r.filter_len = nidx;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	s.kindex = 8;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_FILTERED);
-	free(p9);
-	free(self);
-	free(in);
-	free(idx);
+	p = judge_of(BPFPROG_LINK_ETHER, f9, n9, &n);
+	len = udp_packet(b, 1, 1000, 9);
+	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
+	len = udp_packet(b, 1, 1000, 10);
+	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
+	free(p);
+	p = judge_of(BPFPROG_LINK_ETHER, fin, nin, &n);
+	record_of(&s, HF_EBPF_EGRESS, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
+	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
+	free(p);
+	p = judge_of(BPFPROG_LINK_ETHER, fidx, nidx, &n);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
+	free(p);
+	free(f9);
+	free(fin);
+	free(fidx);
+}
+END_TEST
+
+/* The packet socket's program as the kernel runs it: rate 1, so the draw
+ * is not in it; SNAP or BPFPROG_MARK. */
+static uint32_t kernel_verdict(const struct sock_filter *p, size_t n, const uint8_t *d,
+			       uint32_t len, uint32_t pkttype)
+{
+	struct kbpf_pkt k = { .data = d, .len = len, .ifindex = KINDEX, .pkttype = pkttype };
+	struct kbpf_trace t;
+	uint32_t v = kbpf_run(p, n, &k, &t);
+
+	ck_assert_msg(!t.unsupported, "instruction %zu is not modelled", t.unsupported_pc);
+	return v;
+}
+
+/* Every frame of the list, cut to every length, under each filter: the tc
+ * judge and the packet socket's program agree (TAKE where it keeps,
+ * REJECTED where it marks, or drops after a filter's load past the end);
+ * and our own datagrams and the ICMP errors about them are rejected whole. */
+static void agree(enum bpfprog_link link)
+{
+	int eth = link == BPFPROG_LINK_ETHER;
+	int dlt = eth ? PFILTER_DLT_EN10MB : PFILTER_DLT_RAW;
+	unsigned arphrd = eth ? ARPHRD_ETHER : ARPHRD_NONE;
+	static const char *const exprs[] = { NULL, "udp", "not udp port 9", "ip6", "outbound" };
+	uint8_t fr[8][256], q[128];
+	size_t fl[8], ql;
+	int own[8] = { 1, 1, 0, 0, 1, 1, 0, 0 };
+	unsigned checked = 0;
+
+	fl[0] = udp_packet(fr[0], eth, OUR_PORT4, COLLECTOR_PORT);
+	fl[1] = udp6_packet(fr[1], eth, OUR_PORT6, COLLECTOR_PORT);
+	fl[2] = udp_packet(fr[2], eth, OUR_PORT4 + 2, COLLECTOR_PORT);
+	fl[3] = udp6_packet(fr[3], eth, OUR_PORT6, COLLECTOR_PORT + 1);
+	ql = udp_packet(q, 0, OUR_PORT4, COLLECTOR_PORT);
+	fl[4] = icmp_error(fr[4], eth, 0, 3, q, ql);
+	ql = udp6_packet(q, 0, OUR_PORT6, COLLECTOR_PORT);
+	fl[5] = icmp_error(fr[5], eth, 1, 1, q, ql);
+	ql = udp_packet(q, 0, 9, 9);
+	fl[6] = icmp_error(fr[6], eth, 0, 3, q, ql);
+	fl[7] = udp_packet(fr[7], eth, 1000, 9);
+	for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
+		size_t flen = 0, n;
+		struct sock_filter *filt = NULL, *p;
+		char err[256];
+
+		/* `outbound` is the kernel's packet type: Ethernet only in pcap. */
+		if (exprs[e] && pfilter_compile(exprs[e], dlt, &filt, &flen, err, sizeof err) < 0) {
+			ck_assert_msg(!eth, "%s: %s", exprs[e], err);
+			continue;
+		}
+		p = judge_of(link, filt, flen, &n);
+
+		ck_assert_msg(kbpf_check(p, n, err, sizeof err) == 0, "%s", err);
+		for (int k = 0; k < 8; k++)
+			for (int out = 0; out < 2; out++)
+				for (size_t len = 0; len <= fl[k]; len++) {
+					struct hf_ebpf_sample s;
+					struct tcsample_frame f;
+					uint32_t kv = kernel_verdict(p, n, fr[k], (uint32_t)len,
+								     out ? PACKET_OUTGOING
+									 : PACKET_HOST);
+					enum tcsample_verdict tv;
+
+					record_of(&s, out ? HF_EBPF_EGRESS : 0, fr[k], (uint32_t)len,
+						  k % 2 ? ETH_P_IPV6 : ETH_P_IP);
+					tv = judge(&s, arphrd, p, n, SNAP, &f);
+					if (!len) {
+						/* Nothing copied: rejected, whatever it was. */
+						ck_assert_int_eq(tv, TCSAMPLE_REJECTED);
+						continue;
+					}
+					/* 0: a filter's load past the end, which
+					 * the kernel ends with a drop; the tc
+					 * judge knows the packet was drawn and
+					 * rejects it (counted out of the pool). */
+					ck_assert_msg(kv == SNAP || kv == BPFPROG_MARK || kv == 0,
+						      "kernel verdict %u: frame %d cut to %zu, "
+						      "filter %s, %s", kv, k, len,
+						      exprs[e] ? exprs[e] : "none", out ? "out" : "in");
+					ck_assert_msg((kv == SNAP) == (tv == TCSAMPLE_TAKE),
+						      "frame %d cut to %zu, filter %s, %s: kernel %u, "
+						      "tc %d", k, len, exprs[e] ? exprs[e] : "none",
+						      out ? "out" : "in", kv, tv);
+					if (len == fl[k] && own[k])
+						ck_assert_msg(tv == TCSAMPLE_REJECTED,
+							      "own frame %d taken", k);
+					checked++;
+				}
+		free(p);
+		free(filt);
+	}
+	ck_assert_uint_gt(checked, 1000);
+}
+
+START_TEST(t_one_rule)
+{
+	agree(BPFPROG_LINK_ETHER);
+	agree(BPFPROG_LINK_IP);
 }
 END_TEST
 
 /* 802.1Q and 802.1ad tags the kernel held apart go back after the MAC
- * addresses, as libpcap puts them back, and count in the length. */
+ * addresses, as libpcap puts them back, and count in the length; the
+ * judge sees the frame as the kernel held it (as the packet socket's). */
 START_TEST(t_vlan)
 {
 	struct hf_ebpf_sample s;
-	struct tcsample_rule r = { .kindex = 7, .arphrd = ARPHRD_ETHER };
 	struct tcsample_frame f;
-	uint8_t buf[TCSAMPLE_BUF];
-	size_t n;
-	struct sock_filter *v5 = compile("vlan 5", &n);
+	uint8_t b[128];
+	size_t n, len = udp_packet(b, 1, 1000, 9);
+	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
-	record(&s, HF_EBPF_VLAN, 9, 62);
+	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
 	s.vlan_tci = 0x6005;            /* PCP 3, VID 5 */
 	s.vlan_proto = htons(ETH_P_8021Q);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
-	ck_assert_ptr_eq(f.data, buf);
-	ck_assert_uint_eq(f.len, 66);
-	ck_assert_uint_eq(f.caplen, 66);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
+	ck_assert_uint_eq(f.len, len + 4);
+	ck_assert_uint_eq(f.caplen, len + 4);
 	ck_assert_mem_eq(f.data, s.data, 12);
 	ck_assert_mem_eq(f.data + 12, "\x81\x00\x60\x05", 4);
-	ck_assert_mem_eq(f.data + 16, s.data + 12, 50);
+	ck_assert_mem_eq(f.data + 16, s.data + 12, len - 12);
 	/* QinQ: the outer 802.1ad tag held apart, the inner one in the frame. */
 	s.vlan_proto = htons(ETH_P_8021AD);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 64, buf, &f), TCSAMPLE_TAKE);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, 40, &f), TCSAMPLE_TAKE);
 	ck_assert_mem_eq(f.data + 12, "\x88\xa8\x60\x05", 4);
-	ck_assert_uint_eq(f.caplen, 64);
-	/* The filter sees the frame as the kernel held it: the packet socket's
-	 * program does not see the tag in the bytes either. */
-	r.filter = v5;
-	r.filter_len = n;
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_FILTERED);
+	ck_assert_uint_eq(f.caplen, 40);
+	/* Our own datagram on a VLAN: still ours. */
+	len = udp_packet(b, 1, OUR_PORT4, COLLECTOR_PORT);
+	record_of(&s, HF_EBPF_VLAN | HF_EBPF_EGRESS, b, (uint32_t)len, ETH_P_IP);
+	s.vlan_proto = htons(ETH_P_8021Q);
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
 	/* A full snap: 256 captured + 4 of tag, cut at the snap length. */
-	r.filter = NULL;
-	record(&s, HF_EBPF_VLAN, 9, 1500);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 256, buf, &f), TCSAMPLE_TAKE);
+	len = udp_packet(b, 1, 1000, 9);
+	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
+	s.len = 1500;
+	s.caplen = HF_EBPF_SNAP;
+	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, 256, &f), TCSAMPLE_TAKE);
 	ck_assert_uint_eq(f.caplen, 256);
 	ck_assert_uint_eq(f.len, 1504);
+	free(p);
 	/* No Ethernet header to put it in: a tun's bare IP is left alone. */
-	r.arphrd = ARPHRD_NONE;
-	record(&s, HF_EBPF_VLAN, 9, 62);
-	ck_assert_int_eq(tcsample_frame(&s, sizeof s, &r, 128, buf, &f), TCSAMPLE_TAKE);
+	p = judge_of(BPFPROG_LINK_IP, NULL, 0, &n);
+	len = udp_packet(b, 0, 1000, 9);
+	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
+	ck_assert_int_eq(judge(&s, ARPHRD_NONE, p, n, SNAP, &f), TCSAMPLE_TAKE);
 	ck_assert_ptr_eq(f.data, s.data);
-	ck_assert_uint_eq(f.len, 62);
-	free(v5);
+	ck_assert_uint_eq(f.len, len);
+	free(p);
 }
 END_TEST
 
@@ -195,6 +424,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_plain);
 	tcase_add_test(tc, t_bad);
 	tcase_add_test(tc, t_filters);
+	tcase_add_test(tc, t_one_rule);
 	tcase_add_test(tc, t_vlan);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,4 +1,5 @@
 #include "sflow/core/tcsample.h"
+#include "sflow/core/bpfprog.h"
 #include "sflow/core/cbpf.h"
 
 #include <arpa/inet.h>
@@ -20,8 +21,8 @@ int tcsample_kindex(const void *rec, size_t reclen)
 	return (int)s.kindex;
 }
 
-enum tcsample_verdict tcsample_frame(const void *rec, size_t reclen,
-				     const struct tcsample_rule *r, uint32_t snaplen,
+enum tcsample_verdict tcsample_frame(const void *rec, size_t reclen, unsigned arphrd,
+				     const struct tcsample_judge *judge, uint32_t snaplen,
 				     uint8_t *buf, struct tcsample_frame *out)
 {
 	const struct hf_ebpf_sample *s = rec;
@@ -33,29 +34,30 @@ enum tcsample_verdict tcsample_frame(const void *rec, size_t reclen,
 	if (reclen < sizeof h)
 		return TCSAMPLE_BAD;
 	memcpy(&h, rec, offsetof(struct hf_ebpf_sample, data));
-	if (h.caplen < 1 || h.caplen > HF_EBPF_SNAP || h.caplen > h.len ||
-	    h.len > UINT32_MAX - VLAN_TAG)
+	if (h.caplen > HF_EBPF_SNAP || h.caplen > h.len || h.len > UINT32_MAX - VLAN_TAG)
 		return TCSAMPLE_BAD;
+	*out = (struct tcsample_frame){ .kindex = (int)h.kindex, .len = h.len,
+					.outgoing = !!(h.flags & HF_EBPF_EGRESS) };
+	/* Drawn, but the kernel could not copy its bytes: not a sample. */
+	if (h.caplen < 1)
+		return TCSAMPLE_REJECTED;
 	aux = (struct cbpf_aux){
 		.pkttype = h.flags & HF_EBPF_EGRESS ? PACKET_OUTGOING : h.pkt_type,
 		.ifindex = h.kindex,
 		.protocol = ntohs(h.protocol),
-		.hatype = (uint16_t)r->arphrd,
+		.hatype = (uint16_t)arphrd,
 		.vlan_present = !!(h.flags & HF_EBPF_VLAN),
 		.vlan_tci = h.vlan_tci,
 		.vlan_tpid = ntohs(h.vlan_proto),
 	};
-	/* The frame as the kernel held it, as a packet socket's filter sees it. */
-	if (r->filter && !cbpf_run(r->filter, r->filter_len, s->data, h.caplen, h.len, &aux))
-		return TCSAMPLE_FILTERED;
-	if (r->exclude && cbpf_run(r->exclude, r->exclude_len, s->data, h.caplen, h.len, &aux))
-		return TCSAMPLE_FILTERED;
-	out->kindex = (int)h.kindex;
-	out->len = h.len;
-	out->outgoing = !!(h.flags & HF_EBPF_EGRESS);
+	/* The frame as the kernel held it, as the packet socket's program sees
+	 * it; a load past the 256 bytes ends the run with 0, not a sample. */
+	if (cbpf_run(judge->prog, judge->len, s->data, h.caplen, h.len, &aux) <
+	    BPFPROG_MIN_SNAP)
+		return TCSAMPLE_REJECTED;
 	out->data = s->data;
 	caplen = h.caplen;
-	if ((h.flags & HF_EBPF_VLAN) && r->arphrd == ARPHRD_ETHER && caplen >= MAC_PAIR) {
+	if ((h.flags & HF_EBPF_VLAN) && arphrd == ARPHRD_ETHER && caplen >= MAC_PAIR) {
 		uint16_t tci = htons(h.vlan_tci);
 
 		memcpy(buf, s->data, MAC_PAIR);
