@@ -113,7 +113,14 @@ test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON) $(TEST_HDR)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes ./$$t; done
 
-integration: agent/hostflowd
+# Helpers the integration tests run (test-only): tcxfill fills a tcx hook
+# so that the kernel refuses the tc eBPF capture's attach there.
+TEST_TOOLS := test/tools/tcxfill
+
+test/tools/tcxfill: test/tools/tcxfill.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BPF_LIBS)
+
+integration: agent/hostflowd $(TEST_TOOLS)
 	@bash test/integration/run.sh
 
 # The README's test command: every unit test, the fuzzers' corpus and
@@ -199,5 +206,5 @@ print-%:
 	@echo $($*)
 
 clean:
-	rm -f agent/hostflowd $(UNIT_BIN) test/unit/*.o
+	rm -f agent/hostflowd $(UNIT_BIN) $(TEST_TOOLS) test/unit/*.o
 	rm -rf --one-file-system $(OBJDIR) build/deb build/package build/hostflow_*.deb build/version

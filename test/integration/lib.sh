@@ -46,7 +46,16 @@
 #                             ifNumber.0 answers through snmpd. $HF_HOSTFLOWD_PID.
 #   hf_hostflowd_stop         SIGTERM, wait; fails unless it exits with status 0.
 #   hf_conf FILE [LINES...]   writes a hostflowd config with agentx_socket
-#                             $HF_AGENTX followed by LINES (one per argument).
+#                             $HF_AGENTX followed by LINES (one per argument),
+#                             and `capture $HF_CAPTURE` when HF_CAPTURE is set
+#                             and no LINE names a capture.
+#   hf_capture_init           for a test run under each capture kind (run.sh
+#                             runs a script whose header has a line
+#                             "# hf-captures: ebpf packet" once per kind, with
+#                             HF_CAPTURE set): says which in the output,
+#                             $HF_CAPTURE_KIND is "tc eBPF" or "packet sockets"
+#                             (the daemon's words), and SKIPs the whole test
+#                             (t_done, exit) where the kernel has no tcx for ebpf.
 #   hf_bin_asan               $HF_BIN is an AddressSanitizer build.
 # SNMP queries (numeric OIDs, -On, SNMPv2c community public, private port)
 #   hf_snmp NS get|getnext|walk|bulkwalk|bulkget ARGS...
@@ -64,7 +73,8 @@
 #                             t_skip fails instead under CI=true.
 #   t_done                    prints "N passed, M failed"; non-zero if any failed.
 #   t_diag TEXT...            a "# " comment line in the output.
-# Variables: HF_ROOT (repo root), HF_BIN (agent/hostflowd), HF_TOOLS.
+# Variables: HF_ROOT (repo root), HF_BIN (agent/hostflowd), HF_TOOLS,
+#   HF_CAPTURE (auto|packet|ebpf, unset: the config's default, auto).
 
 HF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HF_BIN=${HF_BIN:-$HF_ROOT/agent/hostflowd}
@@ -429,15 +439,44 @@ hf_snmp_col() {
 HF_HOSTFLOWD_PID=
 
 hf_conf() {
-	local file=$1 line
+	local file=$1 line named=0
 	shift
 	{
 		echo "# written by $HF_NAME"
 		echo "agentx_socket $HF_AGENTX"
 		for line in "$@"; do
 			echo "$line"
+			[[ $line == "capture "* ]] && named=1
 		done
+		if [[ -n ${HF_CAPTURE:-} ]] && ((!named)); then
+			echo "capture $HF_CAPTURE"
+		fi
 	} >"$file"
+}
+
+hf_capture_init() {
+	local conf=$HF_DIR/capture-probe.conf out
+	HF_CAPTURE_KIND="tc eBPF"
+	case ${HF_CAPTURE:-auto} in
+	packet) HF_CAPTURE_KIND="packet sockets" ;;
+	ebpf) ;;
+	auto)
+		# What -t says the daemon would pick here.
+		printf '%s\n' "sample lo rate 100" "collector 127.0.0.1 9" >"$conf"
+		out=$("$HF_BIN" -t -c "$conf" 2>&1)
+		[[ $out == *"capture: packet sockets"* ]] && HF_CAPTURE_KIND="packet sockets"
+		;;
+	*) hf_die "HF_CAPTURE=$HF_CAPTURE: none of auto, packet, ebpf" ;;
+	esac
+	t_diag "capture ${HF_CAPTURE:-auto}: $HF_CAPTURE_KIND"
+	if [[ ${HF_CAPTURE:-} == ebpf ]]; then
+		printf '%s\n' "sample lo rate 100" "collector 127.0.0.1 9" "capture ebpf" >"$conf"
+		if ! out=$("$HF_BIN" -t -c "$conf" 2>&1) && [[ $out == *"no tcx"* ]]; then
+			t_skip "$HF_NAME under capture ebpf" "the kernel has no tcx (Linux 6.6): $(uname -r)"
+			t_done
+			exit
+		fi
+	fi
 }
 
 _hf_hostflowd_serving() {

@@ -6,6 +6,11 @@
 #
 #   test/integration/run.sh [PATTERN]    only scripts whose name contains PATTERN
 #   HF_TEST_TIMEOUT=300                  seconds per script
+#
+# A script with a line "# hf-captures: KIND..." in its first 40 lines runs
+# once per KIND (ebpf, packet) with HF_CAPTURE=KIND (lib.sh's hf_conf puts
+# `capture KIND` in its configs): `capture auto` takes tc eBPF where the
+# kernel has tcx, and the packet sockets must stay tested there too.
 set -uo pipefail
 
 if ((EUID != 0)); then
@@ -21,13 +26,14 @@ total_fail=0
 failed_scripts=()
 
 run_one() {
-	local script=$1 name out rc summary p f
-	name=$(basename "$script")
+	local script=$1 capture=${2:-} name out rc summary p f
+	name=$(basename "$script")${capture:+ (capture $capture)}
 	echo "=== $name"
 	out=$(mktemp "${TMPDIR:-/tmp}/hf-run.XXXXXX")
 	# --kill-after: a script stuck in its cleanup still ends. Its own trap
 	# runs on the SIGTERM that timeout sends first.
-	timeout --kill-after=20 "$timeout_s" bash "$script" </dev/null 2>&1 | tee "$out"
+	HF_CAPTURE=${capture:-${HF_CAPTURE:-}} timeout --kill-after=20 "$timeout_s" bash "$script" </dev/null 2>&1 |
+		tee "$out"
 	rc=${PIPESTATUS[0]}
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	rm -f "$out"
@@ -64,7 +70,14 @@ mapfile -t scripts < <(printf '%s\n' "${scripts[@]}" | LC_ALL=C sort)
 start=$SECONDS
 for s in "${scripts[@]}"; do
 	[[ -z $pattern || $(basename "$s") == *"$pattern"* ]] || continue
-	run_one "$s"
+	read -r -a kinds <<<"$(head -n 40 "$s" | sed -n 's/^# hf-captures: *//p' | head -n 1)"
+	if ((${#kinds[@]} == 0)); then
+		run_one "$s"
+		continue
+	fi
+	for k in "${kinds[@]}"; do
+		run_one "$s" "$k"
+	done
 done
 echo "=== integration: $((SECONDS - start)) s"
 if ((${#failed_scripts[@]})); then

@@ -7,7 +7,8 @@
 # eBPF one alone: 1 in 10 within 5 sd on each interface and direction, a
 # `filter` (run in user space on the drawn packets), `sample lo` at rate 1
 # (never its own datagrams), an interface of ifindex 70000 (its rate in the
-# hash map, not the array), and a kill -9: the programs it left attached are
+# hash map, not the array), an attach the kernel refuses in the steps after
+# a reload (named in the log and the status), and a kill -9: the programs it left attached are
 # detached by the next start, and a clean stop leaves none. SKIP where the
 # kernel has no tcx (Linux 6.6).
 set -uo pipefail
@@ -201,6 +202,48 @@ hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample lo off" 
 	"polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
 kill -HUP "$epid"
 hf_wait_for 5 grep -q "vC no longer sampled" "$HF_DIR/hostflowd.log" || hf_die "reload without vC"
+
+# The kernel refuses an attach made in steps (more than 8 new interfaces
+# are attached between drains, after the reload returned): w07's ingress
+# hook is full (63 programs of test/tools/tcxfill). The interface is named
+# in the log and the status, with why; the others are sampled.
+for i in $(seq -w 1 12); do
+	echo "link add w$i type veth peer name x$i netns $B"
+	echo "link set w$i up"
+done >"$HF_DIR/w.batch"
+ip -n "$A" -batch "$HF_DIR/w.batch" || hf_die "12 veths"
+for i in $(seq -w 1 12); do ip -n "$B" link set "x$i" up; done
+hf_bg "$A" "$HF_DIR/tcxfill.log" "$HF_ROOT/test/tools/tcxfill" w07 ingress 63 120
+fill_pid=$HF_LAST_PID
+hf_wait_for 10 grep -q '^ready' "$HF_DIR/tcxfill.log" || hf_die "tcxfill: $(cat "$HF_DIR/tcxfill.log")"
+hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample w* rate 1" \
+	"sample lo off" "polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
+kill -HUP "$epid"
+t_check "12 interfaces attached in steps: the log names w07, refused, and why" \
+	hf_wait_for 10 grep -q "warning: sampler: not sampled: w07 (tcx attach refused)" \
+	"$HF_DIR/hostflowd.log"
+t_check "the capture's own line says what the kernel answered" \
+	grep -q "capture: w07 (kindex [0-9]*): tcx attach (ingress): .*: not sampled" "$HF_DIR/hostflowd.log"
+kill -USR1 "$epid"
+t_check "the status names it too: sampling 12, not sampled: w07" \
+	hf_wait_for 5 grep -q "status: .*sampling 12 (.*not sampled: w07 (tcx attach refused)) by tc eBPF" \
+	"$HF_DIR/hostflowd.log"
+cp "$flows_e" "$before"
+ip netns exec "$B" python3 "$HF_TOOLS/ethsend.py" 20 x03 x07 x12 || hf_die "frames into w03 w07 w12"
+w03=$(sf_served "$A" w03) w07=$(sf_served "$A" w07) w12=$(sf_served "$A" w12)
+hf_wait_for 10 eval '(($(new 1 "\$2 == $w03 || \$2 == $w12") >= 40))'
+hf_wait_for 10 settled
+t_check "the others are sampled (w03, w12: $(new 1 "\$2 == $w03 || \$2 == $w12") of 40), w07 not" \
+	eval '(($(new 1 "\$2 == $w03 || \$2 == $w12") == 40 && $(new 1 "\$2 == $w07") == 0))'
+hf_kill "$fill_pid"
+hf_conf "$conf" "sample vA rate 1 filter \"udp dst port 5001\"" "sample lo off" \
+	"polling_interval 0" "collector 127.0.0.1 $PE" "capture ebpf"
+kill -HUP "$epid"
+last_count() { grep 'sampler: sampling [0-9]* interface' "$HF_DIR/hostflowd.log" | tail -n 1; }
+hf_wait_for 5 eval '[[ $(last_count) == *"sampling 1 interface" ]]' || hf_die "reload without w*"
+# Gone with their programs, whatever the steps detached by now.
+for i in $(seq -w 1 12); do echo "link del w$i"; done >"$HF_DIR/wdel.batch"
+ip -n "$A" -batch "$HF_DIR/wdel.batch" || hf_die "delete the 12 veths"
 
 # kill -9 (vA sampled, tun0 not since the last reload): the programs stay attached (tcx without a link holds no fd) and
 # stay loaded; the next start detaches them, a clean stop leaves nothing.

@@ -16,11 +16,13 @@
 #
 #   B: vt --- vs  [A]  br0 { va --- vb: B,  vc --- vd: C }    vr --- vq: B
 #                       vm 198.18.20.1 --- vn 198.18.20.2: B (a collector)
+# hf-captures: ebpf packet
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
 
 hf_init sflow_frames
+hf_capture_init
 A=${HF_NS}a
 B=${HF_NS}b
 C=${HF_NS}c

@@ -12,11 +12,13 @@
 # is corrected by (sd^2 = 0.16 x the interface's packets).
 #
 #   P (p1 198.18.1.2) --- r1 198.18.1.1  [R]  r2 198.18.2.1 --- (q2 198.18.2.2) Q
+# hf-captures: ebpf packet
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
 
 hf_init sflow_pool
+hf_capture_init
 R=${HF_NS}r
 P=${HF_NS}p
 Q=${HF_NS}q

@@ -9,11 +9,13 @@
 # its 1024-byte buffer at 15 collectors: 7.3 million datagrams in 20 s; and a
 # silent collector's ICMP error fed a datagram a second, forever). Equal
 # collectors in any spelling are refused by -t with FILE:LINE.
+# hf-captures: ebpf packet
 set -uo pipefail
 # shellcheck source=test_sflow_veth.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
 
 hf_init sflow_self
+hf_capture_init
 A=${HF_NS}a
 conf=$HF_DIR/hostflowd.conf
 log=$HF_DIR/hostflowd.log

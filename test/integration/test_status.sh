@@ -12,6 +12,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 hf_init status
+hf_capture_init   # the capture the daemon picks here, named in STATUS=
 A=${HF_NS}a
 B=${HF_NS}b
 PORT=6343
@@ -61,8 +62,8 @@ t_check "READY=1 without snmpd" hf_wait_for 10 grep -q " READY=1$" "$notes"
 t_check "STATUS=not registered: AgentX master ... not reachable" \
 	hf_wait_for 5 status_has "not registered: AgentX master $HF_AGENTX not reachable since "
 # The sampler publishes its figures once its thread has synced the table.
-t_check "STATUS= lists the sampled interface, its rate, the absent one" \
-	hf_wait_for 5 status_has "sampling 1 (up0 1:1; waiting for nosuch0)"
+t_check "STATUS= lists the sampled interface, its rate, the absent one, the capture" \
+	hf_wait_for 5 status_has "sampling 1 (up0 1:1; waiting for nosuch0) by $HF_CAPTURE_KIND;"
 t_check "STATUS= names the collector with its counts" status_has "127.0.0.1:$PORT sent 0 err 0"
 
 # snmpd with its own IF-MIB: our registrations are refused.
@@ -169,7 +170,7 @@ t_diag "STATUS= texts since the traffic began: $(($(grep -c ' STATUS=' "$notes")
 # SIGUSR1: the same figures in the log, at once.
 kill -USR1 "$HF_HOSTFLOWD_PID"
 t_check "SIGUSR1 logs the status at info" hf_wait_for 2 sh -c \
-	"grep 'info: status: ' '$log' | grep -q 'sampling 1 (up0 1:1; waiting for nosuch0); 127.0.0.1:$PORT sent '"
+	"grep 'info: status: ' '$log' | grep -q 'sampling 1 (up0 1:1; waiting for nosuch0) by $HF_CAPTURE_KIND; 127.0.0.1:$PORT sent '"
 t_check "hostflowd is still running after SIGUSR1" kill -0 "$HF_HOSTFLOWD_PID"
 t_check "-d logs the status line" grep -q "debug: status: " "$log"
 t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
