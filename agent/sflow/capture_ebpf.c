@@ -413,8 +413,15 @@ static int open_kernel(struct capture_ebpf *e, enum capture_ebpf_lack *lack, cha
 	uint64_t rev;
 	int lo;
 
+	/* Read from /sys: a descriptor, which may be what ran out. */
 	e->ncpu = libbpf_num_possible_cpus();
-	if (e->ncpu <= 0 || !(e->drop_cpu = calloc((size_t)e->ncpu, sizeof *e->drop_cpu))) {
+	if (e->ncpu <= 0) {
+		*lack = lack_of(e->ncpu < 0 ? -e->ncpu : EINVAL);
+		snprintf(err, errlen, "the possible CPUs: %s",
+			 strerror(e->ncpu < 0 ? -e->ncpu : EINVAL));
+		return -1;
+	}
+	if (!(e->drop_cpu = calloc((size_t)e->ncpu, sizeof *e->drop_cpu))) {
 		*lack = CAPTURE_EBPF_FAILED;
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -26,7 +26,7 @@ total_fail=0
 failed_scripts=()
 
 run_one() {
-	local script=$1 capture=${2:-} name out rc summary p f
+	local script=$1 capture=${2:-} name out rc summary p f t0=$SECONDS
 	name=$(basename "$script")${capture:+ (capture $capture)}
 	echo "=== $name"
 	out=$(mktemp "${TMPDIR:-/tmp}/hf-run.XXXXXX")
@@ -35,6 +35,7 @@ run_one() {
 	HF_CAPTURE=${capture:-${HF_CAPTURE:-}} timeout --kill-after=20 "$timeout_s" bash "$script" </dev/null 2>&1 |
 		tee "$out"
 	rc=${PIPESTATUS[0]}
+	echo "# $name: $((SECONDS - t0)) s"
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	rm -f "$out"
 	if [[ -z $summary ]]; then

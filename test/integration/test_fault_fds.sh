@@ -4,10 +4,14 @@
 # never send READY=1, and stay up until SIGTERM, then exit 0. Now, whatever
 # RLIMIT_NOFILE it gets, it either stops at start (non-zero, STATUS= and the
 # log say why and name the limit) or runs whole: READY=1, registered with
-# snmpd, sampling, every collector open. Never silent, never half.
+# snmpd, sampling, every collector open. Never silent, never half. Under
+# both captures: tc eBPF opens its object, maps and ring at start and
+# nothing later; packet sockets keep room for a swap's fresh sockets.
+# hf-captures: ebpf packet
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hf_init fault_fds
+hf_capture_init
 A=${HF_NS}a
 conf=$HF_DIR/hostflowd.conf
 log=$HF_DIR/hostflowd.log
