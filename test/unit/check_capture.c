@@ -2,7 +2,9 @@
  * its own forked child inside a private network namespace holding a veth
  * pair whose far end is in a second namespace (a child process that sends
  * UDP on request) and a tun held open. Without root it says SKIP; under
- * CI=true it fails instead. */
+ * CI=true it fails instead. t_filter and t_vlan have tc eBPF twins (the
+ * same frames, the same verdicts: filtered and own datagrams handed over as
+ * rejected draws, tags put back), which SKIP where the kernel has no tcx. */
 #include <check.h>
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -323,12 +325,30 @@ static void settle(struct capture *c)
 	ck_assert_int_eq(capture_retire_due_ms(c), 0);
 }
 
+/* The capture the test runs: packet sockets, or its tc eBPF twin's. */
+static enum capture_backend test_kind = CAPTURE_PACKET;
+
+/* In a twin, after enter_netns: 0 where tc eBPF loads, else -1 (SKIP). */
+static int ebpf_here(const char *test)
+{
+	enum capture_backend k;
+	char why[256];
+
+	if (test_kind != CAPTURE_EBPF)
+		return 0;
+	if (capture_pick(CAPTURE_EBPF, &k, why, sizeof why) == CAPTURE_PICKED)
+		return 0;
+	hf_skip(test, why);
+	return -1;
+}
+
 static struct capture *open_all(void)
 {
 	char err[256] = "";
-	struct capture *c = capture_open_all(SNAP, err, sizeof err);
+	struct capture *c = capture_open(test_kind, SNAP, err, sizeof err);
 
-	ck_assert_msg(c != NULL, "capture_open_all: %s", err);
+	ck_assert_msg(c != NULL, "capture_open: %s", err);
+	ck_assert_str_eq(capture_kind(c), capture_kind_name(test_kind));
 	return c;
 }
 
@@ -454,7 +474,7 @@ END_TEST
  * our own datagrams (to 198.18.9.2:6343 from port 40000) likewise; other
  * datagrams to that port are samples. A filter that does not compile for
  * the link type is refused with libpcap's message, the interface named. */
-START_TEST(t_filter)
+static void filter_case(const char *test)
 {
 	struct peer p;
 	struct capture *c;
@@ -465,7 +485,7 @@ START_TEST(t_filter)
 	char err[512] = "";
 	int k;
 
-	if (enter_netns(__func__) < 0)
+	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
 		return;
 	peer_start(&p);
 	k = (int)if_nametoindex("cap0");
@@ -505,6 +525,18 @@ START_TEST(t_filter)
 	capture_close(c);
 	free(s);
 }
+
+START_TEST(t_filter)
+{
+	filter_case(__func__);
+}
+END_TEST
+
+START_TEST(t_filter_ebpf)
+{
+	test_kind = CAPTURE_EBPF;
+	filter_case(__func__);
+}
 END_TEST
 
 /* The outer VLAN tag the receiving kernel strips before the tap (802.1Q,
@@ -527,7 +559,7 @@ static void keep_tagged(void *ctx, const struct capture_frame *f)
 	tagged.n++;
 }
 
-START_TEST(t_vlan)
+static void vlan_case(const char *test)
 {
 	struct peer p;
 	struct capture *c;
@@ -535,7 +567,7 @@ START_TEST(t_vlan)
 	struct seen *s;
 	int k;
 
-	if (enter_netns(__func__) < 0)
+	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
 		return;
 	peer_start(&p);
 	k = (int)if_nametoindex("cap0");
@@ -575,6 +607,18 @@ START_TEST(t_vlan)
 	peer_stop(&p);
 	capture_close(c);
 	free(s);
+}
+
+START_TEST(t_vlan)
+{
+	vlan_case(__func__);
+}
+END_TEST
+
+START_TEST(t_vlan_ebpf)
+{
+	test_kind = CAPTURE_EBPF;
+	vlan_case(__func__);
 }
 END_TEST
 
@@ -1010,7 +1054,9 @@ static Suite *capture_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_veth);
 	tcase_add_test(tc, t_filter);
+	tcase_add_test(tc, t_filter_ebpf);
 	tcase_add_test(tc, t_vlan);
+	tcase_add_test(tc, t_vlan_ebpf);
 	tcase_add_test(tc, t_swap);
 	tcase_add_test(tc, t_fit);
 	tcase_add_test(tc, t_no_fd);
