@@ -11,6 +11,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/test_sflow_veth.sh"
 
 hf_init deploy
+hf_capture_init
 A=${HF_NS}a
 V4=100.64.0.1
 V6=fd7a:115c:a1e0::1
@@ -168,6 +169,10 @@ t_check "datagrams carry the tailnet agent address and sub_agent_id 7" \
 	awk -v a=$V4 '$1 == "D" { c++; if ($3 != a || $4 != 7) { bad = 1; exit 1 } } END { exit bad || !c }' "$dec"
 idxs=$(awk -v x=$SF_IF_INTERNAL '$1 == "F" { print $4; if ($8 != x) print $8; if ($9 != x) print $9 }' "$dec" | sort -un)
 t_check "flow samples were sent" test -n "$idxs"
+# Sampled as nobody with the capabilities the drop kept: tc eBPF where the
+# kernel has tcx (its interfaces attached after the drop), else packet sockets.
+t_check "the capture after the drop to nobody: $HF_CAPTURE_KIND" \
+	grep -q "sampler: capture: $HF_CAPTURE_KIND" "$HF_DIR/hostflowd.log"
 for n in $idxs; do
 	out=$(v3 get .1.3.6.1.2.1.1.5.0 .1.3.6.1.2.1.2.2.1.2."$n" .1.3.6.1.2.1.31.1.1.1.1."$n" \
 		.1.3.6.1.2.1.31.1.1.1.18."$n" .1.3.6.1.2.1.31.1.1.1.15."$n" 2>&1)
