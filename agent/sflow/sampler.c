@@ -1,6 +1,6 @@
 /* The sFlow face's thread shell. sflow_agent.c decides everything sFlow;
- * this file owns what it cannot: the thread, the one packet socket
- * (capture.c), the collectors' sockets, a private netlink socket for
+ * this file owns what it cannot: the thread, the capture (capture.c:
+ * packet sockets or tc eBPF), the collectors' sockets, a private netlink socket for
  * counters, the route room's sockets, and the mailbox through which the
  * agent thread hands over a new config, a new table or the registration
  * state (a mutex and an eventfd). */

@@ -247,12 +247,14 @@ START_TEST(t_capture)
 	struct config *cfg = parse_ok("");
 
 	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
+	ck_assert_int_eq(cfg->capture_line, 0);
 	config_free(cfg);
 	cfg = parse_ok("capture packet\n");
 	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_PACKET);
 	config_free(cfg);
-	cfg = parse_ok("capture ebpf\n");
+	cfg = parse_ok("# the line -t names\ncapture ebpf\n");
 	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_EBPF);
+	ck_assert_int_eq(cfg->capture_line, 2);
 	config_free(cfg);
 	cfg = parse_ok("capture auto\n");
 	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
