@@ -21,7 +21,7 @@ total_fail=0
 failed_scripts=()
 
 run_one() {
-	local script=$1 name out rc summary p f
+	local script=$1 name out rc summary p f t0=$SECONDS
 	name=$(basename "$script")
 	echo "=== $name"
 	out=$(mktemp "${TMPDIR:-/tmp}/hf-run.XXXXXX")
@@ -29,6 +29,9 @@ run_one() {
 	# runs on the SIGTERM that timeout sends first.
 	timeout --kill-after=20 "$timeout_s" bash "$script" </dev/null 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	# Which scripts make check's time: a developer keeping it near 10 min
+	# reads these lines.
+	echo "# $name: $((SECONDS - t0)) s"
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	rm -f "$out"
 	if [[ -z $summary ]]; then
