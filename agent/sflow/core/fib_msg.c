@@ -8,6 +8,7 @@
 #include <linux/if.h>
 #include <linux/netconf.h>
 #include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <string.h>
 
 #define USER_HZ_MS       10    /* rta_cacheinfo counts clock_t: USER_HZ is 100 */
@@ -55,6 +56,94 @@ static void take_multipath(struct fib_route *r, const struct rtattr *mp)
 	}
 }
 
+/* ---- attributes that are one field each ---- */
+
+/* How an attribute fills its field of the struct a message describes. A
+ * payload too short for the field is passed over. */
+enum field_kind {
+	FIELD_NONE = 0,           /* not one of the table's attributes */
+	FIELD_FIXED,              /* size bytes, in host order */
+	FIELD_ADDR,               /* an address of the message's family */
+	FIELD_NAME,               /* an interface name: its first IFNAMSIZ - 1 bytes */
+};
+
+struct field {
+	uint8_t kind;             /* enum field_kind */
+	uint8_t size;             /* of a FIELD_FIXED */
+	uint16_t off;             /* in the struct */
+};
+
+#define FIXED(type, m) { FIELD_FIXED, sizeof(((type *)0)->m), offsetof(type, m) }
+#define ADDR(type, m)  { FIELD_ADDR, 0, offsetof(type, m) }
+#define NAME(type, m)  { FIELD_NAME, 0, offsetof(type, m) }
+#define COUNT(t) (sizeof t / sizeof t[0])
+
+/* The RTA_* of a route that are one field of struct fib_route. */
+static const struct field route_fields[RTA_MAX + 1] = {
+	[RTA_DST] = ADDR(struct fib_route, dst),
+	[RTA_SRC] = ADDR(struct fib_route, src),
+	[RTA_OIF] = FIXED(struct fib_route, path[0].oif),
+	[RTA_PRIORITY] = FIXED(struct fib_route, priority),
+	[RTA_TABLE] = FIXED(struct fib_route, table),
+	[RTA_PREF] = FIXED(struct fib_route, pref),
+	[RTA_NH_ID] = FIXED(struct fib_route, nh_id),
+};
+
+/* The FRA_* of a rule that are one field of struct fib_rule. */
+static const struct field rule_fields[FRA_MAX + 1] = {
+	[FRA_DST] = ADDR(struct fib_rule, dst),
+	[FRA_SRC] = ADDR(struct fib_rule, src),
+	[FRA_IIFNAME] = NAME(struct fib_rule, iifname),
+	[FRA_OIFNAME] = NAME(struct fib_rule, oifname),
+	[FRA_PRIORITY] = FIXED(struct fib_rule, priority),
+	[FRA_TABLE] = FIXED(struct fib_rule, table),
+	[FRA_GOTO] = FIXED(struct fib_rule, target),
+	[FRA_FWMARK] = FIXED(struct fib_rule, mark),
+	[FRA_SUPPRESS_PREFIXLEN] = FIXED(struct fib_rule, suppress_prefixlen),
+	[FRA_SUPPRESS_IFGROUP] = FIXED(struct fib_rule, suppress_ifgroup),
+	[FRA_TUN_ID] = FIXED(struct fib_rule, tun_id),
+	[FRA_L3MDEV] = FIXED(struct fib_rule, l3mdev),
+	[FRA_IP_PROTO] = FIXED(struct fib_rule, ip_proto),
+};
+
+/* The entry of table t (n entries) for attribute a; NULL: none. */
+static const struct field *field_of(const struct field *t, size_t n, const struct rtattr *a)
+{
+	return a->rta_type < n && t[a->rta_type].kind != FIELD_NONE ? &t[a->rta_type] : NULL;
+}
+
+static void take_name(char *name, const struct rtattr *a)
+{
+	size_t pl = RTA_PAYLOAD(a);
+
+	memcpy(name, RTA_DATA(a), pl < IFNAMSIZ - 1 ? pl : IFNAMSIZ - 1);
+}
+
+/* a into its field of the struct at s; af: the message's family. */
+static void take_field(void *s, const struct field *fd, int af, const struct rtattr *a)
+{
+	uint8_t *to = (uint8_t *)s + fd->off;
+	size_t pl = RTA_PAYLOAD(a);
+
+	switch (fd->kind) {
+	case FIELD_FIXED:
+		if (pl >= fd->size)
+			memcpy(to, RTA_DATA(a), fd->size);
+		break;
+	case FIELD_ADDR:
+		if (pl >= alen(af))
+			memcpy(to, RTA_DATA(a), alen(af));
+		break;
+	case FIELD_NAME:
+		take_name((char *)to, a);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- routes and rules ---- */
+
 /* An RTM_NEWROUTE / RTM_DELROUTE into r; -1 when it is not one the mirror
  * keeps (cloned, another family, malformed). */
 static int parse_route(const struct nlmsghdr *n, int64_t now, struct fib_route *r)
@@ -80,46 +169,23 @@ static int parse_route(const struct nlmsghdr *n, int64_t now, struct fib_route *
 	r->npaths = 1;
 	r->path[0].flags = rtm->rtm_flags & (RTNH_F_DEAD | RTNH_F_LINKDOWN);
 	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		const struct field *fd = field_of(route_fields, COUNT(route_fields), a);
 		size_t pl = RTA_PAYLOAD(a);
 
+		if (fd) {
+			take_field(r, fd, r->family, a);
+			continue;
+		}
 		switch (a->rta_type) {
-		case RTA_DST:
-			if (pl >= alen(r->family))
-				memcpy(r->dst, RTA_DATA(a), alen(r->family));
-			break;
-		case RTA_SRC:
-			if (pl >= alen(r->family))
-				memcpy(r->src, RTA_DATA(a), alen(r->family));
-			break;
-		case RTA_OIF:
-			if (pl >= 4)
-				memcpy(&r->path[0].oif, RTA_DATA(a), 4);
-			break;
 		case RTA_GATEWAY:
 		case RTA_VIA:
 			take_gw(&r->path[0], r->family, a);
-			break;
-		case RTA_PRIORITY:
-			if (pl >= 4)
-				memcpy(&r->priority, RTA_DATA(a), 4);
-			break;
-		case RTA_TABLE:
-			if (pl >= 4)
-				memcpy(&r->table, RTA_DATA(a), 4);
 			break;
 		case RTA_PREFSRC:
 			if (pl >= alen(r->family)) {
 				r->prefsrc.family = r->family;
 				memcpy(r->prefsrc.a, RTA_DATA(a), alen(r->family));
 			}
-			break;
-		case RTA_PREF:
-			if (pl >= 1)
-				r->pref = *(const uint8_t *)RTA_DATA(a);
-			break;
-		case RTA_NH_ID:
-			if (pl >= 4)
-				memcpy(&r->nh_id, RTA_DATA(a), 4);
 			break;
 		case RTA_CACHEINFO:
 			if (pl >= sizeof(struct rta_cacheinfo) && r->family == AF_INET6) {
@@ -168,61 +234,20 @@ static int parse_rule(const struct nlmsghdr *n, struct fib_rule *r)
 		return -1;
 	for (a = (const struct rtattr *)((const char *)h + NLMSG_ALIGN(sizeof *h)); RTA_OK(a, len);
 	     a = RTA_NEXT(a, len)) {
+		const struct field *fd = field_of(rule_fields, COUNT(rule_fields), a);
 		size_t pl = RTA_PAYLOAD(a);
 		const void *d = RTA_DATA(a);
 
+		if (fd) {
+			take_field(r, fd, r->family, a);
+			continue;
+		}
 		switch (a->rta_type) {
-		case FRA_DST:
-			if (pl >= alen(r->family))
-				memcpy(r->dst, d, alen(r->family));
-			break;
-		case FRA_SRC:
-			if (pl >= alen(r->family))
-				memcpy(r->src, d, alen(r->family));
-			break;
-		case FRA_IIFNAME:
-			memcpy(r->iifname, d, pl < IFNAMSIZ - 1 ? pl : IFNAMSIZ - 1);
-			break;
-		case FRA_OIFNAME:
-			memcpy(r->oifname, d, pl < IFNAMSIZ - 1 ? pl : IFNAMSIZ - 1);
-			break;
-		case FRA_PRIORITY:
-			if (pl >= 4)
-				memcpy(&r->priority, d, 4);
-			break;
-		case FRA_TABLE:
-			if (pl >= 4)
-				memcpy(&r->table, d, 4);
-			break;
-		case FRA_GOTO:
-			if (pl >= 4)
-				memcpy(&r->target, d, 4);
-			break;
-		case FRA_FWMARK:
-			if (pl >= 4)
-				memcpy(&r->mark, d, 4);
-			break;
 		case FRA_FWMASK:
 			if (pl >= 4) {
 				memcpy(&r->mask, d, 4);
 				have_mask = 1;
 			}
-			break;
-		case FRA_SUPPRESS_PREFIXLEN:
-			if (pl >= 4)
-				memcpy(&r->suppress_prefixlen, d, 4);
-			break;
-		case FRA_SUPPRESS_IFGROUP:
-			if (pl >= 4)
-				memcpy(&r->suppress_ifgroup, d, 4);
-			break;
-		case FRA_TUN_ID:
-			if (pl >= 8)
-				memcpy(&r->tun_id, d, 8);
-			break;
-		case FRA_L3MDEV:
-			if (pl >= 1)
-				r->l3mdev = *(const uint8_t *)d;
 			break;
 		case FRA_UID_RANGE:
 			if (pl >= sizeof(struct fib_rule_uid_range)) {
@@ -231,10 +256,6 @@ static int parse_rule(const struct nlmsghdr *n, struct fib_rule *r)
 				r->uid_start = u->start;
 				r->uid_end = u->end;
 			}
-			break;
-		case FRA_IP_PROTO:
-			if (pl >= 1)
-				r->ip_proto = *(const uint8_t *)d;
 			break;
 		case FRA_SPORT_RANGE:
 		case FRA_DPORT_RANGE:
@@ -260,6 +281,8 @@ static int parse_rule(const struct nlmsghdr *n, struct fib_rule *r)
 	return 0;
 }
 
+/* ---- links, addresses, switches ---- */
+
 static enum fib_change apply_link(struct fib *f, const struct nlmsghdr *n)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(n);
@@ -284,13 +307,10 @@ static enum fib_change apply_link(struct fib *f, const struct nlmsghdr *n)
 		return routes ? FIB_CHANGED | FIB_REDUMP : FIB_CHANGED;
 	}
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_IFNAME) {
-			size_t pl = RTA_PAYLOAD(a);
-
-			memcpy(name, RTA_DATA(a), pl < IFNAMSIZ - 1 ? pl : IFNAMSIZ - 1);
-		} else if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= 4) {
+		if (a->rta_type == IFLA_IFNAME)
+			take_name(name, a);
+		else if (a->rta_type == IFLA_GROUP && RTA_PAYLOAD(a) >= 4)
 			memcpy(&group, RTA_DATA(a), 4);
-		}
 	}
 	if (old && !strcmp(old->name, name) && old->group == group &&
 	    (old->flags & mask) == (ifi->ifi_flags & mask))
