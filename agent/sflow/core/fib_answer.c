@@ -203,16 +203,25 @@ static enum fib_verdict answer6(const struct fib *f, struct fib_flow *fl, struct
 	return FIB_FOUND;
 }
 
-enum fib_verdict fib_input(const struct fib *f, int family, const uint8_t *dst,
-			   const uint8_t *src, int iif, int64_t now, struct fib_answer *a)
+/* Whether family's questions go unanswered: 1 with *v (FIB_NOROUTE, a
+ * family the mirror does not keep; FIB_UNKNOWN, one past its bounds or a
+ * mirror that is not whole), or 0. */
+static int unanswered(const struct fib *f, int family, enum fib_verdict *v)
 {
 	const struct fib_family *fa = fib_cfam(f, family);
 
+	*v = !fa ? FIB_NOROUTE : FIB_UNKNOWN;
+	return !fa || fa->route_overflow || fa->rule_overflow || f->incomplete;
+}
+
+enum fib_verdict fib_input(const struct fib *f, int family, const uint8_t *dst,
+			   const uint8_t *src, int iif, int64_t now, struct fib_answer *a)
+{
+	enum fib_verdict v;
+
 	memset(a, 0, sizeof *a);
-	if (!fa)
-		return FIB_NOROUTE;
-	if (fa->route_overflow || fa->rule_overflow || f->incomplete)
-		return FIB_UNKNOWN;
+	if (unanswered(f, family, &v))
+		return v;
 	if (family == AF_INET)
 		return input4(f, dst, src, iif, now, a);
 	{
@@ -227,13 +236,11 @@ enum fib_verdict fib_output(const struct fib *f, int family, const uint8_t *dst,
 			    int64_t now, struct fib_answer *a)
 {
 	static const uint8_t none[16];
-	const struct fib_family *fa = fib_cfam(f, family);
+	enum fib_verdict v;
 
 	memset(a, 0, sizeof *a);
-	if (!fa)
-		return FIB_NOROUTE;
-	if (fa->route_overflow || fa->rule_overflow || f->incomplete)
-		return FIB_UNKNOWN;
+	if (unanswered(f, family, &v))
+		return v;
 	if (family == AF_INET)
 		return output4(f, dst, now, a);
 	{
