@@ -445,15 +445,8 @@ int fib_rule_add(struct fib *f, const struct fib_rule *r)
 		fib_changed(f);
 		return -1;
 	}
-	if (fa->nrule == fa->caprule) {
-		size_t cap = fa->caprule ? fa->caprule * 2 : 8;
-		struct fib_rule *v = realloc(fa->rule, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		fa->rule = v;
-		fa->caprule = cap;
-	}
+	if (hf_grow(&fa->rule, fa->nrule, &fa->caprule, sizeof *fa->rule, 8) < 0)
+		return -1;
 	/* After the last rule of a priority not above it (fib_nl_newrule). */
 	for (i = fa->nrule; i > 0 && fa->rule[i - 1].priority > c.priority; i--)
 		;

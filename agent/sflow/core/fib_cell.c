@@ -2,6 +2,7 @@
  * prefix a route, a rule, a local address or a special range has; and the
  * generation, which IPv6 expiry moves too. */
 #include "sflow/core/fib_int.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +14,8 @@ static int edge_cmp(const void *x, const void *y)
 
 static int edge_push(struct fib_family *fa, const uint8_t *a)
 {
-	if (fa->nedge == fa->capedge) {
-		size_t cap = fa->capedge ? fa->capedge * 2 : 64;
-		uint8_t (*v)[16] = realloc(fa->edge, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		fa->edge = v;
-		fa->capedge = cap;
-	}
+	if (hf_grow(&fa->edge, fa->nedge, &fa->capedge, sizeof *fa->edge, 64) < 0)
+		return -1;
 	memcpy(fa->edge[fa->nedge++], a, 16);
 	return 0;
 }

@@ -38,15 +38,8 @@ struct fib_link *fib_link_get(struct fib *f, int kindex)
 
 	if (i < f->nlink && f->link[i].kindex == kindex)
 		return &f->link[i];
-	if (f->nlink == f->caplink) {
-		size_t cap = f->caplink ? f->caplink * 2 : 16;
-		struct fib_link *v = realloc(f->link, cap * sizeof *v);
-
-		if (!v)
-			return NULL;
-		f->link = v;
-		f->caplink = cap;
-	}
+	if (hf_grow(&f->link, f->nlink, &f->caplink, sizeof *f->link, 16) < 0)
+		return NULL;
 	memmove(&f->link[i + 1], &f->link[i], (f->nlink - i) * sizeof *f->link);
 	memset(&f->link[i], 0, sizeof f->link[i]);
 	f->link[i].kindex = kindex;
@@ -131,15 +124,8 @@ void fib_local_add(struct fib *f, uint32_t a, int kindex)
 
 	if (i < f->nlocal && f->local[i].a == a && f->local[i].kindex == kindex)
 		return;
-	if (f->nlocal == f->caplocal) {
-		size_t cap = f->caplocal ? f->caplocal * 2 : 16;
-		struct fib_v4local *v = realloc(f->local, cap * sizeof *v);
-
-		if (!v)
-			return;
-		f->local = v;
-		f->caplocal = cap;
-	}
+	if (hf_grow(&f->local, f->nlocal, &f->caplocal, sizeof *f->local, 16) < 0)
+		return;
 	memmove(&f->local[i + 1], &f->local[i], (f->nlocal - i) * sizeof *f->local);
 	f->local[i].a = a;
 	f->local[i].kindex = kindex;
