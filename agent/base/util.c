@@ -1,5 +1,6 @@
 #include "base/util.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,4 +22,23 @@ size_t hf_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+int hf_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *arr, *na;
+
+	if (n < *cap)
+		return 0;
+	if (ncap < *cap || !elem || ncap > SIZE_MAX / elem)
+		return -1;
+	/* Through memcpy: arrp points at a T *, not at a void *. */
+	memcpy(&arr, arrp, sizeof arr);
+	na = realloc(arr, ncap * elem);
+	if (!na)
+		return -1;
+	memcpy(arrp, &na, sizeof na);
+	*cap = ncap;
+	return 0;
 }

@@ -8,6 +8,12 @@
 /* Milliseconds of CLOCK_MONOTONIC: all "when" values inside hostflowd. */
 int64_t monotonic_ms(void);
 
+/* Room for one more element in the array *arrp (a pointer to any array
+ * pointer) holding n of *cap elements of elem bytes: doubled, or `first`
+ * when empty. 0, or -1 (out of memory or size overflow): the array and
+ * *cap stay as they were, still the caller's. */
+int hf_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first);
+
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t hf_strlcpy(char *dst, const char *src, size_t size);
 

@@ -6,6 +6,7 @@
 #include "config/ifmap.h"
 #include "base/log.h"
 #include "base/textfile.h"
+#include "base/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -123,15 +124,8 @@ static int map_line(struct mparser *p, const char *line, size_t len)
 	if (!(seen & 1) || !(seen & 2))
 		return merr(p, "missing %s (each line needs ifindex=N and ifname=NAME)",
 			    seen & 1 ? "ifname=" : "ifindex=");
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 16;
-		struct ifmap_entry *ne = realloc(p->e, ncap * sizeof *ne);
-
-		if (!ne)
-			return merr(p, "out of memory");
-		p->e = ne;
-		p->cap = ncap;
-	}
+	if (hf_grow(&p->e, p->n, &p->cap, sizeof *p->e, 16) < 0)
+		return merr(p, "out of memory");
 	p->e[p->n++] = e;
 	return 0;
 }

@@ -231,16 +231,9 @@ static struct import_item *add_item(struct import_plan *p)
 {
 	struct import_item *it;
 
-	if (p->n == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 32;
-		struct import_item **v = realloc(p->items, ncap * sizeof *v);
-
-		if (!v) {
-			p->oom = 1;
-			return &p->lost;
-		}
-		p->items = v;
-		p->cap = ncap;
+	if (hf_grow(&p->items, p->n, &p->cap, sizeof *p->items, 32) < 0) {
+		p->oom = 1;
+		return &p->lost;
 	}
 	it = calloc(1, sizeof *it);
 	if (!it) {
@@ -525,16 +518,9 @@ static void put_samples(struct text *t, struct seen *sn, const struct import_ite
 			text_printf(t, NOTE_PREFIX "%s is sampled already, above\n", k->name);
 			continue;
 		}
-		if (sn->nnames == sn->capnames) {
-			size_t ncap = sn->capnames ? sn->capnames * 2 : 16;
-			char (*v)[2 * IFNAMSIZ] = realloc(sn->names, ncap * sizeof *v);
-
-			if (!v) {
-				sn->oom = 1;
-				return;
-			}
-			sn->names = v;
-			sn->capnames = ncap;
+		if (hf_grow(&sn->names, sn->nnames, &sn->capnames, sizeof *sn->names, 16) < 0) {
+			sn->oom = 1;
+			return;
 		}
 		hf_strlcpy(sn->names[sn->nnames++], pat, sizeof *sn->names);
 		text_printf(t, "sample %s", pat);

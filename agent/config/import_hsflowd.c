@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "base/textfile.h"
+#include "base/util.h"
 #include "config/config.h"
 
 #define HS_LINE_MAX    2047  /* hsflowd reads a line into 2048 bytes */
@@ -93,20 +94,11 @@ static int hserr(struct hs *h, int line, const char *fmt, ...)
 
 static int add_tok(struct hs *h, const char *s, size_t n, int line, int quoted)
 {
-	struct tok *v;
-
 	if (n > HS_TOKEN_MAX)
 		return hserr(h, line, "a word of more than %d bytes (hsflowd cuts it)",
 			     HS_TOKEN_MAX);
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 64;
-
-		v = realloc(h->t, ncap * sizeof *v);
-		if (!v)
-			return hserr(h, line, "out of memory");
-		h->t = v;
-		h->cap = ncap;
-	}
+	if (hf_grow(&h->t, h->n, &h->cap, sizeof *h->t, 64) < 0)
+		return hserr(h, line, "out of memory");
 	h->t[h->n].s = strndup(s, n);
 	if (!h->t[h->n].s)
 		return hserr(h, line, "out of memory");

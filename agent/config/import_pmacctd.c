@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "base/textfile.h"
+#include "base/util.h"
 #include "config/config.h"
 #include "config/ifmap.h"
 
@@ -143,15 +144,8 @@ static int add_line(struct pm *p, int line, const char *raw, size_t len, size_t 
 	const char *colon = memchr(raw, ':', len);
 	size_t vs, ve;
 
-	if (p->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
-
-		e = realloc(p->l, ncap * sizeof *e);
-		if (!e)
-			return pmerr(p, line, "out of memory");
-		p->l = e;
-		*cap = ncap;
-	}
+	if (hf_grow(&p->l, p->n, cap, sizeof *p->l, 32) < 0)
+		return pmerr(p, line, "out of memory");
 	e = &p->l[p->n];
 	memset(e, 0, sizeof *e);
 	e->line = line;

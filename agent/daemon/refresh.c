@@ -126,12 +126,12 @@ static void publish_events(struct refresh *r)
 
 void refresh_on_events(struct refresh *r)
 {
-	int rc = netlink_drain_events(r->nl);
+	enum netlink_events ev = netlink_drain_events(r->nl);
 
-	if (rc < 0) {
+	if (ev == NETLINK_LOST) {
 		log_debug("netlink", "netlink events lost; dumping");
 		refresh_dump(r);
-	} else if (rc > 0 && !r->events_due_ms) {
+	} else if (ev == NETLINK_CHANGED && !r->events_due_ms) {
 		int64_t now = monotonic_ms(), next = r->published_ms + REFRESH_EVENT_PUBLISH_MS;
 
 		r->events_due_ms = next > now ? next : now;

@@ -131,15 +131,8 @@ static void haddrs_update(struct haddrs *h, int add, int kindex, int family, con
 	}
 	if (!add)
 		return;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct haddr *v = realloc(h->v, cap * sizeof *v);
-
-		if (!v)
-			return;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (hf_grow(&h->v, h->n, &h->cap, sizeof *h->v, 16) < 0)
+		return;
 	for (i = h->n; i > 0 && haddr_before(&e, &h->v[i - 1]); i--)
 		;
 	memmove(&h->v[i + 1], &h->v[i], (h->n - i) * sizeof *h->v);

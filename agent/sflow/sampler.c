@@ -233,8 +233,15 @@ static void apply_config(struct sampler *s, struct config *n, int64_t now)
 
 static void drain_pending(struct sampler *s, int64_t now);
 
-/* Takes what the agent thread handed over; returns 1 when asked to stop. */
-static int take_requests(struct sampler *s, int64_t now)
+/* What the thread does after taking the agent thread's requests. */
+enum sampler_next {
+	SAMPLER_GO_ON,
+	SAMPLER_STOP,
+};
+
+/* Takes what the agent thread handed over: a new config, the table, the
+ * registration state, or a stop. */
+static enum sampler_next take_requests(struct sampler *s, int64_t now)
 {
 	struct config *n;
 	uint64_t v;
@@ -251,7 +258,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	pthread_mutex_unlock(&s->lock);
 	if (stop) {
 		config_free(n);
-		return 1;
+		return SAMPLER_STOP;
 	}
 	drain_pending(s, now);
 	if (n)
@@ -259,7 +266,7 @@ static int take_requests(struct sampler *s, int64_t now)
 	/* The table first: a new interface is answerable once registered. */
 	sampler_sync_table(s, 0, now, why, sizeof why);
 	set_answerable(s, reg, now);
-	return 0;
+	return SAMPLER_GO_ON;
 }
 
 /* ---- the thread ---- */
@@ -389,7 +396,7 @@ static void *sampler_main(void *arg)
 			died(s, "fault injected (HOSTFLOWD_FAULT)", ECANCELED);
 			break;
 		}
-		if (rc > 0 && (pfd[PFD_EVENT].revents & POLLIN) && take_requests(s, now))
+		if (rc > 0 && (pfd[PFD_EVENT].revents & POLLIN) && take_requests(s, now) == SAMPLER_STOP)
 			break;
 		/* The ring's frames were taken under the routing before these
 		 * events (an address deleted the moment the traffic ends must not

@@ -6,8 +6,8 @@
  * answering IF-MIB itself, while the session is up and net-snmp says nothing
  * but "registering pdu failed: 263!" per subtree. net-snmp 5.9.3 reports the
  * refusal only through its log, inside agentx_register(), which runs from
- * its SNMPD_CALLBACK_REGISTER_OID callback: so we take the log line (main's
- * net-snmp log hook hands it to regwatch_log_message()) and attribute it to
+ * its SNMPD_CALLBACK_REGISTER_OID callback: so we take the log line (snmpagent.c's
+ * net-snmp log callback hands it to regwatch_log_message()) and attribute it to
  * the OID in our own REGISTER_OID callback, which runs right after
  * net-snmp's (lowest priority). */
 #ifndef HF_REGWATCH_H
@@ -35,7 +35,7 @@ struct regwatch;
 struct regwatch *regwatch_start(const char *agentx);
 void regwatch_stop(struct regwatch *rw);
 
-/* For main's net-snmp log hook: returns 1 when msg is a registration
+/* For snmpagent.c's net-snmp log callback: returns 1 when msg is a registration
  * refusal, which regwatch then accounts for (and logs once, as one clear
  * error, from regwatch_tick); the caller should not log it. */
 int regwatch_log_message(struct regwatch *rw, const char *msg);

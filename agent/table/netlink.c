@@ -361,7 +361,7 @@ int netlink_event_fd(const struct netlink *nl)
 	return nl_socket_get_fd(nl->ev);
 }
 
-int netlink_drain_events(struct netlink *nl)
+enum netlink_events netlink_drain_events(struct netlink *nl)
 {
 	int overrun = 0, failed = 0;
 
@@ -387,8 +387,8 @@ int netlink_drain_events(struct netlink *nl)
 		break;
 	}
 	if (overrun || failed || nl->unparsed)
-		return -1;
-	return nl->changed;
+		return NETLINK_LOST;
+	return nl->changed ? NETLINK_CHANGED : NETLINK_UNCHANGED;
 }
 
 /* Order for de-duplication: by kindex, the AF_UNSPEC object first (libnl 3.7

@@ -33,12 +33,16 @@ struct netlink *netlink_open(char *err, size_t errlen);
 void netlink_close(struct netlink *nl);
 /* fd to poll for link events. */
 int netlink_event_fd(const struct netlink *nl);
+/* What a drain of the events did to the link list. */
+enum netlink_events {
+	NETLINK_UNCHANGED,    /* nothing that changes a link */
+	NETLINK_CHANGED,      /* links changed: netlink_links() has them */
+	NETLINK_LOST,         /* events lost (ENOBUFS) or not applied: dump */
+};
 /* Reads all pending events without blocking and applies them to the link
  * list kept here (RTM_NEWLINK carries the whole link; RTM_DELLINK removes
- * it). Returns 1 when links changed (netlink_links() has them), 0 when
- * nothing did, -1 when events were lost (ENOBUFS) or could not be applied:
- * the caller must dump. */
-int netlink_drain_events(struct netlink *nl);
+ * it). */
+enum netlink_events netlink_drain_events(struct netlink *nl);
 /* Dumps every link of the namespace, one entry per kernel ifindex (libnl can
  * hold a second AF_INET6 object per ifindex: de-duplicated here), and makes
  * it the list events update. Speed is read with ethtool only for new links

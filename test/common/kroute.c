@@ -1,4 +1,10 @@
-/* See kroute.h: tests only. */
+/* See kroute.h: tests only. It is the oracle check_route compares the
+ * daemon with, so it reads the kernel's messages with code of its own, on
+ * purpose not route.c's or fib_msg.c's though parts look alike (an
+ * RTM_NEWADDR's addresses, a gateway from RTA_GATEWAY or RTA_VIA): a
+ * mistake in a parser both sides shared would agree with itself and pass.
+ * What it does share (fwd_parse, the host's-addresses rule) is what both
+ * sides are meant to run alike. */
 #include "kroute.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 #!/bin/bash
 # libFuzzer targets for the pure rooms: config, ifmap, sflow_encode, the
 # importers, the frame path (fwd.c, sflow_agent.c), the BPF builder
-# (bpfprog.c, pfilter.c) and the routing mirror (fib.c).
+# (bpfprog.c, pfilter.c) and the routing mirror (fib*.c).
 #
 #   test/fuzz/run.sh [fuzz] [TARGET...]   replay regressions, then fuzz each
 #                                         target FUZZ_SECONDS (default 60)

@@ -35,6 +35,8 @@ run_one() {
 	HF_CAPTURE=${capture:-${HF_CAPTURE:-}} timeout --kill-after=20 "$timeout_s" bash "$script" </dev/null 2>&1 |
 		tee "$out"
 	rc=${PIPESTATUS[0]}
+	# Which scripts make check's time: a developer keeping it near 10 min
+	# reads these lines.
 	echo "# $name: $((SECONDS - t0)) s"
 	summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 	rm -f "$out"

@@ -100,46 +100,23 @@ static void apply_route(struct fib *fib, uint16_t type, uint16_t flags, uint8_t 
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), want);
 }
 
-static void rule_to(struct fib *fib, int family, uint32_t pri, uint32_t table)
-{
-	struct msg m;
-	struct fib_rule_hdr *h = begin(&m, RTM_NEWRULE, 0, sizeof *h);
-
-	h->family = (uint8_t)family;
-	h->action = FR_ACT_TO_TBL;
-	u32attr(&m, FRA_PRIORITY, pri);
-	u32attr(&m, FRA_TABLE, table);
-	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_CHANGED);
-}
-
-static void link_msg(struct fib *fib, uint16_t type, int kindex, const char *name, unsigned flags,
-		     enum fib_change want)
-{
-	struct msg m;
-	struct ifinfomsg *i = begin(&m, type, 0, sizeof *i);
-
-	i->ifi_index = kindex;
-	i->ifi_flags = flags;
-	attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
-	ck_assert_int_eq(fib_apply(fib, &m.n, 0), want);
-}
-
 /* A router: links 2 (r1) and 3 (r2) up, forwarding, default rules. */
 static struct fib *router(void)
 {
 	struct fib *fib = fib_new();
 
 	ck_assert_ptr_nonnull(fib);
-	link_msg(fib, RTM_NEWLINK, 1, "lo", IFF_UP | IFF_LOOPBACK, FIB_CHANGED);
-	link_msg(fib, RTM_NEWLINK, 2, "r1", IFF_UP | IFF_RUNNING, FIB_CHANGED);
-	link_msg(fib, RTM_NEWLINK, 3, "r2", IFF_UP | IFF_RUNNING, FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 1, "lo", IFF_UP | IFF_LOOPBACK), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 2, "r1", IFF_UP | IFF_RUNNING), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 3, "r2", IFF_UP | IFF_RUNNING), FIB_CHANGED);
 	for (int k = 1; k <= 3; k++)
 		fibmsg_netconf(fib, AF_INET, k, 1, 0);
-	rule_to(fib, AF_INET, 0, 255);
-	rule_to(fib, AF_INET, 32766, 254);
-	rule_to(fib, AF_INET, 32767, 253);
-	rule_to(fib, AF_INET6, 0, 255);
-	rule_to(fib, AF_INET6, 32766, 254);
+	/* The kernel's rules: local, main, default; IPv6 has no default's. */
+	ck_assert_int_eq(fibmsg_rule_to(fib, AF_INET, 0, 255), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_rule_to(fib, AF_INET, 32766, 254), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_rule_to(fib, AF_INET, 32767, 253), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_rule_to(fib, AF_INET6, 0, 255), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_rule_to(fib, AF_INET6, 32766, 254), FIB_CHANGED);
 	apply_route(fib, RTM_NEWROUTE, 0, RTN_UNICAST, 254, "198.18.1.0", 24, NULL, 2, 0, FIB_CHANGED);
 	apply_route(fib, RTM_NEWROUTE, 0, RTN_UNICAST, 254, "198.18.2.0", 24, NULL, 3, 0, FIB_CHANGED);
 	return fib;
@@ -226,13 +203,13 @@ START_TEST(silent_flushes_ask_for_a_dump)
 	struct rtmsg *r;
 
 	/* A link without routes through it: no dump needed. */
-	link_msg(fib, RTM_NEWLINK, 9, "x9", IFF_UP, FIB_CHANGED);
-	link_msg(fib, RTM_NEWLINK, 9, "x9", 0, FIB_CHANGED);
-	link_msg(fib, RTM_DELLINK, 9, "x9", 0, FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 9, "x9", IFF_UP), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 9, "x9", 0), FIB_CHANGED);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_DELLINK, 9, "x9", 0), FIB_CHANGED);
 	/* r2 carries a route: down means a dump. */
-	link_msg(fib, RTM_NEWLINK, 3, "r2", 0, FIB_CHANGED | FIB_REDUMP);
-	link_msg(fib, RTM_NEWLINK, 3, "r2", 0, FIB_SAME);	/* nothing new */
-	link_msg(fib, RTM_DELLINK, 3, "r2", 0, FIB_CHANGED | FIB_REDUMP);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 3, "r2", 0), FIB_CHANGED | FIB_REDUMP);
+	ck_assert_int_eq(fibmsg_link(fib, RTM_NEWLINK, 3, "r2", 0), FIB_SAME);	/* nothing new */
+	ck_assert_int_eq(fibmsg_link(fib, RTM_DELLINK, 3, "r2", 0), FIB_CHANGED | FIB_REDUMP);
 	/* A route preferring 198.18.1.1 as source; the address goes. */
 	route_msg(&m, RTM_NEWROUTE, 0, RTN_UNICAST, 254, "198.20.0.0", 16, "198.18.1.2", 2, 0);
 	inet_pton(AF_INET, "198.18.1.1", a);

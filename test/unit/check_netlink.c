@@ -303,20 +303,20 @@ START_TEST(test_speed_cache)
 END_TEST
 
 /* Waits for the event fd with a deadline, then drains. */
-static int wait_events(struct netlink *nl, int timeout_ms)
+static enum netlink_events wait_events(struct netlink *nl, int timeout_ms)
 {
 	struct pollfd p = { .fd = netlink_event_fd(nl), .events = POLLIN };
 	int64_t deadline = monotonic_ms() + timeout_ms;
 
 	for (;;) {
 		int64_t left = deadline - monotonic_ms();
-		int rc;
+		enum netlink_events ev;
 
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			return 0;
-		rc = netlink_drain_events(nl);
-		if (rc != 0)
-			return rc;
+			return NETLINK_UNCHANGED;
+		ev = netlink_drain_events(nl);
+		if (ev != NETLINK_UNCHANGED)
+			return ev;
 	}
 }
 
@@ -327,13 +327,13 @@ START_TEST(test_events)
 	if (enter_netns() < 0)
 		return;
 	nl = open_nl();
-	ck_assert_int_eq(netlink_drain_events(nl), 0);
+	ck_assert_int_eq(netlink_drain_events(nl), NETLINK_UNCHANGED);
 	sh("ip link add hfe0 type veth peer name hfe1");
-	ck_assert_int_eq(wait_events(nl, 5000), 1);
+	ck_assert_int_eq(wait_events(nl, 5000), NETLINK_CHANGED);
 	/* Drained: nothing left. */
-	ck_assert_int_eq(netlink_drain_events(nl), 0);
+	ck_assert_int_eq(netlink_drain_events(nl), NETLINK_UNCHANGED);
 	sh("ip link del hfe0");
-	ck_assert_int_eq(wait_events(nl, 5000), 1);
+	ck_assert_int_eq(wait_events(nl, 5000), NETLINK_CHANGED);
 	netlink_close(nl);
 }
 END_TEST
@@ -341,8 +341,8 @@ END_TEST
 /* Events came (deadline 5 s), then none for 200 ms: every change applied. */
 static void settle(struct netlink *nl)
 {
-	ck_assert_int_eq(wait_events(nl, 5000), 1);
-	while (wait_events(nl, 200) > 0)
+	ck_assert_int_eq(wait_events(nl, 5000), NETLINK_CHANGED);
+	while (wait_events(nl, 200) == NETLINK_CHANGED)
 		;
 }
 
@@ -448,7 +448,7 @@ START_TEST(test_event_burst)
 	fclose(f);
 	sh("ip -batch /tmp/check_netlink.batch");
 	unlink("/tmp/check_netlink.batch");
-	ck_assert_int_eq(netlink_drain_events(nl), 1);
+	ck_assert_int_eq(netlink_drain_events(nl), NETLINK_CHANGED);
 	/* Applied from the events alone, no dump. */
 	ck_assert_int_eq(netlink_links(nl, &l, &n), 0);
 	ck_assert_uint_eq(n, 1001);
@@ -472,7 +472,7 @@ START_TEST(test_event_overrun)
 	ck_assert_int_eq(setsockopt(netlink_event_fd(nl), SOL_SOCKET, SO_RCVBUF,
 				    &small, sizeof small), 0);
 	sh("for i in 0 1 2 3 4 5 6 7; do ip link add hfo$i type veth peer name hfp$i; done");
-	ck_assert_int_eq(netlink_drain_events(nl), -1);
+	ck_assert_int_eq(netlink_drain_events(nl), NETLINK_LOST);
 	netlink_close(nl);
 }
 END_TEST

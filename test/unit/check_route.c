@@ -108,14 +108,41 @@ static const char *nh(const struct fwd_info *fi)
 	return inet_ntop(fi->nexthop.family, fi->nexthop.a, buf, sizeof buf);
 }
 
-/* Reads what events are pending now (they are queued by the time a
- * command that made them returns). */
+/* Reads what events are pending now. Most are queued by the time the
+ * command that made them returns; not all (see until_settled). */
 static void take_events(struct route_watch *rw)
 {
 	struct pollfd p = { route_event_fd(rw), POLLIN, 0 };
 
 	while (poll(&p, 1, 0) > 0)
 		route_process_events(rw);
+}
+
+/* Some changes reach the kernel's answers and its events only after the
+ * command that made them has returned: carrier and operstate through
+ * linkwatch (up to a second later), IPv6 addresses through addrconf's
+ * work. A comparison of the mirror with the kernel is therefore made again
+ * as events come, until it finds no difference or SETTLE_MS pass; only the
+ * last try shows its differences (loud). Returns the last try's count. */
+#define SETTLE_MS      3000
+#define SETTLE_WAIT_MS 100   /* between tries: the next event, or this long */
+
+static int until_settled(struct route_watch *rw, int (*differ)(struct route_watch *rw,
+							       const void *arg, int loud),
+			 const void *arg)
+{
+	int64_t until = monotonic_ms() + SETTLE_MS;
+	struct pollfd p = { route_event_fd(rw), POLLIN, 0 };
+
+	for (;;) {
+		int last = monotonic_ms() >= until, bad;
+
+		take_events(rw);
+		bad = differ(rw, arg, last);
+		if (!bad || last)
+			return bad;
+		(void)poll(&p, 1, SETTLE_WAIT_MS);
+	}
 }
 
 static int same(const struct fwd_info *a, const struct fwd_info *b)
@@ -158,9 +185,9 @@ static const char *const dst6[] = {
 /* Every (interface, direction, source, destination): the mirror's word
  * against the kernel's. ecmp: destinations whose route is multipath (the
  * mirror then leaves out and next hop unknown unless every path shares
- * them). Returns the mismatches. */
+ * them). Returns the mismatches (the first 12 shown when loud). */
 static int compare_grid(struct route_watch *rw, struct kroute *k, const char *what,
-			const char *const *ecmp)
+			const char *const *ecmp, int loud)
 {
 	int bad = 0, n = 0;
 
@@ -194,7 +221,7 @@ static int compare_grid(struct route_watch *rw, struct kroute *k, const char *wh
 							continue;
 						if (same(&m, &t))
 							continue;
-						if (bad++ < 12) {
+						if (bad++ < 12 && loud) {
 							fprintf(stderr, "check_route: %s: %s %s %s -> %s\n",
 								what, dev4[d], out ? "out" : "in",
 								src[i], dst[j]);
@@ -203,7 +230,9 @@ static int compare_grid(struct route_watch *rw, struct kroute *k, const char *wh
 						}
 					}
 	}
-	fprintf(stderr, "check_route: %s: %d of %d classifications differ\n", what, bad, n);
+	if (loud || !bad)
+		fprintf(stderr, "check_route: %s: %d of %d classifications differ\n", what, bad,
+			n);
 	return bad;
 }
 
@@ -212,6 +241,18 @@ struct step {
 	const char *cmd;
 	const char *ecmp[3];
 };
+
+struct grid {
+	struct kroute *k;
+	const struct step *step;
+};
+
+static int grid_differs(struct route_watch *rw, const void *arg, int loud)
+{
+	const struct grid *g = arg;
+
+	return compare_grid(rw, g->k, g->step->what, g->step->ecmp, loud);
+}
 
 static const struct step steps[] = {
 	{ "gateways and on-link",
@@ -276,6 +317,7 @@ static const struct step steps[] = {
 
 static int differential(void)
 {
+	static const struct step first = { "addresses only", "", { NULL } };
 	char err[256] = "";
 	struct route_watch *rw;
 	struct kroute *k;
@@ -294,14 +336,13 @@ static int differential(void)
 	CHECK(rw != NULL, "route_open: %s", err);
 	k = kroute_open();
 	CHECK(k != NULL, "kroute_open");
-	bad += compare_grid(rw, k, "addresses only", NULL);
+	bad += until_settled(rw, grid_differs, &(struct grid){ k, &first });
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		if (sh(steps[i].cmd) < 0) {
 			bad++;
 			continue;
 		}
-		take_events(rw);
-		bad += compare_grid(rw, k, steps[i].what, steps[i].ecmp);
+		bad += until_settled(rw, grid_differs, &(struct grid){ k, &steps[i] });
 	}
 	kroute_close(k);
 	route_close(rw);
@@ -567,7 +608,7 @@ static int one_cell(void)
 /* The agent rule over the route room's addresses says what it says over
  * getifaddrs(3) (what -m uses and the sampler used to poll), for each
  * agent_interface. */
-static int agent_same(struct route_watch *rw, const char *what)
+static int agent_same(struct route_watch *rw, const void *what, int loud)
 {
 	static const char *const names[] = { "", "tailscale0", "up0", "up1", "nope0" };
 	int bad = 0;
@@ -583,11 +624,13 @@ static int agent_same(struct route_watch *rw, const char *what)
 		free(c);
 		if (x == y && !memcmp(&a, &b, sizeof a))
 			continue;
+		bad++;
+		if (!loud)
+			continue;
 		inet_ntop(a.family, a.a, sa, sizeof sa);
 		inet_ntop(b.family, b.a, sb, sizeof sb);
 		fprintf(stderr, "check_route: %s, agent_interface '%s': events %s (%d), getifaddrs %s (%d)\n",
-			what, names[i], sa, x, sb, y);
-		bad++;
+			(const char *)what, names[i], sa, x, sb, y);
 	}
 	return bad;
 }
@@ -631,8 +674,7 @@ static int agent_addresses(void)
 			bad++;
 			continue;
 		}
-		take_events(rw);
-		bad += agent_same(rw, step[i].what);
+		bad += until_settled(rw, agent_same, step[i].what);
 	}
 	route_close(rw);
 	CHECK(bad == 0, "%d agent addresses differ from getifaddrs's", bad);

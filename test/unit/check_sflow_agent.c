@@ -351,7 +351,7 @@ START_TEST(packing_1400)
 }
 END_TEST
 
-/* 100 sources polled every 20 s: their first polls spread over the
+/* 60 sources polled every 20 s: their first polls spread over the
  * interval instead of landing in one second. */
 START_TEST(counter_polls_staggered)
 {

@@ -2,6 +2,7 @@
  * route room (see fwd.h). Everything here is a function of its arguments. */
 #include "sflow/core/fwd.h"
 #include "sflow/core/fib.h"
+#include "base/util.h"
 
 #include <linux/rtnetlink.h>
 #include <net/if_arp.h>
@@ -162,15 +163,8 @@ int fwd_locals_add(struct fwd_locals *l, int family, const uint8_t *a, int ifind
 	i = lower_bound(l, family, w, ifindex, (int)kind);
 	if (i < l->n && local_cmp(&l->v[i], family, w, ifindex, (int)kind) == 0)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct fwd_local *v = realloc(l->v, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (hf_grow(&l->v, l->n, &l->cap, sizeof *l->v, 16) < 0)
+		return -1;
 	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
 	memset(&l->v[i], 0, sizeof l->v[i]);
 	l->v[i].family = (uint8_t)family;
