@@ -738,17 +738,13 @@ static void start_work(struct capture_ebpf *e, size_t pending)
 		log_debug("capture", "work eventfd: %s", strerror(errno));
 }
 
+/* Kindexes whose detach waits for a step: a first room of this many. */
+#define GONE_FIRST 64
+
 static int push_gone(struct capture_ebpf *e, int kindex)
 {
-	if (e->ngone == e->capgone) {
-		size_t nc = e->capgone ? 2 * e->capgone : 64;
-		int *g = realloc(e->gone, nc * sizeof *g);
-
-		if (!g)
-			return -1;
-		e->gone = g;
-		e->capgone = nc;
-	}
+	if (hf_grow(&e->gone, e->ngone, &e->capgone, sizeof *e->gone, GONE_FIRST) < 0)
+		return -1;
 	e->gone[e->ngone++] = kindex;
 	return 0;
 }

@@ -48,7 +48,7 @@ struct sampler {
 	char refused[256];        /* the last failed install logged */
 	char kernel_said[512];    /* the last refusals logged (names and why) */
 	struct sampler_refusal *refusals; /* interfaces the kernel would not take */
-	size_t n_refusals;
+	size_t n_refusals, cap_refusals;
 	char waiting[256];        /* sample patterns matching no interface now */
 	int64_t status_ms;        /* when the status text was last written */
 	uint64_t status_dgrams;   /* datagrams sent as of that text */

@@ -132,6 +132,7 @@ int sampler_install(struct sampler *s, const struct sfa_port *ports, size_t n,
 	free(s->refusals);
 	s->refusals = keep;
 	s->n_refusals = nkeep;
+	s->cap_refusals = n ? n : 1;   /* keep's room */
 	keep = NULL;
 	rc = 0;
 out:
@@ -152,20 +153,18 @@ void sampler_take_late_refusals(struct sampler *s, int64_t now)
 
 	while ((n = capture_take_refused(s->cap, k, LOG_NAMES_MAX)) > 0) {
 		struct if_snapshot *snap = iftable_acquire(s->table);
-		struct sampler_refusal *v = realloc(s->refusals,
-						    (s->n_refusals + n) * sizeof *v);
 		char names[512] = "";
 		size_t used = 0;
 
-		if (v)
-			s->refusals = v;
 		for (size_t i = 0; i < n; i++) {
 			const struct if_row *r = snap ? snap_find_kindex(snap, k[i]) : NULL;
 			int w;
 
 			if (!sfa_refused_later(s->core, k[i], now))
 				continue;
-			if (v)
+			/* Without room the status says "no capture" for it. */
+			if (hf_grow(&s->refusals, s->n_refusals, &s->cap_refusals,
+				    sizeof *s->refusals, LOG_NAMES_MAX) == 0)
 				s->refusals[s->n_refusals++] =
 					(struct sampler_refusal){ k[i], CAPTURE_NO_ATTACH };
 			w = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",

@@ -1,4 +1,5 @@
 #include "sflow/core/bpfprog.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,24 +59,12 @@ struct key {
 	size_t group;
 };
 
-/* Doubles the room, up to the hard cap; out of memory is said at the end. */
-static void grow(struct emit *e)
-{
-	size_t nc = e->cap * 2 < e->hard ? e->cap * 2 : e->hard;
-	struct sock_filter *nv = realloc(e->v, nc * sizeof *nv);
-
-	if (!nv) {
-		e->oom = 1;
-		return;
-	}
-	e->v = nv;
-	e->cap = nc;
-}
-
 static void put(struct emit *e, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
 {
-	if (e->n == e->cap && e->cap < e->hard && !e->oom)
-		grow(e);
+	/* Room doubles up to the hard cap; out of memory is said at the end. */
+	if (e->n == e->cap && e->cap < e->hard && !e->oom &&
+	    hf_grow(&e->v, e->n, &e->cap, sizeof *e->v, FIRST_CAP) < 0)
+		e->oom = 1;
 	if (e->n < e->cap)
 		e->v[e->n] = (struct sock_filter){ code, jt, jf, k };
 	e->n++;
