@@ -31,6 +31,20 @@
 #                             port vport0, vdown0 (admin down), vlow0 (no carrier),
 #                             tailscale0 (tun); see the function for addresses.
 #   hf_udp NS DST COUNT [PAYLOAD]   COUNT UDP datagrams from NS to DST:9.
+#   hf_veth_batch NS1 PFX1 NS2 PFX2 N
+#                             N veth pairs PFX1<i> in NS1 <-> PFX2<i> in NS2, i
+#                             from 1 to N zero-padded to N's width, all up (a
+#                             container host: ip -batch, seconds for 1000).
+#   hf_bin_limited N          prints a wrapper that runs $HF_BIN under
+#                             `ulimit -n N` (use as HF_BIN=$(hf_bin_limited N)).
+#   hf_mapped_kib PID PREFIX...
+#                             KiB of PID's mappings whose path starts with a
+#                             PREFIX (e.g. socket: for packet rings).
+#   hf_notify_listen NS SOCK LOG [times|nostatus]
+#                             systemd's side of NOTIFY_SOCKET=SOCK in NS: each
+#                             message one line of LOG (times: after its receive
+#                             time in s; nostatus: STATUS= ones left out);
+#                             returns once SOCK exists.
 # snmpd (one private master per test, in one namespace)
 #   hf_snmpd_start NS         snmpd master in NS on udp 127.0.0.1:$HF_SNMP_PORT,
 #                             own ifTable/ifXTable disabled (-I -ifTable,ifXTable),
@@ -661,6 +675,60 @@ buf = bytes(size)
 for _ in range(n):
     s.sendto(buf, (dst, 9))
 ' "$2" "$3" "${4:-64}"
+}
+
+# hf_veth_batch NS1 PFX1 NS2 PFX2 N: N veth pairs in two ip -batch runs (a
+# loop of hf_veth takes minutes at 1000).
+hf_veth_batch() {
+	local ns1=$1 p1=$2 ns2=$3 p2=$4 n=$5 i
+	for i in $(seq -w 1 "$n"); do
+		echo "link add $p1$i type veth peer name $p2$i netns $ns2"
+		echo "link set $p1$i up"
+	done >"$HF_DIR/$p1.batch"
+	ip -n "$ns1" -batch "$HF_DIR/$p1.batch" || return 1
+	for i in $(seq -w 1 "$n"); do echo "link set $p2$i up"; done >"$HF_DIR/$p2.batch"
+	ip -n "$ns2" -batch "$HF_DIR/$p2.batch"
+}
+
+# hf_bin_limited N: the path of a wrapper running $HF_BIN under `ulimit -n N`
+# (the daemon's own fds counted, not a shell's).
+hf_bin_limited() {
+	local w=$HF_DIR/limited-$1.sh
+	printf '#!/bin/sh\nulimit -n %d || exit 99\nexec "%s" "$@"\n' "$1" "$HF_BIN" >"$w" &&
+		chmod +x "$w" && echo "$w"
+}
+
+# hf_mapped_kib PID PREFIX...: KiB mapped by PID from files whose path starts
+# with one of PREFIX (what /proc/PID/maps names: socket:, anon_inode:bpf).
+hf_mapped_kib() {
+	local pid=$1
+	shift
+	python3 -c 'import sys
+t = 0
+for ln in open(sys.argv[1]):
+    f = ln.split()
+    if len(f) > 5 and f[5].startswith(tuple(sys.argv[2:])):
+        a, b = f[0].split("-")
+        t += int(b, 16) - int(a, 16)
+print(t // 1024)' "/proc/$pid/maps" "$@"
+}
+
+# hf_notify_listen NS SOCK LOG [times|nostatus]: what the daemon tells
+# NOTIFY_SOCKET=SOCK, one message a line of LOG (its newlines folded).
+hf_notify_listen() {
+	hf_bg "$1" "$HF_DIR/notify.out" python3 -u -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+mode = sys.argv[3]
+with open(sys.argv[2], "a") as f:
+    while True:
+        m = s.recv(65536).decode().replace("\n", " ")
+        if mode == "nostatus" and m.startswith("STATUS="):
+            continue
+        f.write("%.3f %s\n" % (time.monotonic(), m) if mode == "times" else m + "\n")
+        f.flush()' "$2" "$3" "${4:-}"
+	hf_wait_for 10 test -S "$2"
 }
 
 # hf_row NS NAME: the ifIndex SNMP serves NAME under (from ifName); non-zero when absent.

@@ -23,15 +23,7 @@ hf_snmpd_start "$A" || hf_die "snmpd"
 lines=("polling_interval 0" "sample lo rate 100")
 for p in $(seq 7001 7016); do lines+=("collector 127.0.0.1 $p"); done
 hf_conf "$conf" "${lines[@]}"
-hf_bg "$A" "$HF_DIR/notify.out" python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(65536).decode().replace("\n", " ") + "\n")
-        f.flush()' "$sock" "$notes"
-hf_wait_for 5 test -S "$sock" || hf_die "notify socket"
+hf_notify_listen "$A" "$sock" "$notes" || hf_die "notify socket"
 
 # run_with LIMIT: hostflowd under `ulimit -n LIMIT`; sets OUTCOME to
 # "stopped STATUS" (gone, non-zero), "whole" (READY=1, registered, sampling,

@@ -20,13 +20,7 @@ flows=$HF_DIR/flows.txt
 conf=$HF_DIR/hostflowd.conf
 hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
 hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-for i in $(seq -w 1 "$N"); do
-	echo "link add ctr$i type veth peer name pe$i netns $B"
-	echo "link set ctr$i up"
-done >"$HF_DIR/add.batch"
-ip -n "$A" -batch "$HF_DIR/add.batch" || hf_die "$N veths"
-for i in $(seq -w 1 "$N"); do echo "link set pe$i up"; done >"$HF_DIR/up.batch"
-ip -n "$B" -batch "$HF_DIR/up.batch" || hf_die "peers up"
+hf_veth_batch "$A" ctr "$B" pe "$N" || hf_die "$N veths"
 t_diag "$N veth pairs"
 
 hf_snmpd_start "$A" || hf_die "snmpd"
@@ -35,14 +29,8 @@ hf_bg "$A" "$HF_DIR/flows.log" python3 "$HF_TOOLS/sflow_flows.py" 127.0.0.1 $POR
 hf_wait_for 5 grep -q READY "$flows" || hf_die "collector"
 hf_conf "$conf" "sample lo off" "sample ctr* rate 1" "polling_interval 0" \
 	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT" "capture ebpf"
-cat >"$HF_DIR/limited.sh" <<-EOS
-	#!/bin/sh
-	ulimit -n 128 || exit 99
-	exec "$HF_BIN" "\$@"
-EOS
-chmod +x "$HF_DIR/limited.sh"
 t0=$(date +%s%N)
-if ! HF_BIN=$HF_DIR/limited.sh hf_hostflowd_start "$A" "$conf"; then
+if ! HF_BIN=$(hf_bin_limited 128) hf_hostflowd_start "$A" "$conf"; then
 	if grep -q "no tcx" "$HF_DIR/hostflowd.log"; then
 		t_skip "tc eBPF capture on $N veths" "the kernel has no tcx (Linux 6.6): $(uname -r)"
 		t_done
@@ -61,9 +49,7 @@ t_check "tc programs attached to all $N (in the background)" \
 	grep -q "tc programs attached to $N interfaces" "$HF_DIR/hostflowd.log"
 t_diag "started and attached to $N interfaces in $((($(date +%s%N) - t0) / 1000000)) ms"
 
-for i in 1 2 3; do echo "link add ctrnew$i type veth peer name pn$i netns $B"; echo "link set ctrnew$i up"; done >"$HF_DIR/new.batch"
-ip -n "$A" -batch "$HF_DIR/new.batch" || hf_die "new veths"
-ip -n "$B" link set pn1 up && ip -n "$B" link set pn2 up && ip -n "$B" link set pn3 up
+hf_veth_batch "$A" ctrnew "$B" pn 3 || hf_die "new veths"
 hf_wait_for 10 grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
 t_check "3 interfaces created after start are sampled too" \
 	grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
@@ -107,14 +93,7 @@ t_check "fds do not grow per interface ($fds < 36)" test "$fds" -lt 36
 # The ring buffer is the capture's memory: mapped as its control pages and
 # its 2 MiB twice over (the kernel maps the data pages twice so a record
 # never wraps), whatever the number of interfaces.
-rings=$(python3 -c 'import sys
-t = 0
-for ln in open(sys.argv[1]):
-    f = ln.split()
-    if len(f) > 5 and f[5].startswith(("socket:", "anon_inode:bpf")):
-        a, b = f[0].split("-")
-        t += int(b, 16) - int(a, 16)
-print(t // 1024)' "/proc/$pid/maps")
+rings=$(hf_mapped_kib "$pid" socket: anon_inode:bpf)
 t_check "ring mappings do not grow per interface ($rings KiB <= 2 x 2048 + 8)" test "$rings" -le 4104
 if hf_bin_asan; then
 	t_diag "AddressSanitizer build: VmRSS ($rss kB) not compared"

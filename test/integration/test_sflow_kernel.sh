@@ -110,20 +110,28 @@ check_t "$HF_DIR/tun.conf"
 t_check "-t: an Ethernet filter on a tun refused for bare IP ($T_OUT)" \
 	eval '((T_RC == 1)) && [[ $T_OUT == "$HF_DIR/tun.conf:4: sample tun0: tun0 cannot be sampled"*"for raw IP"* ]]'
 
+# start_refused LOG_RE STATUS_RE [MORE]: the daemon started with an interface
+# the kernel refuses: READY=1 all the same, and the log (LOG_RE) and STATUS=
+# (STATUS_RE, which MORE names in the check) say what is not sampled and why.
+start_refused() {
+	local log_re=$1 status_re=$2
+	hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -c "$conf"
+	HF_HOSTFLOWD_PID=$HF_LAST_PID
+	t_check "the daemon starts all the same (READY=1)" hf_wait_for 10 grep -q '^READY=1' "$notes"
+	t_check "the log names what is not sampled, and why" \
+		hf_wait_for 5 grep -q "warning: sampler: not sampled: $log_re" "$log"
+	t_check "STATUS= names what is not sampled, and why${3:-}" \
+		hf_wait_for 5 eval 'last_status | grep -q "$status_re"'
+	t_diag "$(last_status)"
+	t_diag "$(grep 'not sampled' "$log")"
+}
+
 # --- Debian 12's optmem_max ----------------------------------------------------------
 optmem_in $DEBIAN12_OPTMEM
 sock=$HF_DIR/notify.sock
-hf_bg "$A" "$HF_DIR/notify.out" python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        f.write(s.recv(65536).decode().replace("\n", " ") + "\n")
-        f.flush()' "$sock" "$notes"
+hf_notify_listen "$A" "$sock" "$notes" || hf_die "notify socket"
 hf_bg "$A" "$HF_DIR/recv.out" python3 -u "$HF_TOOLS/sflow_recv.py" 127.0.0.1 "$got" $PORT
-hf_wait_for 10 test -S "$sock" && hf_wait_for 10 grep -q '^ready' "$HF_DIR/recv.out" ||
-	hf_die "notify socket or receiver"
+hf_wait_for 10 grep -q '^ready' "$HF_DIR/recv.out" || hf_die "receiver"
 for i in 1 2 3 4 5 6; do sf_sink "$A" "198.18.$i.1" $((i * 100 + i)) 9; done
 
 # The issue's six interfaces with 5-term filters: more than 20480 allows.
@@ -135,15 +143,7 @@ t_diag "-t, six 5-term filters at optmem_max $DEBIAN12_OPTMEM: $T_OUT"
 if [[ $HF_CAPTURE_KIND == "packet sockets" ]]; then
 	t_check "-t at optmem_max $DEBIAN12_OPTMEM: six 5-term filters refused, FILE:LINE, optmem_max" \
 		eval '((T_RC == 1)) && [[ $T_OUT == "$HF_DIR/hostflowd.conf:"*": sample v"*"net.core.optmem_max ($DEBIAN12_OPTMEM bytes)"* ]]'
-	hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -c "$conf"
-	HF_HOSTFLOWD_PID=$HF_LAST_PID
-	t_check "the daemon starts all the same (READY=1)" hf_wait_for 10 grep -q '^READY=1' "$notes"
-	t_check "the log names what is not sampled, and why" \
-		hf_wait_for 5 grep -q 'warning: sampler: not sampled: v[0-9] (optmem_max).*net.core.optmem_max' "$log"
-	t_check "STATUS= names what is not sampled, and why" \
-		hf_wait_for 5 eval 'last_status | grep -q "; not sampled: v[0-9].* (optmem_max)"'
-	t_diag "$(last_status)"
-	t_diag "$(grep 'not sampled' "$log")"
+	start_refused 'v[0-9] (optmem_max).*net.core.optmem_max' '; not sampled: v[0-9].* (optmem_max)'
 	traffic 1 101
 	t_check "what fits is sampled (v1)" hf_wait_for 5 sampled 1 101
 	# The limit raised, a reload asks the kernel again.
@@ -161,15 +161,8 @@ else
 	hf_bg "$A" "$HF_DIR/tcxfill.log" "$HF_ROOT/test/tools/tcxfill" v5 ingress 63 120
 	fill_pid=$HF_LAST_PID
 	hf_wait_for 10 grep -q '^ready' "$HF_DIR/tcxfill.log" || hf_die "tcxfill: $(cat "$HF_DIR/tcxfill.log")"
-	hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -c "$conf"
-	HF_HOSTFLOWD_PID=$HF_LAST_PID
-	t_check "the daemon starts all the same (READY=1)" hf_wait_for 10 grep -q '^READY=1' "$notes"
-	t_check "the log names what is not sampled, and why" \
-		hf_wait_for 5 grep -q 'warning: sampler: not sampled: v5 (tcx attach refused)' "$log"
-	t_check "STATUS= names what is not sampled, and why, and the capture" \
-		hf_wait_for 5 eval 'last_status | grep -q "; not sampled: v5 (tcx attach refused)) by tc eBPF"'
-	t_diag "$(last_status)"
-	t_diag "$(grep 'not sampled' "$log")"
+	start_refused 'v5 (tcx attach refused)' '; not sampled: v5 (tcx attach refused)) by tc eBPF' \
+		", and the capture"
 	for i in 1 4; do
 		traffic "$i" $((i * 100 + i))
 		t_check "the other five are sampled at optmem_max $DEBIAN12_OPTMEM (v$i)" \

@@ -21,15 +21,7 @@ conf=$HF_DIR/hostflowd.conf
 hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
 # No IPv6 chatter (router solicitations, MLD): only our frames are counted.
 hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-{
-	for i in $(seq -w 1 "$N"); do
-		echo "link add ctr$i type veth peer name pe$i netns $B"
-		echo "link set ctr$i up"
-	done
-} >"$HF_DIR/add.batch"
-ip -n "$A" -batch "$HF_DIR/add.batch" || hf_die "$N veths"
-for i in $(seq -w 1 "$N"); do echo "link set pe$i up"; done >"$HF_DIR/up.batch"
-ip -n "$B" -batch "$HF_DIR/up.batch" || hf_die "peers up"
+hf_veth_batch "$A" ctr "$B" pe "$N" || hf_die "$N veths"
 t_diag "$N veth pairs"
 
 hf_snmpd_start "$A" || hf_die "snmpd"
@@ -39,21 +31,13 @@ hf_wait_for 5 grep -q READY "$recv" || hf_die "receiver"
 hf_conf "$conf" "sample lo off" "sample ctr* rate 1" "polling_interval 0" \
 	"agent_address 198.18.0.1" "collector 127.0.0.1 $PORT" "capture packet"
 # The fd limit a unit without LimitNOFILE would have, and far less.
-cat >"$HF_DIR/limited.sh" <<-EOS
-	#!/bin/sh
-	ulimit -n 128 || exit 99
-	exec "$HF_BIN" "\$@"
-EOS
-chmod +x "$HF_DIR/limited.sh"
-HF_BIN=$HF_DIR/limited.sh hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd"
+HF_BIN=$(hf_bin_limited 128) hf_hostflowd_start "$A" "$conf" || hf_die "hostflowd"
 pid=$HF_HOSTFLOWD_PID
 hf_wait_for 10 grep -q "sampling $N interfaces" "$HF_DIR/hostflowd.log"
 t_check "samples all $N interfaces matched by ctr*" grep -q "sampling $N interfaces" "$HF_DIR/hostflowd.log"
 
 # Interfaces created after start join through the same pattern.
-for i in 1 2 3; do echo "link add ctrnew$i type veth peer name pn$i netns $B"; echo "link set ctrnew$i up"; done >"$HF_DIR/new.batch"
-ip -n "$A" -batch "$HF_DIR/new.batch" || hf_die "new veths"
-ip -n "$B" link set pn1 up && ip -n "$B" link set pn2 up && ip -n "$B" link set pn3 up
+hf_veth_batch "$A" ctrnew "$B" pn 3 || hf_die "new veths"
 hf_wait_for 5 grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
 t_check "3 interfaces created after start are sampled too" \
 	grep -q "sampling $((N + 3)) interfaces" "$HF_DIR/hostflowd.log"
@@ -91,14 +75,7 @@ t_check "fds do not grow per interface ($fds < 32)" test "$fds" -lt 32
 # each): mappings of packet sockets, whatever the allocator or sanitizer.
 # One shared ring of 2 MiB serves them all (sized for the host's sampled
 # rate, capture.c).
-rings=$(python3 -c 'import sys
-t = 0
-for ln in open(sys.argv[1]):
-    f = ln.split()
-    if len(f) > 5 and f[5].startswith("socket:"):
-        a, b = f[0].split("-")
-        t += int(b, 16) - int(a, 16)
-print(t // 1024)' "/proc/$pid/maps")
+rings=$(hf_mapped_kib "$pid" socket:)
 t_check "packet rings do not grow per interface ($rings KiB <= 2048)" test "$rings" -le 2048
 # ASan's shadow and quarantine make RSS meaningless there.
 if hf_bin_asan; then

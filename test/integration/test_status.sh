@@ -28,15 +28,7 @@ hf_veth "$A" up0 "$B" far0 || hf_die "veth"
 hf_neigh "$A" up0 198.18.0.1 "$B" far0 198.18.0.2 || hf_die "addresses"
 
 # systemd's side: every datagram, one line, with the receive time (seconds).
-hf_bg "$A" "$HF_DIR/notify.out" python3 -u -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        m = s.recv(65536).decode().replace("\n", " ")
-        f.write("%.3f %s\n" % (time.monotonic(), m))
-        f.flush()' "$sock" "$notes"
+hf_notify_listen "$A" "$sock" "$notes" times || hf_die "notify socket"
 # The collector: takes and drops every datagram (so none is refused).
 hf_bg "$A" "$HF_DIR/collector.out" python3 -u -c '
 import socket, sys
@@ -45,7 +37,6 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 print("ready", flush=True)
 while True:
     s.recv(65536)' $PORT
-hf_wait_for 5 test -S "$sock" || hf_die "notify socket"
 hf_wait_for 5 grep -q ready "$HF_DIR/collector.out" || hf_die "collector"
 
 last_status() { grep ' STATUS=' "$notes" | tail -n 1 | sed 's/^[0-9.]* STATUS=//'; }
