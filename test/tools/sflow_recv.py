@@ -38,6 +38,19 @@ def address(b, o):
     raise ValueError("address type %d" % kind)
 
 
+def records(b, o, end, what):
+    """(tag, body offset) of each record of the counted list at o; the
+    records must fill WHAT to its end."""
+    n = u32(b, o)
+    o += 4
+    for _ in range(n):
+        tag, length = struct.unpack_from(">II", b, o)
+        yield tag, o + 8
+        o += 8 + length
+    if o != end:
+        raise ValueError(what + " length")
+
+
 def flow(b, o, end, expanded, port):
     out = {"t": "flow", "port": port, "seq": u32(b, o)}
     if expanded:
@@ -54,37 +67,23 @@ def flow(b, o, end, expanded, port):
     else:
         out["input"], out["output"] = u32(b, o), u32(b, o + 4)
         o += 8
-    nrec = u32(b, o)
-    o += 4
-    for _ in range(nrec):
-        tag, length = struct.unpack_from(">II", b, o)
-        body = o + 8
+    for tag, body in records(b, o, end, "flow sample"):
         if tag == 1:
             proto, flen, stripped, hlen = struct.unpack_from(">IIII", b, body)
             out.update(proto=proto, frame_length=flen, stripped=stripped,
                        header=b[body + 16:body + 16 + hlen].hex())
-        o = body + length
-    if o != end:
-        raise ValueError("flow sample length")
     return out
 
 
 def counter(b, o, end, expanded, port):
     out = {"t": "counter", "port": port, "seq": u32(b, o)}
     o += 12 if expanded else 8
-    nrec = u32(b, o)
-    o += 4
-    for _ in range(nrec):
-        tag, length = struct.unpack_from(">II", b, o)
-        body = o + 8
+    for tag, body in records(b, o, end, "counter sample"):
         if tag == 1:
             out["ifindex"], out["iftype"] = struct.unpack_from(">II", b, body)
             out["speed"] = struct.unpack_from(">Q", b, body + 8)[0]
             out["direction"], out["status"] = struct.unpack_from(">II", b, body + 16)
             out["source"] = out["ifindex"]
-        o = body + length
-    if o != end:
-        raise ValueError("counter sample length")
     return out
 
 
