@@ -77,7 +77,7 @@ _big_sampling() {
 
 # hostflowd in R for CASE with N sampled veths (N+1 with the uplink), on CPU.
 _big_hostflowd() {
-	local case=$1 n=$2 cpu=$3 conf=$HF_DIR/hostflowd-big.conf capture=packet out="sample out0 off" before
+	local case=$1 n=$2 cpu=$3 conf=$HF_DIR/hostflowd-big.conf capture=packet out="sample out0 off"
 	[[ $case == ebpf* ]] && capture=ebpf
 	[[ $case == *up ]] && out="sample out0 rate $BIG_RATE" n=$((n + 1))
 	hf_conf "$conf" "collector 127.0.0.1 $SFLOW_PORT" "agent_address $FWD_R_IN" "sample lo off" \
@@ -94,13 +94,7 @@ _big_hostflowd() {
 		return 1
 	fi
 	taskset -a -p -c "$cpu" "$HF_HOSTFLOWD_PID" >/dev/null || note "E: taskset failed"
-	before=$(flows_seen)
-	fwd_blast "$FWD_S_IP" $((BIG_RATE * 30)) 100000 >/dev/null
-	if ! hf_wait_for 10 _flows_above "$before"; then
-		note "E: hostflowd ($case) sent no flow sample for a warm-up of $((BIG_RATE * 30)) packets"
-		return 1
-	fi
-	wait_flush
+	warm_up "E: hostflowd ($case)" $((BIG_RATE * 30)) fwd_blast "$FWD_S_IP" $((BIG_RATE * 30)) 100000
 }
 
 # What the middle run has in R (see the header); CPU: the one the senders

@@ -61,11 +61,7 @@ fwd_rx() {
 
 # fwd_blast DST COUNT PPS [NDST]: "SENT ELAPSED_NS"
 fwd_blast() {
-	local out
-	out=$(ip netns exec "$FWD_T" "$BLAST" "$1" "$SINK_PORT" "$2" "$BLAST_SECONDS" "$3" 18 "${4:-1}")
-	out=${out%% cpu_ns=*}
-	out=${out//sent=/}
-	echo "${out//elapsed_ns=/}"
+	blast_from "$FWD_T" "$1" "$2" "$3" 18 "${4:-1}"
 }
 
 # Forwarded packets per second (S's rx_packets) of one unpaced run.
@@ -120,7 +116,7 @@ fwd_setup() {
 # fwd_start CASE: hostflowd in R sampling in0 as CASE needs; ready when a
 # warm-up burst gives flow samples.
 fwd_start() {
-	local case=$1 conf=$HF_DIR/hostflowd-fwd.conf sample="sample in0 rate $FWD_RATE" before
+	local case=$1 conf=$HF_DIR/hostflowd-fwd.conf sample="sample in0 rate $FWD_RATE"
 	local bin=$HF_BIN lo="sample lo off"
 	[[ $case == *filter* ]] && sample+=" filter \"$FWD_FILTER\""
 	[[ $case == old ]] && bin=$BENCH_FWD_OLD lo="# no patterns in every version"
@@ -128,13 +124,7 @@ fwd_start() {
 		"$lo" "$sample" "polling_interval 0"
 	HF_BIN=$bin hf_hostflowd_start "$FWD_R" "$conf" || return 1
 	SAMPLER_PID=$HF_HOSTFLOWD_PID
-	before=$(flows_seen)
-	fwd_blast "$FWD_S_IP" $((FWD_RATE * 30)) 100000 >/dev/null
-	if ! hf_wait_for 10 _flows_above "$before"; then
-		note "C: hostflowd ($case) sent no flow sample for a warm-up of $((FWD_RATE * 30)) packets"
-		return 1
-	fi
-	wait_flush
+	warm_up "C: hostflowd ($case)" $((FWD_RATE * 30)) fwd_blast "$FWD_S_IP" $((FWD_RATE * 30)) 100000
 }
 
 # C1 for one case (sampled or sampled+filter): the ratio to the mean of the

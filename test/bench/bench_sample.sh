@@ -51,12 +51,7 @@ smp_drops() {
 
 # smp_blast DST COUNT PPS [NDST]: "SENT ELAPSED_NS", the sender on CPU 0.
 smp_blast() {
-	local out
-	out=$(taskset -c 0 ip netns exec "$SMP_T" "$BLAST" "$1" "$SINK_PORT" "$2" \
-		"$BLAST_SECONDS" "$3" 18 "${4:-1}")
-	out=${out%% cpu_ns=*}
-	out=${out//sent=/}
-	echo "${out//elapsed_ns=/}"
+	blast_from -c 0 "$SMP_T" "$1" "$2" "$3" 18 "${4:-1}"
 }
 
 smp_setup() {
@@ -78,17 +73,11 @@ smp_setup() {
 # smp_start BIN RATE: hostflowd BIN in R sampling in0 1 in RATE; ready when
 # a warm-up burst gives flow samples.
 smp_start() {
-	local bin=$1 rate=$2 conf=$HF_DIR/hostflowd-sample.conf before
+	local bin=$1 rate=$2 conf=$HF_DIR/hostflowd-sample.conf
 	hf_conf "$conf" "collector 127.0.0.1 $SFLOW_PORT" "agent_address $SMP_R_IN" \
 		"sample lo off" "sample in0 rate $rate" "polling_interval 0"
 	HF_BIN=$bin hf_hostflowd_start "$SMP_R" "$conf" || return 1
-	before=$(flows_seen)
-	smp_blast "$SMP_S_IP" $((rate * 30 + 100)) 100000 >/dev/null
-	if ! hf_wait_for 10 _flows_above "$before"; then
-		note "S: hostflowd $bin sent no flow sample for a warm-up"
-		return 1
-	fi
-	wait_flush
+	warm_up "S: hostflowd $bin" $((rate * 30 + 100)) smp_blast "$SMP_S_IP" $((rate * 30 + 100)) 100000
 }
 
 # S1 for one binary and one kind of traffic (1 or many destinations).

@@ -27,13 +27,26 @@ flows_seen() {
 	jq -r '.flow' "$SFLOW_STATE" 2>/dev/null || echo 0
 }
 
-# blast COUNT PPS: "SENT ELAPSED_NS"; bounded by MAX_SECONDS as well.
-blast() {
-	local out
-	out=$(ip netns exec "$TX_NS" "$BLAST" "$RX_IP" "$SINK_PORT" "$1" "$BLAST_SECONDS" "$2")
+# blast_from [-c CPU] NS DST COUNT PPS [ARG...]: udpblast in NS (on CPU) to
+# DST:$SINK_PORT, bounded by $BLAST_SECONDS as well, ARGs after its own:
+# "SENT ELAPSED_NS". Every part's sender.
+blast_from() {
+	local pin=() out
+	if [[ $1 == -c ]]; then
+		pin=(taskset -c "$2")
+		shift 2
+	fi
+	local ns=$1 dst=$2 count=$3 pps=$4
+	shift 4
+	out=$(ip netns exec "$ns" "${pin[@]}" "$BLAST" "$dst" "$SINK_PORT" "$count" "$BLAST_SECONDS" "$pps" "$@")
 	out=${out%% cpu_ns=*}
 	out=${out//sent=/}
 	echo "${out//elapsed_ns=/}"
+}
+
+# blast COUNT PPS: "SENT ELAPSED_NS" from T to rx0.
+blast() {
+	blast_from "$TX_NS" "$RX_IP" "$1" "$2"
 }
 
 _flows_stable() {
@@ -52,6 +65,21 @@ wait_flush() {
 
 _flows_above() {
 	(($(flows_seen) > $1))
+}
+
+# warm_up WHO COUNT BLAST_CMD...: ready when a warm-up burst of COUNT packets
+# (BLAST_CMD) yields flow samples (the capture is attached), then flushed;
+# notes it and fails when none comes in 10 s.
+warm_up() {
+	local who=$1 count=$2 before
+	shift 2
+	before=$(flows_seen)
+	"$@" >/dev/null
+	if ! hf_wait_for 10 _flows_above "$before"; then
+		note "$who sent no flow sample for a warm-up of $count packets"
+		return 1
+	fi
+	wait_flush
 }
 
 sampler_start() {
@@ -78,15 +106,7 @@ sampler_start() {
 		SAMPLER_PID=$HF_LAST_PID
 		;;
 	esac
-	# Ready when a warm-up burst yields flow samples (the capture is attached).
-	local before
-	before=$(flows_seen)
-	blast $((rate * 30)) 100000 >/dev/null
-	if ! hf_wait_for 10 _flows_above "$before"; then
-		note "$kind at 1:$rate sent no flow sample for a warm-up of $((rate * 30)) packets"
-		return 1
-	fi
-	wait_flush
+	warm_up "$kind at 1:$rate" $((rate * 30)) blast $((rate * 30)) 100000
 }
 
 sampler_stop() {

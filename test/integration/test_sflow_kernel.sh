@@ -114,12 +114,14 @@ t_check "-t: an Ethernet filter on a tun refused for bare IP ($T_OUT)" \
 # the kernel refuses: READY=1 all the same, and the log (LOG_RE) and STATUS=
 # (STATUS_RE, which MORE names in the check) say what is not sampled and why.
 start_refused() {
+	# shellcheck disable=SC2034 # status_re: read by the eval below, in hf_wait_for
 	local log_re=$1 status_re=$2
 	hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -c "$conf"
 	HF_HOSTFLOWD_PID=$HF_LAST_PID
 	t_check "the daemon starts all the same (READY=1)" hf_wait_for 10 grep -q '^READY=1' "$notes"
 	t_check "the log names what is not sampled, and why" \
 		hf_wait_for 5 grep -q "warning: sampler: not sampled: $log_re" "$log"
+	# shellcheck disable=SC2016 # expanded by eval, each try
 	t_check "STATUS= names what is not sampled, and why${3:-}" \
 		hf_wait_for 5 eval 'last_status | grep -q "$status_re"'
 	t_diag "$(last_status)"
