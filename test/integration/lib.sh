@@ -35,6 +35,9 @@
 #                             N veth pairs PFX1<i> in NS1 <-> PFX2<i> in NS2, i
 #                             from 1 to N zero-padded to N's width, all up (a
 #                             container host: ip -batch, seconds for 1000).
+#   hf_many_host NS_A NS_B N  a container host: NS_A and NS_B quiet, N veth
+#                             pairs ctr<i> in NS_A <-> pe<i> in NS_B (as
+#                             hf_veth_batch), snmpd in NS_A; dies on failure.
 #   hf_bin_limited N          prints a wrapper that runs $HF_BIN under
 #                             `ulimit -n N` (use as HF_BIN=$(hf_bin_limited N)).
 #   hf_mapped_kib PID PREFIX...
@@ -688,6 +691,17 @@ hf_veth_batch() {
 	ip -n "$ns1" -batch "$HF_DIR/$p1.batch" || return 1
 	for i in $(seq -w 1 "$n"); do echo "link set $p2$i up"; done >"$HF_DIR/$p2.batch"
 	ip -n "$ns2" -batch "$HF_DIR/$p2.batch"
+}
+
+# hf_many_host NS_A NS_B N: test_sflow_many's and test_sflow_ebpf_many's host.
+hf_many_host() {
+	local a=$1 b=$2 n=$3
+	hf_ns_add "$a" && hf_ns_add "$b" || hf_die "namespaces"
+	# No IPv6 chatter (router solicitations, MLD): only the test's frames are counted.
+	hf_ns_quiet "$a" && hf_ns_quiet "$b" || hf_die "quiet"
+	hf_veth_batch "$a" ctr "$b" pe "$n" || hf_die "$n veths"
+	t_diag "$n veth pairs"
+	hf_snmpd_start "$a" || hf_die "snmpd"
 }
 
 # hf_bin_limited N: the path of a wrapper running $HF_BIN under `ulimit -n N`

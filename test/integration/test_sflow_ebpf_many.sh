@@ -18,12 +18,7 @@ A=${HF_NS}a
 B=${HF_NS}b
 flows=$HF_DIR/flows.txt
 conf=$HF_DIR/hostflowd.conf
-hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
-hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-hf_veth_batch "$A" ctr "$B" pe "$N" || hf_die "$N veths"
-t_diag "$N veth pairs"
-
-hf_snmpd_start "$A" || hf_die "snmpd"
+hf_many_host "$A" "$B" "$N"
 hf_bg "$A" "$HF_DIR/flows.log" python3 "$HF_TOOLS/sflow_flows.py" 127.0.0.1 $PORT "$flows" \
 	"$HF_DIR/flows.stop" 600
 hf_wait_for 5 grep -q READY "$flows" || hf_die "collector"

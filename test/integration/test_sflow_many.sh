@@ -18,13 +18,7 @@ A=${HF_NS}a
 B=${HF_NS}b
 recv=$HF_DIR/recv.txt
 conf=$HF_DIR/hostflowd.conf
-hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
-# No IPv6 chatter (router solicitations, MLD): only our frames are counted.
-hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-hf_veth_batch "$A" ctr "$B" pe "$N" || hf_die "$N veths"
-t_diag "$N veth pairs"
-
-hf_snmpd_start "$A" || hf_die "snmpd"
+hf_many_host "$A" "$B" "$N"
 hf_bg "$A" "$HF_DIR/recv.log" python3 "$HF_TOOLS/akvorado_poll.py" 127.0.0.1 $PORT 0 \
 	"$recv" "$HF_DIR/recv.stop" 300
 hf_wait_for 5 grep -q READY "$recv" || hf_die "receiver"
