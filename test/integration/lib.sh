@@ -35,6 +35,10 @@
 #                             N veth pairs PFX1<i> in NS1 <-> PFX2<i> in NS2, i
 #                             from 1 to N zero-padded to N's width, all up (a
 #                             container host: ip -batch, seconds for 1000).
+#   hf_link_tun_host NS_A IF_A NS_B IF_B
+#                             both quiet, veth IF_A 198.18.0.1 <-> IF_B
+#                             198.18.0.2 (hf_neigh), tun0 100.64.0.1/24 in NS_A
+#                             (the tailnet), snmpd in NS_A; dies on failure.
 #   hf_many_host NS_A NS_B N  a container host: NS_A and NS_B quiet, N veth
 #                             pairs ctr<i> in NS_A <-> pe<i> in NS_B (as
 #                             hf_veth_batch), snmpd in NS_A; dies on failure.
@@ -691,6 +695,19 @@ hf_veth_batch() {
 	ip -n "$ns1" -batch "$HF_DIR/$p1.batch" || return 1
 	for i in $(seq -w 1 "$n"); do echo "link set $p2$i up"; done >"$HF_DIR/$p2.batch"
 	ip -n "$ns2" -batch "$HF_DIR/$p2.batch"
+}
+
+# hf_link_tun_host NS_A IF_A NS_B IF_B: a host with an Ethernet link and a
+# tailnet tun (test_sflow_filter, test_sflow_ebpf).
+hf_link_tun_host() {
+	local a=$1 ia=$2 b=$3 ib=$4
+	hf_ns_add "$a" && hf_ns_add "$b" || hf_die "namespaces"
+	hf_ns_quiet "$a" && hf_ns_quiet "$b" || hf_die "quiet"
+	hf_veth "$a" "$ia" "$b" "$ib" || hf_die "veth"
+	hf_neigh "$a" "$ia" 198.18.0.1 "$b" "$ib" 198.18.0.2 || hf_die "addresses"
+	hf_tun "$a" tun0 || hf_die "tun"
+	ip -n "$a" addr add 100.64.0.1/24 dev tun0 || hf_die "tun address"
+	hf_snmpd_start "$a" || hf_die "snmpd"
 }
 
 # hf_many_host NS_A NS_B N: test_sflow_many's and test_sflow_ebpf_many's host.

@@ -26,13 +26,7 @@ pconf=$HF_DIR/packet.conf
 flows_e=$HF_DIR/flows-ebpf.txt
 flows_p=$HF_DIR/flows-packet.txt
 
-hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
-hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-hf_veth "$A" vA "$B" vB || hf_die "veth"
-hf_neigh "$A" vA 198.18.0.1 "$B" vB 198.18.0.2 || hf_die "addresses"
-hf_tun "$A" tun0 || hf_die "tun"
-ip -n "$A" addr add 100.64.0.1/24 dev tun0 || hf_die "tun address"
-hf_snmpd_start "$A" || hf_die "snmpd"
+hf_link_tun_host "$A" vA "$B" vB
 sf_sink "$A" 198.18.0.1 5001
 sf_sink "$B" 198.18.0.2 5002
 sf_sink "$A" 100.64.0.1 9

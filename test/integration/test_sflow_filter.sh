@@ -70,13 +70,7 @@ fl_none_wg() {
 		END { printf "# %d samples\n", c; exit bad || !c }' "$dec"
 }
 
-hf_ns_add "$A" && hf_ns_add "$B" || hf_die "namespaces"
-hf_ns_quiet "$A" && hf_ns_quiet "$B" || hf_die "quiet"
-hf_veth "$A" vethA "$B" vethB || hf_die "veth"
-hf_neigh "$A" vethA 198.18.0.1 "$B" vethB 198.18.0.2 || hf_die "addresses"
-hf_tun "$A" tun0 || hf_die "tun"
-ip -n "$A" addr add 100.64.0.1/24 dev tun0 || hf_die "tun address"
-hf_snmpd_start "$A" || hf_die "snmpd"
+hf_link_tun_host "$A" vethA "$B" vethB
 # Bound sinks: no ICMP port unreachable joins the sampled traffic.
 sf_sink "$A" 198.18.0.1 $WG 5001 5003
 sf_sink "$B" 198.18.0.2 $WG 5002
