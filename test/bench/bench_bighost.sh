@@ -229,8 +229,7 @@ bench_bighost() {
 	BIG_FLOOR_SIZES=${BENCH_BIG_FLOOR_SIZES:-${BIG_SIZES%% *}}
 	PAIR_SECONDS=${BENCH_PAIR_SECONDS:-5}
 	declare -gA BIG_R=() BIG_HF=() BIG_LOAD=() BIG_K=()
-	BLAST=$BENCH_OUT/udpblast
-	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	blast_build || return 1
 	cc -O2 -Wall -Wextra -o "$BENCH_OUT/tcfloor" "$BENCH_DIR/tcfloor.c" -lbpf || return 1
 	big_setup || {
 		note "part E setup failed (namespaces, routes, master snmpd or collector)"

@@ -385,8 +385,7 @@ bench_fwd() {
 		FWD_C3_CASES=$(printf '%s\n' $BENCH_FWD_ONLY | grep -xE 'tap|tapnoout|tc' | xargs)
 	fi
 	declare -gA FWD_PPS=() FWD_BASE=() FWD_PPSR=() FWD_CPU=() FWD_FLOWS=() FWD_LOAD=() FWD_HF=()
-	BLAST=$BENCH_OUT/udpblast
-	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	blast_build || return 1
 	fwd_setup || {
 		note "part C setup failed (namespaces, routes, master snmpd or collector)"
 		return 1

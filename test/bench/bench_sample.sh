@@ -163,8 +163,7 @@ bench_sample() {
 	local rep c bin
 	SMP_CASES="new${BENCH_SAMPLE_OLD:+ old}"
 	declare -gA SMP_CPU=() SMP_FLOWS=() SMP_LOAD=() SMP_DRAIN=() SMP_WALL=() SMP_LOST=() SMP_WAITED=()
-	BLAST=$BENCH_OUT/udpblast
-	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	blast_build || return 1
 	smp_setup || {
 		note "part S setup failed (namespaces, routes, master snmpd or collector)"
 		return 1

@@ -118,8 +118,7 @@ scale_one() {
 
 bench_scale() {
 	local n
-	BLAST=$BENCH_OUT/udpblast
-	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	blast_build || return 1
 	for n in $SCALE_SIZES; do
 		echo "== D: $n sampled interfaces (load $(cut -d' ' -f1-3 /proc/loadavg))"
 		scale_one "$n" || note "D $n sampled interfaces: not measured"

@@ -27,6 +27,12 @@ flows_seen() {
 	jq -r '.flow' "$SFLOW_STATE" 2>/dev/null || echo 0
 }
 
+# blast_build: $BLAST, the sender every part uses, compiled.
+blast_build() {
+	BLAST=$BENCH_OUT/udpblast
+	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c"
+}
+
 # blast_from [-c CPU] NS DST COUNT PPS [ARG...]: udpblast in NS (on CPU) to
 # DST:$SINK_PORT, bounded by $BLAST_SECONDS as well, ARGs after its own:
 # "SENT ELAPSED_NS". Every part's sender.
@@ -215,8 +221,7 @@ _sflow_rows() {
 bench_sflow() {
 	local rep rate
 	declare -gA RES_CPU=() RES_ACC=() RES_PPS=() RES_FLOWS=() RES_BASE=() RES_PPSR=() RES_LOAD=()
-	BLAST=$BENCH_OUT/udpblast
-	cc -O2 -Wall -Wextra -o "$BLAST" "$BENCH_DIR/udpblast.c" || return 1
+	blast_build || return 1
 	sflow_setup || {
 		note "part B setup failed (namespaces, master snmpd or collector)"
 		return 1
