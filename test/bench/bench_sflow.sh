@@ -11,6 +11,9 @@
 # sampling accuracy; an unpaced run (MAX_PKTS as fast as possible) gives the
 # packets per second the veth carries, against the mean of unsampled runs
 # made just before and just after it (the load of a shared machine drifts).
+#
+# Shared with the other parts (all sourced by run.sh): blast_build,
+# blast_from (the sender), flows_seen, wait_flush, warm_up.
 
 SFLOW_PORT=
 SFLOW_STATE=
