@@ -659,6 +659,19 @@ START_TEST(classify_unknown)
 }
 END_TEST
 
+/* prefix/16 (in main) by two paths: out of r2 via 198.18.2.2, and out of
+ * oif2 via gw2; r is the route sent. */
+static void two_paths(struct fixture *f, const char *prefix, int oif2, const char *gw2,
+		      struct fib_route *r)
+{
+	route_of(&(struct rt){ 254, prefix, 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, r);
+	r->npaths = 2;
+	r->path[1].oif = oif2;
+	r->path[1].gw.family = AF_INET;
+	addr(AF_INET, gw2, r->path[1].gw.a);
+	route_msg(f->fib, RTM_NEWROUTE, 0, r);
+}
+
 /* ECMP: the path a flow hashes to is the kernel's secret; what every path
  * shares is known. */
 START_TEST(classify_multipath)
@@ -668,24 +681,14 @@ START_TEST(classify_multipath)
 	struct fib_route r;
 
 	fixture_init(&f);
-	route_of(&(struct rt){ 254, "198.22.0.0", 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, &r);
-	r.npaths = 2;
-	r.path[1].oif = 2;
-	r.path[1].gw.family = AF_INET;
-	addr(AF_INET, "198.18.1.2", r.path[1].gw.a);
-	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
+	two_paths(&f, "198.22.0.0", 2, "198.18.1.2", &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.22.0.1", &i), 0);
 	ck_assert_int_eq(i.forwarded, 1);
 	ck_assert_int_eq(i.out_kindex, 0);
 	ck_assert_int_eq(i.nexthop.family, 0);
 	ck_assert_uint_eq(i.dst_len, 16);
 	/* Both paths out of r2, by two gateways: the interface is known. */
-	route_of(&(struct rt){ 254, "198.23.0.0", 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, &r);
-	r.npaths = 2;
-	r.path[1].oif = 3;
-	r.path[1].gw.family = AF_INET;
-	addr(AF_INET, "198.18.2.3", r.path[1].gw.a);
-	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
+	two_paths(&f, "198.23.0.0", 3, "198.18.2.3", &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.23.0.1", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	ck_assert_int_eq(i.nexthop.family, 0);
