@@ -279,20 +279,24 @@ static void own_flows(enum bpfprog_link link)
 	size_t n, len, ql, el;
 	struct sock_filter *p = build_self(&r, 1, self, 2, &n);
 
-	len = testpkt_udp4(b, eth, 40000, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), BPFPROG_MARK);
-	len = testpkt_udp6(b, eth, 40001, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), BPFPROG_MARK);
-	/* Another source port, another destination port, the other family's
-	 * source port: someone else's. */
-	len = testpkt_udp4(b, eth, 40002, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = testpkt_udp4(b, eth, 40000, 6344);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = testpkt_udp4(b, eth, 40001, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = testpkt_udp6(b, eth, 40000, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
+	/* Ours, then another source port, another destination port, the other
+	 * family's source port: someone else's. */
+	static const struct {
+		int v6;
+		uint16_t sport, dport;
+		uint32_t want;
+	} dg[] = {
+		{ 0, 40000, 6343, BPFPROG_MARK }, { 1, 40001, 6343, BPFPROG_MARK },
+		{ 0, 40002, 6343, SNAP },         { 0, 40000, 6344, SNAP },
+		{ 0, 40001, 6343, SNAP },         { 1, 40000, 6343, SNAP },
+	};
+
+	for (size_t i = 0; i < sizeof dg / sizeof dg[0]; i++) {
+		len = dg[i].v6 ? testpkt_udp6(b, eth, dg[i].sport, dg[i].dport)
+			       : testpkt_udp4(b, eth, dg[i].sport, dg[i].dport);
+		ck_assert_msg(once(p, n, b, len) == dg[i].want, "datagram %zu (eth %d): %u", i, eth,
+			      once(p, n, b, len));
+	}
 	/* Another destination address. */
 	len = testpkt_udp4(b, eth, 40000, 6343);
 	b[(eth ? 14 : 0) + 19] = 3;
