@@ -10,17 +10,28 @@
 #define TESTPKT_ETH_LEN 14
 #define TESTPKT_UDP_PAYLOAD 4   /* a UDP header and 4 bytes: 12 past the IP header */
 
+/* The Ethernet header (when eth) from 02:00:00:00:00:02 to ...:01, or back
+ * the other way; the offset of the IP header. */
+static size_t testpkt_eth(uint8_t *b, int eth, int v6, int back)
+{
+	static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 1 }, mac2[6] = { 2, 0, 0, 0, 0, 2 };
+
+	if (!eth)
+		return 0;
+	memcpy(b, back ? mac2 : mac1, 6);
+	memcpy(b + 6, back ? mac1 : mac2, 6);
+	b[12] = v6 ? 0x86 : 0x08;
+	b[13] = v6 ? 0xdd : 0x00;
+	return TESTPKT_ETH_LEN;
+}
+
 /* One builder for both families: the headers differ, the UDP part does not. */
 static size_t testpkt_udp(uint8_t *b, int eth, int v6, uint16_t sport, uint16_t dport)
 {
-	size_t o = 0, h = v6 ? 40 : 20;
+	size_t o, h = v6 ? 40 : 20;
 
 	memset(b, 0, v6 ? 128 : 64);
-	if (eth) {
-		memcpy(b, v6 ? "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd" :
-			       "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", TESTPKT_ETH_LEN);
-		o = TESTPKT_ETH_LEN;
-	}
+	o = testpkt_eth(b, eth, v6, 0);
 	if (v6) {
 		b[o] = 0x60;
 		b[o + 5] = 8 + TESTPKT_UDP_PAYLOAD;     /* payload length */
@@ -56,14 +67,10 @@ size_t testpkt_udp6(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
 size_t testpkt_icmp_error(uint8_t *b, int eth, int v6, uint8_t type, const uint8_t *inner,
 			  size_t inner_len)
 {
-	size_t o = 0, h = v6 ? 40 : 20;
+	size_t o, h = v6 ? 40 : 20;
 
 	memset(b, 0, 256);
-	if (eth) {
-		memcpy(b, v6 ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd" :
-			       "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", TESTPKT_ETH_LEN);
-		o = TESTPKT_ETH_LEN;
-	}
+	o = testpkt_eth(b, eth, v6, 1);
 	if (v6) {
 		b[o] = 0x60;
 		b[o + 6] = 58;
