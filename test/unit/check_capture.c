@@ -386,6 +386,17 @@ static struct seen *seen_new(int kindex)
 	return s;
 }
 
+/* A case run under both captures: its namespace (NULL when it cannot run
+ * here: SKIP said), the peer started, cap0's kindex, the capture open. */
+static struct capture *cap0_case(const char *test, struct peer *p, int *k)
+{
+	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+		return NULL;
+	peer_start(p);
+	*k = (int)if_nametoindex("cap0");
+	return open_all();
+}
+
 /* Frames into kindex are sampled (the peer's Ethernet marker reaches the
  * capture); then the peer and the capture are closed. */
 static void sampled_then_close(struct peer *p, struct capture *c, int kindex)
@@ -499,11 +510,8 @@ static void filter_case(const char *test)
 	char err[512] = "";
 	int k;
 
-	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+	if (!(c = cap0_case(test, &p, &k)))
 		return;
-	peer_start(&p);
-	k = (int)if_nametoindex("cap0");
-	c = open_all();
 	s = seen_new(k);
 	frame_eth = 1;
 	r = (struct capture_rule){ .kindex = k, .arphrd = ARPHRD_ETHER, .rate = 1,
@@ -580,11 +588,8 @@ static void vlan_case(const char *test)
 	struct capture_rule r;
 	int k;
 
-	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+	if (!(c = cap0_case(test, &p, &k)))
 		return;
-	peer_start(&p);
-	k = (int)if_nametoindex("cap0");
-	c = open_all();
 	r = (struct capture_rule){ .kindex = k, .arphrd = ARPHRD_ETHER, .rate = 1 };
 	set_rules(c, &r, 1, NULL, 0);
 	for (int qinq = 0; qinq <= 1; qinq++) {
