@@ -7,14 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-struct msg {
-	union {
-		struct nlmsghdr n;
-		uint8_t b[4096];
-	};
-};
-
-static void *begin(struct msg *m, uint16_t type, uint16_t flags, size_t hdr)
+void *fibmsg_begin(struct fibmsg *m, uint16_t type, uint16_t flags, size_t hdr)
 {
 	memset(m, 0, sizeof *m);
 	m->n.nlmsg_type = type;
@@ -23,7 +16,7 @@ static void *begin(struct msg *m, uint16_t type, uint16_t flags, size_t hdr)
 	return NLMSG_DATA(&m->n);
 }
 
-static struct rtattr *attr(struct msg *m, unsigned short type, const void *d, size_t len)
+struct rtattr *fibmsg_attr(struct fibmsg *m, unsigned short type, const void *d, size_t len)
 {
 	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->n.nlmsg_len));
 
@@ -37,27 +30,27 @@ static struct rtattr *attr(struct msg *m, unsigned short type, const void *d, si
 	return a;
 }
 
-static void u32attr(struct msg *m, unsigned short type, uint32_t v)
+struct rtattr *fibmsg_u32(struct fibmsg *m, unsigned short type, uint32_t v)
 {
-	attr(m, type, &v, 4);
+	return fibmsg_attr(m, type, &v, 4);
 }
 
-static size_t alen(int family)
+size_t fibmsg_alen(int family)
 {
 	return family == AF_INET6 ? 16 : 4;
 }
 
 static size_t gw_space(const struct fib_path *p)
 {
-	return p->gw.family ? RTA_SPACE(alen(p->gw.family)) : 0;
+	return p->gw.family ? RTA_SPACE(fibmsg_alen(p->gw.family)) : 0;
 }
 
 enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const struct fib_route *r,
 			     int64_t now)
 {
-	struct msg m;
-	struct rtmsg *rt = begin(&m, type, flags, sizeof *rt);
-	size_t al = alen(r->family);
+	struct fibmsg m;
+	struct rtmsg *rt = fibmsg_begin(&m, type, flags, sizeof *rt);
+	size_t al = fibmsg_alen(r->family);
 
 	rt->rtm_family = r->family;
 	rt->rtm_dst_len = r->dst_len;
@@ -69,19 +62,19 @@ enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const
 	rt->rtm_type = r->type;
 	if (r->npaths == 1)
 		rt->rtm_flags = r->path[0].flags;
-	attr(&m, RTA_DST, r->dst, al);
+	fibmsg_attr(&m, RTA_DST, r->dst, al);
 	if (r->src_len)
-		attr(&m, RTA_SRC, r->src, al);
-	u32attr(&m, RTA_TABLE, r->table);
+		fibmsg_attr(&m, RTA_SRC, r->src, al);
+	fibmsg_u32(&m, RTA_TABLE, r->table);
 	if (r->priority)
-		u32attr(&m, RTA_PRIORITY, r->priority);
+		fibmsg_u32(&m, RTA_PRIORITY, r->priority);
 	if (r->prefsrc.family)
-		attr(&m, RTA_PREFSRC, r->prefsrc.a, al);
+		fibmsg_attr(&m, RTA_PREFSRC, r->prefsrc.a, al);
 	if (r->npaths == 1) {
 		if (r->path[0].oif)
-			u32attr(&m, RTA_OIF, (uint32_t)r->path[0].oif);
+			fibmsg_u32(&m, RTA_OIF, (uint32_t)r->path[0].oif);
 		if (r->path[0].gw.family)
-			attr(&m, RTA_GATEWAY, r->path[0].gw.a, alen(r->path[0].gw.family));
+			fibmsg_attr(&m, RTA_GATEWAY, r->path[0].gw.a, fibmsg_alen(r->path[0].gw.family));
 	} else if (r->npaths > 1) {
 		size_t len = 0;
 		struct rtattr *mp;
@@ -89,7 +82,7 @@ enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const
 
 		for (size_t i = 0; i < r->npaths; i++)
 			len += RTNH_ALIGN(sizeof(struct rtnexthop) + gw_space(&r->path[i]));
-		mp = attr(&m, RTA_MULTIPATH, NULL, len);
+		mp = fibmsg_attr(&m, RTA_MULTIPATH, NULL, len);
 		if (!mp)
 			return FIB_SAME;
 		p = RTA_DATA(mp);
@@ -105,8 +98,8 @@ enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const
 				struct rtattr *a = RTNH_DATA(nh);
 
 				a->rta_type = RTA_GATEWAY;
-				a->rta_len = (unsigned short)RTA_LENGTH(alen(r->path[i].gw.family));
-				memcpy(RTA_DATA(a), r->path[i].gw.a, alen(r->path[i].gw.family));
+				a->rta_len = (unsigned short)RTA_LENGTH(fibmsg_alen(r->path[i].gw.family));
+				memcpy(RTA_DATA(a), r->path[i].gw.a, fibmsg_alen(r->path[i].gw.family));
 			}
 			p += RTNH_ALIGN(nh->rtnh_len);
 		}
@@ -116,9 +109,9 @@ enum fib_change fibmsg_route(struct fib *f, uint16_t type, uint16_t flags, const
 
 enum fib_change fibmsg_rule(struct fib *f, uint16_t type, const struct fib_rule *r)
 {
-	struct msg m;
-	struct fib_rule_hdr *h = begin(&m, type, 0, sizeof *h);
-	size_t al = alen(r->family);
+	struct fibmsg m;
+	struct fib_rule_hdr *h = fibmsg_begin(&m, type, 0, sizeof *h);
+	size_t al = fibmsg_alen(r->family);
 
 	h->family = r->family;
 	h->dst_len = r->dst_len;
@@ -126,27 +119,27 @@ enum fib_change fibmsg_rule(struct fib *f, uint16_t type, const struct fib_rule 
 	h->tos = r->tos;
 	h->action = r->action;
 	h->flags = r->invert ? FIB_RULE_INVERT : 0;
-	u32attr(&m, FRA_PRIORITY, r->priority);
+	fibmsg_u32(&m, FRA_PRIORITY, r->priority);
 	if (r->table)
-		u32attr(&m, FRA_TABLE, r->table);
+		fibmsg_u32(&m, FRA_TABLE, r->table);
 	if (r->dst_len)
-		attr(&m, FRA_DST, r->dst, al);
+		fibmsg_attr(&m, FRA_DST, r->dst, al);
 	if (r->src_len)
-		attr(&m, FRA_SRC, r->src, al);
+		fibmsg_attr(&m, FRA_SRC, r->src, al);
 	if (r->iifname[0])
-		attr(&m, FRA_IIFNAME, r->iifname, strlen(r->iifname) + 1);
+		fibmsg_attr(&m, FRA_IIFNAME, r->iifname, strlen(r->iifname) + 1);
 	if (r->oifname[0])
-		attr(&m, FRA_OIFNAME, r->oifname, strlen(r->oifname) + 1);
+		fibmsg_attr(&m, FRA_OIFNAME, r->oifname, strlen(r->oifname) + 1);
 	if (r->mark || r->mask) {
-		u32attr(&m, FRA_FWMARK, r->mark);
-		u32attr(&m, FRA_FWMASK, r->mask);
+		fibmsg_u32(&m, FRA_FWMARK, r->mark);
+		fibmsg_u32(&m, FRA_FWMASK, r->mask);
 	}
 	if (r->action == FR_ACT_GOTO)
-		u32attr(&m, FRA_GOTO, r->target);
+		fibmsg_u32(&m, FRA_GOTO, r->target);
 	if (r->suppress_prefixlen >= 0)
-		u32attr(&m, FRA_SUPPRESS_PREFIXLEN, (uint32_t)r->suppress_prefixlen);
+		fibmsg_u32(&m, FRA_SUPPRESS_PREFIXLEN, (uint32_t)r->suppress_prefixlen);
 	if (r->suppress_ifgroup >= 0)
-		u32attr(&m, FRA_SUPPRESS_IFGROUP, (uint32_t)r->suppress_ifgroup);
+		fibmsg_u32(&m, FRA_SUPPRESS_IFGROUP, (uint32_t)r->suppress_ifgroup);
 	return fib_apply(f, &m.n, 0);
 }
 
@@ -167,39 +160,39 @@ enum fib_change fibmsg_rule_to(struct fib *f, int family, uint32_t priority, uin
 enum fib_change fibmsg_link(struct fib *f, uint16_t type, int kindex, const char *name,
 			    unsigned flags)
 {
-	struct msg m;
-	struct ifinfomsg *i = begin(&m, type, 0, sizeof *i);
+	struct fibmsg m;
+	struct ifinfomsg *i = fibmsg_begin(&m, type, 0, sizeof *i);
 
 	i->ifi_index = kindex;
 	i->ifi_flags = flags;
-	attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
+	fibmsg_attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
 	return fib_apply(f, &m.n, 0);
 }
 
 enum fib_change fibmsg_netconf(struct fib *f, int family, int kindex, int forwarding,
 			       int rp_filter)
 {
-	struct msg m;
-	struct netconfmsg *nc = begin(&m, RTM_NEWNETCONF, 0, sizeof *nc);
+	struct fibmsg m;
+	struct netconfmsg *nc = fibmsg_begin(&m, RTM_NEWNETCONF, 0, sizeof *nc);
 
 	nc->ncm_family = (uint8_t)family;
-	u32attr(&m, NETCONFA_IFINDEX, (uint32_t)kindex);
+	fibmsg_u32(&m, NETCONFA_IFINDEX, (uint32_t)kindex);
 	if (forwarding >= 0)
-		u32attr(&m, NETCONFA_FORWARDING, (uint32_t)forwarding);
+		fibmsg_u32(&m, NETCONFA_FORWARDING, (uint32_t)forwarding);
 	if (rp_filter >= 0)
-		u32attr(&m, NETCONFA_RP_FILTER, (uint32_t)rp_filter);
+		fibmsg_u32(&m, NETCONFA_RP_FILTER, (uint32_t)rp_filter);
 	return fib_apply(f, &m.n, 0);
 }
 
 enum fib_change fibmsg_addr(struct fib *f, uint16_t type, int family, int kindex,
 			    const uint8_t *a)
 {
-	struct msg m;
-	struct ifaddrmsg *ifa = begin(&m, type, 0, sizeof *ifa);
+	struct fibmsg m;
+	struct ifaddrmsg *ifa = fibmsg_begin(&m, type, 0, sizeof *ifa);
 
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = family == AF_INET ? 24 : 64;
 	ifa->ifa_index = (unsigned)kindex;
-	attr(&m, IFA_LOCAL, a, alen(family));
+	fibmsg_attr(&m, IFA_LOCAL, a, fibmsg_alen(family));
 	return fib_apply(f, &m.n, 0);
 }

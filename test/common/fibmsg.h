@@ -3,9 +3,30 @@
 #ifndef HF_FIBMSG_H
 #define HF_FIBMSG_H
 
+#include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sflow/core/fib.h"
+
+/* A message being built: fibmsg_begin, then its attributes, then
+ * fib_apply(f, &m.n, now). */
+struct fibmsg {
+	union {
+		struct nlmsghdr n;
+		uint8_t b[4096];
+	};
+};
+
+/* Starts m as a message of type with flags and a family header of hdr
+ * bytes (zeroed), which it returns. */
+void *fibmsg_begin(struct fibmsg *m, uint16_t type, uint16_t flags, size_t hdr);
+/* Appends attribute type of len bytes from d (left zero when d is NULL);
+ * NULL when m has no room for it. */
+struct rtattr *fibmsg_attr(struct fibmsg *m, unsigned short type, const void *d, size_t len);
+struct rtattr *fibmsg_u32(struct fibmsg *m, unsigned short type, uint32_t v);
+/* An address's length in family. */
+size_t fibmsg_alen(int family);
 
 /* An RTM_NEWROUTE / RTM_DELROUTE of r (RTA_MULTIPATH when it has several
  * paths), with nlmsg_flags flags, at time now. */

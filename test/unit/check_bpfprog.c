@@ -11,6 +11,7 @@
 #include "sflow/core/bpfprog.h"
 #include "sflow/core/pfilter.h"
 #include "bpf_kernel.h"
+#include "testpkt.h"
 #include "hf_check.h"
 
 #define SNAP 128
@@ -44,92 +45,6 @@ static uint32_t run(const struct sock_filter *p, size_t n, const struct pkt *k)
 	if (t.steps > max_steps)
 		max_steps = t.steps;
 	return v;
-}
-
-/* An IPv4 UDP packet 198.18.0.1 -> 198.18.0.2, with an Ethernet header when eth. */
-static size_t udp_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
-{
-	size_t o = 0;
-
-	memset(b, 0, 64);
-	if (eth) {
-		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
-		o = 14;
-	}
-	b[o] = 0x45;
-	b[o + 3] = 28 + 4;      /* total length */
-	b[o + 8] = 64;
-	b[o + 9] = 17;
-	memcpy(b + o + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8);  /* 198.18.0.1 -> .2 */
-	b[o + 20] = sport >> 8;
-	b[o + 21] = sport & 0xff;
-	b[o + 22] = dport >> 8;
-	b[o + 23] = dport & 0xff;
-	b[o + 25] = 12;
-	return o + 32;
-}
-
-/* An IPv6 UDP packet fd7a:115c:a1e0::1 -> ::2 (Ethernet when eth). */
-static size_t udp6_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
-{
-	size_t o = 0;
-
-	memset(b, 0, 128);
-	if (eth) {
-		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
-		o = 14;
-	}
-	b[o] = 0x60;
-	b[o + 5] = 12;          /* payload length */
-	b[o + 6] = 17;
-	b[o + 7] = 64;
-	memcpy(b + o + 8, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x01", 16);
-	memcpy(b + o + 24, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x02", 16);
-	b[o + 40] = sport >> 8;
-	b[o + 41] = sport & 0xff;
-	b[o + 42] = dport >> 8;
-	b[o + 43] = dport & 0xff;
-	b[o + 45] = 12;
-	return o + 52;
-}
-
-/* The ICMP error (type) a datagram provoked, quoting it: IPv4 from .2 back
- * to .1, or ICMPv6. inner is the quoted packet without link header. */
-static size_t icmp_error(uint8_t *b, int eth, int v6, uint8_t type, const uint8_t *inner,
-			 size_t inner_len)
-{
-	size_t o = 0, h = v6 ? 40 : 20;
-
-	memset(b, 0, 256);
-	if (eth) {
-		memcpy(b, v6 ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd" :
-			       "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-		o = 14;
-	}
-	if (v6) {
-		b[o] = 0x60;
-		b[o + 6] = 58;
-		memcpy(b + o + 8, inner + 24, 16);
-		memcpy(b + o + 24, inner + 8, 16);
-	} else {
-		b[o] = 0x45;
-		b[o + 9] = 1;
-		memcpy(b + o + 12, inner + 16, 4);
-		memcpy(b + o + 16, inner + 12, 4);
-	}
-	b[o + h] = type;
-	memcpy(b + o + h + 8, inner, inner_len);
-	return o + h + 8 + inner_len;
-}
-
-static struct sock_filter *compile(const char *expr, int dlt, size_t *len)
-{
-	struct sock_filter *p = NULL;
-	char err[256];
-
-	ck_assert_msg(pfilter_compile(expr, dlt, &p, len, err, sizeof err) == 0,
-		      "%s: %s", expr, err);
-	return p;
 }
 
 static struct sock_filter *build_self(const struct bpfprog_rule *r, size_t n,
@@ -208,7 +123,7 @@ static struct bpfprog_self self_flow(int v6, uint16_t sport, uint16_t dport)
 START_TEST(t_empty)
 {
 	uint8_t b[64];
-	size_t n, len = udp_packet(b, 1, 1, 2);
+	size_t n, len = testpkt_udp4(b, 1, 1, 2);
 	struct sock_filter *p = build(NULL, 0, &n);
 
 	ck_assert_uint_eq(n, 1);
@@ -221,7 +136,7 @@ START_TEST(t_one)
 {
 	struct bpfprog_rule r = { .kindex = 5, .rate = 1 };
 	uint8_t b[64];
-	size_t n, len = udp_packet(b, 1, 1, 2);
+	size_t n, len = testpkt_udp4(b, 1, 1, 2);
 	struct sock_filter *p = build(&r, 1, &n);
 
 	ck_assert_uint_eq(passes(p, n, b, len, 5, 100), 100);
@@ -244,13 +159,13 @@ static void many(size_t cnt, size_t ngroups, int with_filter)
 {
 	struct bpfprog_rule *r = calloc(cnt, sizeof *r);
 	size_t flen = 0, n, len;
-	struct sock_filter *f = compile("not udp port 41641", PFILTER_DLT_EN10MB, &flen);
+	struct sock_filter *f = testpkt_compile("not udp port 41641", PFILTER_DLT_EN10MB, &flen);
 	struct bpfprog_self self = self_flow(0, 5000, 6343);
 	struct sock_filter *p;
 	uint8_t b[64], wg[64], own[64];
-	size_t wlen = udp_packet(wg, 1, 5000, 41641), olen = udp_packet(own, 1, 5000, 6343);
+	size_t wlen = testpkt_udp4(wg, 1, 5000, 41641), olen = testpkt_udp4(own, 1, 5000, 6343);
 
-	len = udp_packet(b, 1, 5000, 9);
+	len = testpkt_udp4(b, 1, 5000, 9);
 	ck_assert_ptr_nonnull(r);
 	for (size_t i = 0; i < cnt; i++) {
 		size_t j = (i * 7919) % cnt;   /* a permutation: 7919 is prime */
@@ -318,8 +233,8 @@ END_TEST
 START_TEST(t_filter_linktypes)
 {
 	size_t elen, rlen, n;
-	struct sock_filter *fe = compile("not udp port 41641", PFILTER_DLT_EN10MB, &elen);
-	struct sock_filter *fr = compile("not udp port 41641", PFILTER_DLT_RAW, &rlen);
+	struct sock_filter *fe = testpkt_compile("not udp port 41641", PFILTER_DLT_EN10MB, &elen);
+	struct sock_filter *fr = testpkt_compile("not udp port 41641", PFILTER_DLT_RAW, &rlen);
 	struct bpfprog_rule r[3] = {
 		{ .kindex = 10, .rate = 1, .link = BPFPROG_LINK_ETHER, .filter = fe, .filter_len = elen },
 		{ .kindex = 11, .rate = 1, .link = BPFPROG_LINK_IP, .filter = fr, .filter_len = rlen },
@@ -327,8 +242,8 @@ START_TEST(t_filter_linktypes)
 	};
 	struct sock_filter *p = build(r, 3, &n);
 	uint8_t e1[64], e2[64], r1[64], r2[64];
-	size_t e1l = udp_packet(e1, 1, 1, 41641), e2l = udp_packet(e2, 1, 1, 53);
-	size_t r1l = udp_packet(r1, 0, 41641, 7), r2l = udp_packet(r2, 0, 7, 53);
+	size_t e1l = testpkt_udp4(e1, 1, 1, 41641), e2l = testpkt_udp4(e2, 1, 1, 53);
+	size_t r1l = testpkt_udp4(r1, 0, 41641, 7), r2l = testpkt_udp4(r2, 0, 7, 53);
 
 	ck_assert_uint_eq(passes(p, n, e1, e1l, 10, 5), 0);
 	ck_assert_uint_eq(outcomes(p, n, e1, e1l, 10, 5).marks, 5);
@@ -364,54 +279,58 @@ static void own_flows(enum bpfprog_link link)
 	size_t n, len, ql, el;
 	struct sock_filter *p = build_self(&r, 1, self, 2, &n);
 
-	len = udp_packet(b, eth, 40000, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), BPFPROG_MARK);
-	len = udp6_packet(b, eth, 40001, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), BPFPROG_MARK);
-	/* Another source port, another destination port, the other family's
-	 * source port: someone else's. */
-	len = udp_packet(b, eth, 40002, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = udp_packet(b, eth, 40000, 6344);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = udp_packet(b, eth, 40001, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = udp6_packet(b, eth, 40000, 6343);
-	ck_assert_uint_eq(once(p, n, b, len), SNAP);
+	/* Ours, then another source port, another destination port, the other
+	 * family's source port: someone else's. */
+	static const struct {
+		int v6;
+		uint16_t sport, dport;
+		uint32_t want;
+	} dg[] = {
+		{ 0, 40000, 6343, BPFPROG_MARK }, { 1, 40001, 6343, BPFPROG_MARK },
+		{ 0, 40002, 6343, SNAP },         { 0, 40000, 6344, SNAP },
+		{ 0, 40001, 6343, SNAP },         { 1, 40000, 6343, SNAP },
+	};
+
+	for (size_t i = 0; i < sizeof dg / sizeof dg[0]; i++) {
+		len = dg[i].v6 ? testpkt_udp6(b, eth, dg[i].sport, dg[i].dport)
+			       : testpkt_udp4(b, eth, dg[i].sport, dg[i].dport);
+		ck_assert_msg(once(p, n, b, len) == dg[i].want, "datagram %zu (eth %d): %u", i, eth,
+			      once(p, n, b, len));
+	}
 	/* Another destination address. */
-	len = udp_packet(b, eth, 40000, 6343);
+	len = testpkt_udp4(b, eth, 40000, 6343);
 	b[(eth ? 14 : 0) + 19] = 3;
 	ck_assert_uint_eq(once(p, n, b, len), SNAP);
-	len = udp6_packet(b, eth, 40001, 6343);
+	len = testpkt_udp6(b, eth, 40001, 6343);
 	b[(eth ? 14 : 0) + 39] = 3;
 	ck_assert_uint_eq(once(p, n, b, len), SNAP);
 	/* ICMP errors quoting ours: port unreachable, time exceeded,
 	 * parameter problem, source quench; ICMPv6 1..4. */
-	ql = udp_packet(q, 0, 40000, 6343);
+	ql = testpkt_udp4(q, 0, 40000, 6343);
 	for (uint8_t t = 0; t < 20; t++) {
 		int err = t == 3 || t == 4 || t == 11 || t == 12;
 
-		el = icmp_error(e, eth, 0, t, q, ql);
+		el = testpkt_icmp_error(e, eth, 0, t, q, ql);
 		ck_assert_msg(once(p, n, e, el) == (err ? BPFPROG_MARK : SNAP), "ICMP type %u", t);
 	}
-	ql = udp6_packet(q, 0, 40001, 6343);
+	ql = testpkt_udp6(q, 0, 40001, 6343);
 	for (uint8_t t = 0; t < 140; t++) {
 		int err = t >= 1 && t <= 4;
 
-		el = icmp_error(e, eth, 1, t, q, ql);
+		el = testpkt_icmp_error(e, eth, 1, t, q, ql);
 		ck_assert_msg(once(p, n, e, el) == (err ? BPFPROG_MARK : SNAP), "ICMPv6 type %u", t);
 	}
 	/* An error quoting someone else's datagram, or a quoted one with IP
 	 * options (ours have none): a sample. */
-	ql = udp_packet(q, 0, 40009, 6343);
-	el = icmp_error(e, eth, 0, 3, q, ql);
+	ql = testpkt_udp4(q, 0, 40009, 6343);
+	el = testpkt_icmp_error(e, eth, 0, 3, q, ql);
 	ck_assert_uint_eq(once(p, n, e, el), SNAP);
-	ql = udp_packet(q, 0, 40000, 6343);
+	ql = testpkt_udp4(q, 0, 40000, 6343);
 	q[0] = 0x46;
-	el = icmp_error(e, eth, 0, 3, q, ql);
+	el = testpkt_icmp_error(e, eth, 0, 3, q, ql);
 	ck_assert_uint_eq(once(p, n, e, el), SNAP);
 	/* A later fragment of a datagram to our collector: no ports, a sample. */
-	len = udp_packet(b, eth, 40000, 6343);
+	len = testpkt_udp4(b, eth, 40000, 6343);
 	b[(eth ? 14 : 0) + 7] = 0x10;
 	ck_assert_uint_eq(once(p, n, b, len), SNAP);
 	free(p);
@@ -437,14 +356,14 @@ START_TEST(t_short_frames)
 	uint8_t pk[6][256], q[128];
 	size_t pl[6], ql;
 
-	pl[0] = udp_packet(pk[0], 1, 40000, 6343);
-	pl[1] = udp6_packet(pk[1], 1, 40001, 6343);
-	ql = udp_packet(q, 0, 40000, 6343);
-	pl[2] = icmp_error(pk[2], 1, 0, 3, q, ql);
-	ql = udp6_packet(q, 0, 40001, 6343);
-	pl[3] = icmp_error(pk[3], 1, 1, 1, q, ql);
-	pl[4] = udp_packet(pk[4], 0, 40000, 6343);
-	pl[5] = udp6_packet(pk[5], 0, 40001, 6343);
+	pl[0] = testpkt_udp4(pk[0], 1, 40000, 6343);
+	pl[1] = testpkt_udp6(pk[1], 1, 40001, 6343);
+	ql = testpkt_udp4(q, 0, 40000, 6343);
+	pl[2] = testpkt_icmp_error(pk[2], 1, 0, 3, q, ql);
+	ql = testpkt_udp6(q, 0, 40001, 6343);
+	pl[3] = testpkt_icmp_error(pk[3], 1, 1, 1, q, ql);
+	pl[4] = testpkt_udp4(pk[4], 0, 40000, 6343);
+	pl[5] = testpkt_udp6(pk[5], 0, 40001, 6343);
 	for (int k = 0; k < 6; k++) {
 		enum bpfprog_link link = k < 4 ? BPFPROG_LINK_ETHER : BPFPROG_LINK_IP;
 		struct bpfprog_rule r = { .kindex = 7, .rate = 1, .link = link };
@@ -469,7 +388,7 @@ START_TEST(t_inband_tags)
 	struct bpfprog_self self = self_flow(0, 40000, 6343);
 	struct bpfprog_rule r = { .kindex = 7, .rate = 1 };
 	uint8_t b[64], t[80];
-	size_t n, len = udp_packet(b, 1, 40000, 6343);
+	size_t n, len = testpkt_udp4(b, 1, 40000, 6343);
 	struct sock_filter *p = build_self(&r, 1, &self, 1, &n);
 
 	for (unsigned tags = 1; tags <= 3; tags++) {
@@ -511,16 +430,16 @@ START_TEST(t_sixteen)
 		int eth = 1;   /* kindex 1: Ethernet */
 		struct pkt k = { b, 0, 1, 0 };
 
-		len = i % 2 ? udp6_packet(b, eth, (uint16_t)(41000 + i), 6343)
-			    : udp_packet(b, eth, (uint16_t)(41000 + i), 6343);
+		len = i % 2 ? testpkt_udp6(b, eth, (uint16_t)(41000 + i), 6343)
+			    : testpkt_udp4(b, eth, (uint16_t)(41000 + i), 6343);
 		k.len = (uint32_t)len;
 		ck_assert_uint_eq(run(p, n, &k), BPFPROG_MARK);
-		len = i % 2 ? udp6_packet(b, 0, (uint16_t)(41000 + i), 6343)
-			    : udp_packet(b, 0, (uint16_t)(41000 + i), 6343);
+		len = i % 2 ? testpkt_udp6(b, 0, (uint16_t)(41000 + i), 6343)
+			    : testpkt_udp4(b, 0, (uint16_t)(41000 + i), 6343);
 		k.len = (uint32_t)len;
 		k.ifindex = 2;   /* bare IP */
 		ck_assert_uint_eq(run(p, n, &k), BPFPROG_MARK);
-		udp_packet(b, 0, (uint16_t)(41000 + i), 6344);
+		testpkt_udp4(b, 0, (uint16_t)(41000 + i), 6344);
 		ck_assert_uint_eq(run(p, n, &k), SNAP);
 	}
 	free(p);
@@ -533,7 +452,7 @@ START_TEST(t_too_large)
 	struct bpfprog_rule *r = calloc(1000, sizeof *r);
 	struct sock_filter *p = NULL;
 	size_t n = 0, flen;
-	struct sock_filter *f = compile("udp or tcp or icmp", PFILTER_DLT_EN10MB, &flen);
+	struct sock_filter *f = testpkt_compile("udp or tcp or icmp", PFILTER_DLT_EN10MB, &flen);
 	char err[256] = "";
 
 	for (int i = 0; i < 1000; i++) {

@@ -386,6 +386,31 @@ static struct seen *seen_new(int kindex)
 	return s;
 }
 
+/* A case run under both captures: its namespace (NULL when it cannot run
+ * here: SKIP said), the peer started, cap0's kindex, the capture open. */
+static struct capture *cap0_case(const char *test, struct peer *p, int *k)
+{
+	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+		return NULL;
+	peer_start(p);
+	*k = (int)if_nametoindex("cap0");
+	return open_all();
+}
+
+/* Frames into kindex are sampled (the peer's Ethernet marker reaches the
+ * capture); then the peer and the capture are closed. */
+static void sampled_then_close(struct peer *p, struct capture *c, int kindex)
+{
+	struct seen *s = seen_new(kindex);
+
+	frame_eth = 1;
+	peer_send(p, 9, 1);
+	wait_marker(c, s, 9, 1);
+	peer_stop(p);
+	capture_close(c);
+	free(s);
+}
+
 /* Direction and kindex on a veth, both ways; unlisted interfaces (lo, and
  * the veth before the rules) give nothing; rate 1 gives every packet. */
 START_TEST(t_veth)
@@ -485,11 +510,8 @@ static void filter_case(const char *test)
 	char err[512] = "";
 	int k;
 
-	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+	if (!(c = cap0_case(test, &p, &k)))
 		return;
-	peer_start(&p);
-	k = (int)if_nametoindex("cap0");
-	c = open_all();
 	s = seen_new(k);
 	frame_eth = 1;
 	r = (struct capture_rule){ .kindex = k, .arphrd = ARPHRD_ETHER, .rate = 1,
@@ -564,14 +586,10 @@ static void vlan_case(const char *test)
 	struct peer p;
 	struct capture *c;
 	struct capture_rule r;
-	struct seen *s;
 	int k;
 
-	if (enter_netns(test) < 0 || ebpf_here(test) < 0)
+	if (!(c = cap0_case(test, &p, &k)))
 		return;
-	peer_start(&p);
-	k = (int)if_nametoindex("cap0");
-	c = open_all();
 	r = (struct capture_rule){ .kindex = k, .arphrd = ARPHRD_ETHER, .rate = 1 };
 	set_rules(c, &r, 1, NULL, 0);
 	for (int qinq = 0; qinq <= 1; qinq++) {
@@ -600,13 +618,7 @@ static void vlan_case(const char *test)
 		ck_assert_uint_eq(tagged.data[tagged.len - 5], 9);
 	}
 	/* Untagged frames are as they were. */
-	s = seen_new(k);
-	frame_eth = 1;
-	peer_send(&p, 9, 1);
-	wait_marker(c, s, 9, 1);
-	peer_stop(&p);
-	capture_close(c);
-	free(s);
+	sampled_then_close(&p, c, k);
 }
 
 START_TEST(t_vlan)
@@ -750,7 +762,6 @@ START_TEST(t_fit)
 	struct capture_rule r[7];
 	char expr[7][1024], why[1024] = "", why2[1024] = "";
 	struct capture *c;
-	struct seen *s;
 	struct peer p;
 	size_t blame = 99, in_force = 0;
 	int too_long = 0;
@@ -796,13 +807,7 @@ START_TEST(t_fit)
 	ck_assert_uint_ge(in_force, 1);
 	ck_assert_uint_eq(capture_sockets(c), in_force <= CAPTURE_BOUND_MAX ? in_force : 1);
 	/* cap0's rule is in force: its traffic is sampled. */
-	s = seen_new(r[0].kindex);
-	frame_eth = 1;
-	peer_send(&p, 9, 1);
-	wait_marker(c, s, 9, 1);
-	peer_stop(&p);
-	capture_close(c);
-	free(s);
+	sampled_then_close(&p, c, r[0].kindex);
 }
 END_TEST
 
@@ -814,7 +819,6 @@ START_TEST(t_no_fd)
 	struct capture *c;
 	struct capture_rule r[3];
 	enum capture_refusal no[3];
-	struct seen *s;
 	struct rlimit rl;
 	char err[512] = "";
 	int k;
@@ -853,13 +857,7 @@ START_TEST(t_no_fd)
 	ck_assert_msg(strstr(err, "Too many open files"), "%s", err);
 	ck_assert_uint_eq(capture_sockets(c), 1);
 	ck_assert_int_eq(capture_retire_due_ms(c), 0);
-	s = seen_new(k);
-	frame_eth = 1;
-	peer_send(&p, 9, 1);
-	wait_marker(c, s, 9, 1);
-	peer_stop(&p);
-	capture_close(c);
-	free(s);
+	sampled_then_close(&p, c, k);
 }
 END_TEST
 

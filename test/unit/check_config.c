@@ -244,21 +244,27 @@ END_TEST
 /* `capture auto|packet|ebpf`: which hook takes the samples, auto unless said. */
 START_TEST(t_capture)
 {
-	struct config *cfg = parse_ok("");
+	/* The capture asked for, and the line -t names (0: not set). */
+	static const struct {
+		const char *text;
+		enum cfg_capture capture;
+		int line;
+	} ok[] = {
+		{ "", CFG_CAPTURE_AUTO, 0 },
+		{ "capture packet\n", CFG_CAPTURE_PACKET, 1 },
+		{ "# the line -t names\ncapture ebpf\n", CFG_CAPTURE_EBPF, 2 },
+		{ "capture auto\n", CFG_CAPTURE_AUTO, 1 },
+	};
 
-	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
-	ck_assert_int_eq(cfg->capture_line, 0);
-	config_free(cfg);
-	cfg = parse_ok("capture packet\n");
-	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_PACKET);
-	config_free(cfg);
-	cfg = parse_ok("# the line -t names\ncapture ebpf\n");
-	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_EBPF);
-	ck_assert_int_eq(cfg->capture_line, 2);
-	config_free(cfg);
-	cfg = parse_ok("capture auto\n");
-	ck_assert_int_eq(cfg->capture, CFG_CAPTURE_AUTO);
-	config_free(cfg);
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		struct config *cfg = parse_ok(ok[i].text);
+
+		ck_assert_msg(cfg->capture == ok[i].capture, "%s: capture %d", ok[i].text,
+			      (int)cfg->capture);
+		ck_assert_msg(cfg->capture_line == ok[i].line, "%s: line %d", ok[i].text,
+			      cfg->capture_line);
+		config_free(cfg);
+	}
 	parse_bad("capture tcx\n", "t.conf:1: capture: 'tcx' is none of auto, packet, ebpf");
 	parse_bad("capture ebpf\ncapture packet\n", "t.conf:2: capture: already set on line 1");
 	parse_bad("capture\n", "t.conf:1: capture: missing argument");

@@ -21,36 +21,16 @@
 
 /* ---- messages ---- */
 
-struct msg {
-	union {
-		struct nlmsghdr n;
-		uint8_t b[1024];
-	};
-};
-
-static void *begin(struct msg *m, uint16_t type, uint16_t flags, size_t hdr)
+/* fibmsg.c's builders, a message without room for an attribute failing
+ * the test. */
+static void attr(struct fibmsg *m, unsigned short type, const void *d, size_t len)
 {
-	memset(m, 0, sizeof *m);
-	m->n.nlmsg_type = type;
-	m->n.nlmsg_flags = flags;
-	m->n.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdr);
-	return NLMSG_DATA(&m->n);
+	ck_assert_ptr_nonnull(fibmsg_attr(m, type, d, len));
 }
 
-static void attr(struct msg *m, unsigned short type, const void *d, size_t len)
+static void u32attr(struct fibmsg *m, unsigned short type, uint32_t v)
 {
-	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->n.nlmsg_len));
-
-	ck_assert_uint_le(NLMSG_ALIGN(m->n.nlmsg_len) + RTA_SPACE(len), sizeof m->b);
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), d, len);
-	m->n.nlmsg_len = (uint32_t)(NLMSG_ALIGN(m->n.nlmsg_len) + RTA_SPACE(len));
-}
-
-static void u32attr(struct msg *m, unsigned short type, uint32_t v)
-{
-	attr(m, type, &v, 4);
+	ck_assert_ptr_nonnull(fibmsg_u32(m, type, v));
 }
 
 static int fam(const char *a)
@@ -58,18 +38,13 @@ static int fam(const char *a)
 	return strchr(a, ':') ? AF_INET6 : AF_INET;
 }
 
-static size_t alen(int f)
-{
-	return f == AF_INET6 ? 16 : 4;
-}
-
 /* An RTM_NEWROUTE / RTM_DELROUTE: "PREFIX/LEN" in table, via gw (or NULL)
  * out of oif, with a metric. */
-static void route_msg(struct msg *m, uint16_t type, uint16_t flags, uint8_t rtype, uint32_t table,
+static void route_msg(struct fibmsg *m, uint16_t type, uint16_t flags, uint8_t rtype, uint32_t table,
 		      const char *prefix, int len, const char *gw, int oif, uint32_t metric)
 {
 	int f = fam(prefix);
-	struct rtmsg *r = begin(m, type, flags, sizeof *r);
+	struct rtmsg *r = fibmsg_begin(m, type, flags, sizeof *r);
 	uint8_t a[16];
 
 	r->rtm_family = (uint8_t)f;
@@ -78,7 +53,7 @@ static void route_msg(struct msg *m, uint16_t type, uint16_t flags, uint8_t rtyp
 	r->rtm_protocol = RTPROT_BOOT;
 	r->rtm_type = rtype;
 	ck_assert_int_eq(inet_pton(f, prefix, a), 1);
-	attr(m, RTA_DST, a, alen(f));
+	attr(m, RTA_DST, a, fibmsg_alen(f));
 	u32attr(m, RTA_TABLE, table);
 	if (metric)
 		u32attr(m, RTA_PRIORITY, metric);
@@ -86,7 +61,7 @@ static void route_msg(struct msg *m, uint16_t type, uint16_t flags, uint8_t rtyp
 		u32attr(m, RTA_OIF, (uint32_t)oif);
 	if (gw) {
 		ck_assert_int_eq(inet_pton(f, gw, a), 1);
-		attr(m, RTA_GATEWAY, a, alen(f));
+		attr(m, RTA_GATEWAY, a, fibmsg_alen(f));
 	}
 }
 
@@ -94,7 +69,7 @@ static void apply_route(struct fib *fib, uint16_t type, uint16_t flags, uint8_t 
 			const char *prefix, int len, const char *gw, int oif, uint32_t metric,
 			enum fib_change want)
 {
-	struct msg m;
+	struct fibmsg m;
 
 	route_msg(&m, type, flags, rtype, table, prefix, len, gw, oif, metric);
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), want);
@@ -146,7 +121,7 @@ static const char *ask(struct fib *fib, const char *dst, int64_t now)
 START_TEST(routes_from_messages)
 {
 	struct fib *fib = router();
-	struct msg m;
+	struct fibmsg m;
 
 	ck_assert_str_eq(ask(fib, "198.19.5.1", 0), "-");
 	apply_route(fib, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, RTN_UNICAST, 254, "198.19.0.0", 16,
@@ -197,7 +172,7 @@ END_TEST
 START_TEST(silent_flushes_ask_for_a_dump)
 {
 	struct fib *fib = router();
-	struct msg m;
+	struct fibmsg m;
 	struct ifaddrmsg *ifa;
 	uint8_t a[4];
 	struct rtmsg *r;
@@ -215,7 +190,7 @@ START_TEST(silent_flushes_ask_for_a_dump)
 	inet_pton(AF_INET, "198.18.1.1", a);
 	attr(&m, RTA_PREFSRC, a, 4);
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_CHANGED);
-	ifa = begin(&m, RTM_NEWADDR, 0, sizeof *ifa);
+	ifa = fibmsg_begin(&m, RTM_NEWADDR, 0, sizeof *ifa);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_index = 2;
 	attr(&m, IFA_LOCAL, a, 4);
@@ -223,13 +198,13 @@ START_TEST(silent_flushes_ask_for_a_dump)
 	m.n.nlmsg_type = RTM_DELADDR;
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_CHANGED | FIB_REDUMP);
 	inet_pton(AF_INET, "198.18.1.7", a);
-	ifa = begin(&m, RTM_DELADDR, 0, sizeof *ifa);
+	ifa = fibmsg_begin(&m, RTM_DELADDR, 0, sizeof *ifa);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_index = 2;
 	attr(&m, IFA_LOCAL, a, 4);
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_CHANGED);
 	/* Messages of no interest. */
-	r = begin(&m, RTM_NEWNEIGH, 0, sizeof *r);
+	r = fibmsg_begin(&m, RTM_NEWNEIGH, 0, sizeof *r);
 	ck_assert_int_eq(fib_apply(fib, &m.n, 0), FIB_SAME);
 	(void)r;
 	fib_free(fib);
@@ -279,7 +254,7 @@ END_TEST
 START_TEST(ipv6_expiry)
 {
 	struct fib *fib = router();
-	struct msg m;
+	struct fibmsg m;
 	struct rta_cacheinfo ci = { 0 };
 	uint64_t g;
 

@@ -413,6 +413,15 @@ static void expect_nexthop(const struct fwd_info *i, const char *want)
 	ck_assert_str_eq(buf, want);
 }
 
+/* i: forwarded from in_kindex in to out_kindex out through next hop nh. */
+static void expect_forwarded(const struct fwd_info *i, int in, int out, const char *nh)
+{
+	ck_assert_int_eq(i->forwarded, 1);
+	ck_assert_int_eq(i->in_kindex, in);
+	ck_assert_int_eq(i->out_kindex, out);
+	expect_nexthop(i, nh);
+}
+
 static uint64_t misses(const struct fixture *f)
 {
 	uint64_t h, m;
@@ -431,10 +440,7 @@ START_TEST(classify_ingress)
 	fixture_init(&f);
 	/* r1 -> behind a gateway on r2 */
 	ck_assert_int_eq(classify(&f, 2, ARPHRD_ETHER, 0, "198.18.1.2", "198.19.5.1", &i), 0);
-	ck_assert_int_eq(i.forwarded, 1);
-	ck_assert_int_eq(i.in_kindex, 2);
-	ck_assert_int_eq(i.out_kindex, 3);
-	expect_nexthop(&i, "198.18.2.2");
+	expect_forwarded(&i, 2, 3, "198.18.2.2");
 	ck_assert_uint_eq(i.src_len, 24);
 	ck_assert_uint_eq(i.dst_len, 16);
 	ck_assert_uint_eq(misses(&f), 1);
@@ -445,10 +451,7 @@ START_TEST(classify_ingress)
 	expect_nexthop(&i, "198.18.2.2");
 	/* on-link: the next hop is the destination itself, cached or not */
 	ck_assert_int_eq(classify(&f, 3, ARPHRD_ETHER, 0, "198.18.2.2", "198.18.1.2", &i), 0);
-	ck_assert_int_eq(i.forwarded, 1);
-	ck_assert_int_eq(i.in_kindex, 3);
-	ck_assert_int_eq(i.out_kindex, 2);
-	expect_nexthop(&i, "198.18.1.2");
+	expect_forwarded(&i, 3, 2, "198.18.1.2");
 	ck_assert_uint_eq(i.dst_len, 24);
 	ck_assert_uint_eq(i.src_len, 24);
 	ck_assert_int_eq(classify(&f, 3, ARPHRD_ETHER, 0, "198.18.2.2", "198.18.1.7", &i), 0);
@@ -524,18 +527,12 @@ START_TEST(classify_egress)
 	fixture_init(&f);
 	/* Leaving r2, from a neighbour of r1: it came in on r1. */
 	ck_assert_int_eq(classify(&f, 3, ARPHRD_ETHER, 1, "198.18.1.2", "198.19.5.1", &i), 0);
-	ck_assert_int_eq(i.forwarded, 1);
-	ck_assert_int_eq(i.in_kindex, 2);
-	ck_assert_int_eq(i.out_kindex, 3);
-	expect_nexthop(&i, "198.18.2.2");
+	expect_forwarded(&i, 2, 3, "198.18.2.2");
 	ck_assert_uint_eq(i.src_len, 24);
 	ck_assert_uint_eq(i.dst_len, 16);
 	/* Leaving the tun towards a tailnet peer, from behind r2. */
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 1, "198.18.2.2", "100.64.0.2", &i), 0);
-	ck_assert_int_eq(i.forwarded, 1);
-	ck_assert_int_eq(i.in_kindex, 3);
-	ck_assert_int_eq(i.out_kindex, 4);
-	expect_nexthop(&i, "100.64.0.2");
+	expect_forwarded(&i, 3, 4, "100.64.0.2");
 	ck_assert_uint_eq(i.dst_len, 32);
 	/* The host's own: forwarded 0, the routing not asked. */
 	{
@@ -550,10 +547,7 @@ START_TEST(classify_egress)
 	}
 	/* A source without a route back: in unknown, the destination still found. */
 	ck_assert_int_eq(classify(&f, 3, ARPHRD_ETHER, 1, "203.0.113.5", "198.18.2.2", &i), 0);
-	ck_assert_int_eq(i.forwarded, 1);
-	ck_assert_int_eq(i.in_kindex, 0);
-	ck_assert_int_eq(i.out_kindex, 3);
-	expect_nexthop(&i, "198.18.2.2");
+	expect_forwarded(&i, 0, 3, "198.18.2.2");
 	fixture_free(&f);
 }
 END_TEST
@@ -665,6 +659,19 @@ START_TEST(classify_unknown)
 }
 END_TEST
 
+/* prefix/16 (in main) by two paths: out of r2 via 198.18.2.2, and out of
+ * oif2 via gw2; r is the route sent. */
+static void two_paths(struct fixture *f, const char *prefix, int oif2, const char *gw2,
+		      struct fib_route *r)
+{
+	route_of(&(struct rt){ 254, prefix, 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, r);
+	r->npaths = 2;
+	r->path[1].oif = oif2;
+	r->path[1].gw.family = AF_INET;
+	addr(AF_INET, gw2, r->path[1].gw.a);
+	route_msg(f->fib, RTM_NEWROUTE, 0, r);
+}
+
 /* ECMP: the path a flow hashes to is the kernel's secret; what every path
  * shares is known. */
 START_TEST(classify_multipath)
@@ -674,24 +681,14 @@ START_TEST(classify_multipath)
 	struct fib_route r;
 
 	fixture_init(&f);
-	route_of(&(struct rt){ 254, "198.22.0.0", 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, &r);
-	r.npaths = 2;
-	r.path[1].oif = 2;
-	r.path[1].gw.family = AF_INET;
-	addr(AF_INET, "198.18.1.2", r.path[1].gw.a);
-	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
+	two_paths(&f, "198.22.0.0", 2, "198.18.1.2", &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.22.0.1", &i), 0);
 	ck_assert_int_eq(i.forwarded, 1);
 	ck_assert_int_eq(i.out_kindex, 0);
 	ck_assert_int_eq(i.nexthop.family, 0);
 	ck_assert_uint_eq(i.dst_len, 16);
 	/* Both paths out of r2, by two gateways: the interface is known. */
-	route_of(&(struct rt){ 254, "198.23.0.0", 16, RTN_UNICAST, 3, "198.18.2.2", RTPROT_BOOT }, &r);
-	r.npaths = 2;
-	r.path[1].oif = 3;
-	r.path[1].gw.family = AF_INET;
-	addr(AF_INET, "198.18.2.3", r.path[1].gw.a);
-	route_msg(f.fib, RTM_NEWROUTE, 0, &r);
+	two_paths(&f, "198.23.0.0", 3, "198.18.2.3", &r);
 	ck_assert_int_eq(classify(&f, 4, ARPHRD_NONE, 0, "100.64.0.2", "198.23.0.1", &i), 0);
 	ck_assert_int_eq(i.out_kindex, 3);
 	ck_assert_int_eq(i.nexthop.family, 0);

@@ -364,6 +364,57 @@ static int is(struct route_watch *rw, const char *dst, int fwd, const char *out,
 	return !fwd || (fi.out_kindex == (int)if_nametoindex(out) && fi.dst_len == len);
 }
 
+/* One event: its command run, the answer for dst unchanged until the
+ * event is read (when before is set), then the answer after. */
+struct cls {
+	int fwd;
+	const char *out;
+	int len;
+};
+
+struct ev_step {
+	const char *cmd, *dst;
+	int check_before;
+	struct cls before, after;
+	const char *what;
+};
+
+static const struct ev_step event_steps[] = {
+	{ "ip route replace 198.19.0.0/16 via 198.18.1.2", "198.19.5.1", 1,
+	  { 1, "r2", 16 }, { 1, "r1", 16 }, "route replace: the new route" },
+	{ "ip route del 198.19.0.0/16", "198.19.5.1", 1,
+	  { 1, "r1", 16 }, { 0, NULL, 0 }, "route deleted: no route, not forwarded" },
+	{ "ip route add 198.19.0.0/16 via 198.18.2.2", "198.19.5.1", 0,
+	  { 0, NULL, 0 }, { 1, "r2", 16 }, "route added" },
+	{ "ip route add 198.19.7.0/24 dev r1 table 52 && ip rule add pref 5270 table 52",
+	  "198.19.7.7", 1, { 1, "r2", 16 }, { 1, "r1", 24 }, "rule added: table 52" },
+	{ "ip rule del pref 5270", "198.19.7.7", 1,
+	  { 1, "r1", 24 }, { 1, "r2", 16 }, "rule removed" },
+	/* An address: its packets become the host's, then forwarded again. */
+	{ "ip addr add 198.19.5.1/32 dev r2", "198.19.5.1", 1,
+	  { 1, "r2", 16 }, { 0, NULL, 0 }, "address added: the host's" },
+	{ "ip addr del 198.19.5.1/32 dev r2", "198.19.5.1", 0,
+	  { 0, NULL, 0 }, { 1, "r2", 16 }, "address removed" },
+	/* Netconf: forwarding off on the input interface. */
+	{ "sysctl -qw net.ipv4.conf.r1.forwarding=0", "198.19.5.1", 1,
+	  { 1, "r2", 16 }, { 0, NULL, 0 }, "netconf read: r1 does not forward" },
+	{ "sysctl -qw net.ipv4.conf.r1.forwarding=1", "198.19.5.1", 0,
+	  { 0, NULL, 0 }, { 1, "r2", 16 }, "forwarding again" },
+};
+
+static int event_step(struct route_watch *rw, const struct ev_step *e)
+{
+	const struct cls *b = &e->before, *a = &e->after;
+
+	CHECK(sh(e->cmd) == 0, "%s", e->cmd);
+	CHECK(!e->check_before || is(rw, e->dst, b->fwd, b->out, b->len),
+	      "%s: changed before the event was read", e->what);
+	take_events(rw);
+	CHECK(is(rw, e->dst, a->fwd, a->out, a->len), "%s: not so once the event was read",
+	      e->what);
+	return 0;
+}
+
 static int events(void)
 {
 	char err[256] = "";
@@ -398,47 +449,10 @@ static int events(void)
 	      fi.forwarded && !strcmp(nh(&fi), "fd7a:115c:a1e0:2::2") && fi.dst_len == 56,
 	      "v6 next hop %s /%u", nh(&fi), fi.dst_len);
 
-	/* A route event: the answer changes when the event is read, not before. */
-	CHECK(sh("ip route replace 198.19.0.0/16 via 198.18.1.2") == 0, "route replace");
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "a frame before the route event: old route");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 1, "r1", 16), "route event read: new route");
-	CHECK(sh("ip route del 198.19.0.0/16") == 0, "route del");
-	CHECK(is(rw, "198.19.5.1", 1, "r1", 16), "before the deletion is read");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 0, NULL, 0), "route deleted: no route, not forwarded");
-	CHECK(sh("ip route add 198.19.0.0/16 via 198.18.2.2") == 0, "route add");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "route added");
-
-	/* A rule event, to a table of its own (Tailscale's 52). */
-	CHECK(sh("ip route add 198.19.7.0/24 dev r1 table 52 && ip rule add pref 5270 table 52") == 0,
-	      "rule add");
-	CHECK(is(rw, "198.19.7.7", 1, "r2", 16), "before the rule event");
-	take_events(rw);
-	CHECK(is(rw, "198.19.7.7", 1, "r1", 24), "rule event read: table 52");
-	CHECK(sh("ip rule del pref 5270") == 0, "rule del");
-	CHECK(is(rw, "198.19.7.7", 1, "r1", 24), "before the rule's deletion is read");
-	take_events(rw);
-	CHECK(is(rw, "198.19.7.7", 1, "r2", 16), "rule removed");
-
-	/* An address event: its packets become the host's, then forwarded again. */
-	CHECK(sh("ip addr add 198.19.5.1/32 dev r2") == 0, "address add");
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "before the address event");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 0, NULL, 0), "address event read: the host's");
-	CHECK(sh("ip addr del 198.19.5.1/32 dev r2") == 0, "address del");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "address removed");
-
-	/* A netconf event: forwarding off on the input interface. */
-	CHECK(sh("sysctl -qw net.ipv4.conf.r1.forwarding=0") == 0, "forwarding off");
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "before the netconf event");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 0, NULL, 0), "netconf event read: r1 does not forward");
-	CHECK(sh("sysctl -qw net.ipv4.conf.r1.forwarding=1") == 0, "forwarding on");
-	take_events(rw);
-	CHECK(is(rw, "198.19.5.1", 1, "r2", 16), "forwarding again");
+	/* Route, rule, address and netconf events: each changes the answer when
+	 * it is read, not before. */
+	for (size_t i = 0; i < sizeof event_steps / sizeof event_steps[0]; i++)
+		CHECK(event_step(rw, &event_steps[i]) == 0, "event %zu", i);
 
 	/* A link event: r2 down; the kernel flushes the IPv4 routes through it
 	 * without a route event, so the mirror reads them again. */
@@ -499,19 +513,11 @@ static int seccomp_no_questions(void)
 }
 #endif
 
-#define NDST 50000
-
-static int no_syscalls(void)
+/* A namespace of our own: r1 (198.18.1.1/24) and r2 (198.18.2.1/24),
+ * forwarding, 198.19.0.0/16 via 198.18.2.2. 0, SKIP without a namespace,
+ * 2 when the set-up failed. */
+static int two_links(void)
 {
-	char err[256] = "";
-	struct route_watch *rw;
-	int r1, r2;
-	pid_t pid;
-	int status;
-
-#ifndef HF_AUDIT_ARCH
-	return SKIP;
-#else
 	if (unshare(CLONE_NEWNET) < 0)
 		return SKIP;
 	if (sh("ip link set lo up && sysctl -qw net.ipv4.ip_forward=1 && "
@@ -520,6 +526,24 @@ static int no_syscalls(void)
 	       "ip addr add 198.18.1.1/24 dev r1 && ip addr add 198.18.2.1/24 dev r2 && "
 	       "ip route add 198.19.0.0/16 via 198.18.2.2") < 0)
 		return 2;
+	return 0;
+}
+
+#define NDST 50000
+
+static int no_syscalls(void)
+{
+	char err[256] = "";
+	struct route_watch *rw;
+	int r1, r2;
+	pid_t pid;
+	int status, rc;
+
+#ifndef HF_AUDIT_ARCH
+	return SKIP;
+#else
+	if ((rc = two_links()) != 0)
+		return rc;
 	rw = route_open(err, sizeof err);
 	CHECK(rw != NULL, "route_open: %s", err);
 	r1 = (int)if_nametoindex("r1");
@@ -575,15 +599,10 @@ static int one_cell(void)
 	uint8_t b[128];
 	uint32_t len = frame(b, "198.18.1.2", "198.19.0.0");
 	int64_t now = monotonic_ms();
+	int rc;
 
-	if (unshare(CLONE_NEWNET) < 0)
-		return SKIP;
-	if (sh("ip link set lo up && sysctl -qw net.ipv4.ip_forward=1 && "
-	       "ip link add r1 type veth peer name p1 && ip link add r2 type veth peer name p2 && "
-	       "ip link set r1 up && ip link set p1 up && ip link set r2 up && ip link set p2 up && "
-	       "ip addr add 198.18.1.1/24 dev r1 && ip addr add 198.18.2.1/24 dev r2 && "
-	       "ip route add 198.19.0.0/16 via 198.18.2.2") < 0)
-		return 2;
+	if ((rc = two_links()) != 0)
+		return rc;
 	rw = route_open(err, sizeof err);
 	CHECK(rw != NULL, "route_open: %s", err);
 	route_get_stats(rw, &st0);

@@ -20,6 +20,7 @@
 #include "sflow/core/pfilter.h"
 #include "sflow/core/tcsample.h"
 #include "bpf_kernel.h"
+#include "testpkt.h"
 #include "hf_check.h"
 
 #define SNAP 128
@@ -40,91 +41,6 @@ static void record_of(struct hf_ebpf_sample *s, uint32_t flags, const uint8_t *f
 	s->protocol = htons(ethertype);
 	s->pkt_type = PACKET_HOST;
 	memcpy(s->data, f, s->caplen);
-}
-
-/* An IPv4 UDP packet 198.18.0.1 -> 198.18.0.2 (Ethernet when eth). */
-static size_t udp_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
-{
-	size_t o = 0;
-
-	memset(b, 0, 64);
-	if (eth) {
-		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
-		o = 14;
-	}
-	b[o] = 0x45;
-	b[o + 3] = 32;
-	b[o + 8] = 64;
-	b[o + 9] = 17;
-	memcpy(b + o + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8);
-	b[o + 20] = (uint8_t)(sport >> 8);
-	b[o + 21] = (uint8_t)sport;
-	b[o + 22] = (uint8_t)(dport >> 8);
-	b[o + 23] = (uint8_t)dport;
-	b[o + 25] = 12;
-	return o + 32;
-}
-
-/* An IPv6 UDP packet fd7a:115c:a1e0::1 -> ::2 (Ethernet when eth). */
-static size_t udp6_packet(uint8_t *b, int eth, uint16_t sport, uint16_t dport)
-{
-	size_t o = 0;
-
-	memset(b, 0, 128);
-	if (eth) {
-		memcpy(b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
-		o = 14;
-	}
-	b[o] = 0x60;
-	b[o + 5] = 12;
-	b[o + 6] = 17;
-	b[o + 7] = 64;
-	memcpy(b + o + 8, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x01", 16);
-	memcpy(b + o + 24, "\xfd\x7a\x11\x5c\xa1\xe0\0\0\0\0\0\0\0\0\0\x02", 16);
-	b[o + 40] = (uint8_t)(sport >> 8);
-	b[o + 41] = (uint8_t)sport;
-	b[o + 42] = (uint8_t)(dport >> 8);
-	b[o + 43] = (uint8_t)dport;
-	b[o + 45] = 12;
-	return o + 52;
-}
-
-/* The ICMP error (type) quoting inner (no link header), back to its source. */
-static size_t icmp_error(uint8_t *b, int eth, int v6, uint8_t type, const uint8_t *inner,
-			 size_t inner_len)
-{
-	size_t o = 0, h = v6 ? 40 : 20;
-
-	memset(b, 0, 256);
-	if (eth) {
-		memcpy(b, v6 ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd" :
-			       "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-		o = 14;
-	}
-	if (v6) {
-		b[o] = 0x60;
-		b[o + 6] = 58;
-		memcpy(b + o + 8, inner + 24, 16);
-		memcpy(b + o + 24, inner + 8, 16);
-	} else {
-		b[o] = 0x45;
-		b[o + 9] = 1;
-		memcpy(b + o + 12, inner + 16, 4);
-		memcpy(b + o + 16, inner + 12, 4);
-	}
-	b[o + h] = type;
-	memcpy(b + o + h + 8, inner, inner_len);
-	return o + h + 8 + inner_len;
-}
-
-static struct sock_filter *compile(const char *expr, int dlt, size_t *len)
-{
-	struct sock_filter *p = NULL;
-	char err[256];
-
-	ck_assert_msg(pfilter_compile(expr, dlt, &p, len, err, sizeof err) == 0, "%s: %s", expr,
-		      err);
-	return p;
 }
 
 /* Our flows: to 198.18.0.2 and fd7a:115c:a1e0::2, port 6343. */
@@ -170,7 +86,7 @@ START_TEST(t_plain)
 	struct hf_ebpf_sample s;
 	struct tcsample_frame f;
 	uint8_t b[128];
-	size_t n, len = udp_packet(b, 1, 1000, 9);
+	size_t n, len = testpkt_udp4(b, 1, 1000, 9);
 	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
 	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
@@ -200,7 +116,7 @@ START_TEST(t_bad)
 	struct tcsample_frame f;
 	struct tcsample_judge j;
 	uint8_t b[128], buf[TCSAMPLE_BUF];
-	size_t n, len = udp_packet(b, 1, 1000, 9);
+	size_t n, len = testpkt_udp4(b, 1, 1000, 9);
 	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
 	j = (struct tcsample_judge){ p, n };
@@ -238,16 +154,16 @@ START_TEST(t_filters)
 	struct tcsample_frame f;
 	uint8_t b[128];
 	size_t n9, nin, nidx, n, len;
-	struct sock_filter *f9 = compile("udp port 9", PFILTER_DLT_EN10MB, &n9);
-	struct sock_filter *fin = compile("inbound", PFILTER_DLT_EN10MB, &nin);
-	struct sock_filter *fidx = compile("ifindex 7", PFILTER_DLT_EN10MB, &nidx);
+	struct sock_filter *f9 = testpkt_compile("udp port 9", PFILTER_DLT_EN10MB, &n9);
+	struct sock_filter *fin = testpkt_compile("inbound", PFILTER_DLT_EN10MB, &nin);
+	struct sock_filter *fidx = testpkt_compile("ifindex 7", PFILTER_DLT_EN10MB, &nidx);
 	struct sock_filter *p;
 
 	p = judge_of(BPFPROG_LINK_ETHER, f9, n9, &n);
-	len = udp_packet(b, 1, 1000, 9);
+	len = testpkt_udp4(b, 1, 1000, 9);
 	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
 	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_TAKE);
-	len = udp_packet(b, 1, 1000, 10);
+	len = testpkt_udp4(b, 1, 1000, 10);
 	record_of(&s, 0, b, (uint32_t)len, ETH_P_IP);
 	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
 	free(p);
@@ -294,17 +210,17 @@ static void agree(enum bpfprog_link link)
 	int own[8] = { 1, 1, 0, 0, 1, 1, 0, 0 };
 	unsigned checked = 0;
 
-	fl[0] = udp_packet(fr[0], eth, OUR_PORT4, COLLECTOR_PORT);
-	fl[1] = udp6_packet(fr[1], eth, OUR_PORT6, COLLECTOR_PORT);
-	fl[2] = udp_packet(fr[2], eth, OUR_PORT4 + 2, COLLECTOR_PORT);
-	fl[3] = udp6_packet(fr[3], eth, OUR_PORT6, COLLECTOR_PORT + 1);
-	ql = udp_packet(q, 0, OUR_PORT4, COLLECTOR_PORT);
-	fl[4] = icmp_error(fr[4], eth, 0, 3, q, ql);
-	ql = udp6_packet(q, 0, OUR_PORT6, COLLECTOR_PORT);
-	fl[5] = icmp_error(fr[5], eth, 1, 1, q, ql);
-	ql = udp_packet(q, 0, 9, 9);
-	fl[6] = icmp_error(fr[6], eth, 0, 3, q, ql);
-	fl[7] = udp_packet(fr[7], eth, 1000, 9);
+	fl[0] = testpkt_udp4(fr[0], eth, OUR_PORT4, COLLECTOR_PORT);
+	fl[1] = testpkt_udp6(fr[1], eth, OUR_PORT6, COLLECTOR_PORT);
+	fl[2] = testpkt_udp4(fr[2], eth, OUR_PORT4 + 2, COLLECTOR_PORT);
+	fl[3] = testpkt_udp6(fr[3], eth, OUR_PORT6, COLLECTOR_PORT + 1);
+	ql = testpkt_udp4(q, 0, OUR_PORT4, COLLECTOR_PORT);
+	fl[4] = testpkt_icmp_error(fr[4], eth, 0, 3, q, ql);
+	ql = testpkt_udp6(q, 0, OUR_PORT6, COLLECTOR_PORT);
+	fl[5] = testpkt_icmp_error(fr[5], eth, 1, 1, q, ql);
+	ql = testpkt_udp4(q, 0, 9, 9);
+	fl[6] = testpkt_icmp_error(fr[6], eth, 0, 3, q, ql);
+	fl[7] = testpkt_udp4(fr[7], eth, 1000, 9);
 	for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
 		size_t flen = 0, n;
 		struct sock_filter *filt = NULL, *p;
@@ -374,7 +290,7 @@ START_TEST(t_vlan)
 	struct hf_ebpf_sample s;
 	struct tcsample_frame f;
 	uint8_t b[128];
-	size_t n, len = udp_packet(b, 1, 1000, 9);
+	size_t n, len = testpkt_udp4(b, 1, 1000, 9);
 	struct sock_filter *p = judge_of(BPFPROG_LINK_ETHER, NULL, 0, &n);
 
 	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
@@ -392,12 +308,12 @@ START_TEST(t_vlan)
 	ck_assert_mem_eq(f.data + 12, "\x88\xa8\x60\x05", 4);
 	ck_assert_uint_eq(f.caplen, 40);
 	/* Our own datagram on a VLAN: still ours. */
-	len = udp_packet(b, 1, OUR_PORT4, COLLECTOR_PORT);
+	len = testpkt_udp4(b, 1, OUR_PORT4, COLLECTOR_PORT);
 	record_of(&s, HF_EBPF_VLAN | HF_EBPF_EGRESS, b, (uint32_t)len, ETH_P_IP);
 	s.vlan_proto = htons(ETH_P_8021Q);
 	ck_assert_int_eq(judge(&s, ARPHRD_ETHER, p, n, SNAP, &f), TCSAMPLE_REJECTED);
 	/* A full snap: 256 captured + 4 of tag, cut at the snap length. */
-	len = udp_packet(b, 1, 1000, 9);
+	len = testpkt_udp4(b, 1, 1000, 9);
 	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
 	s.len = 1500;
 	s.caplen = HF_EBPF_SNAP;
@@ -407,7 +323,7 @@ START_TEST(t_vlan)
 	free(p);
 	/* No Ethernet header to put it in: a tun's bare IP is left alone. */
 	p = judge_of(BPFPROG_LINK_IP, NULL, 0, &n);
-	len = udp_packet(b, 0, 1000, 9);
+	len = testpkt_udp4(b, 0, 1000, 9);
 	record_of(&s, HF_EBPF_VLAN, b, (uint32_t)len, ETH_P_IP);
 	ck_assert_int_eq(judge(&s, ARPHRD_NONE, p, n, SNAP, &f), TCSAMPLE_TAKE);
 	ck_assert_ptr_eq(f.data, s.data);
