@@ -117,7 +117,7 @@ unit: $(UNIT_BIN)
 # so that the kernel refuses the tc eBPF capture's attach there.
 TEST_TOOLS := test/tools/tcxfill
 
-test/tools/tcxfill: test/tools/tcxfill.c
+test/tools/tcxfill: test/tools/tcxfill.c test/tools/tcxhold.h
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BPF_LIBS)
 
 integration: agent/hostflowd $(TEST_TOOLS)

@@ -104,20 +104,8 @@ static int check_ifname(struct parser *p, const char *what, const char *s)
 		    "ASCII bytes, no '/', ':' or space, not '.' or '..')", what, s);
 }
 
-/* Room for one more element; NULL leaves arr as it was (still owned). */
-static void *grow(void *arr, size_t n, size_t *cap, size_t size)
-{
-	size_t ncap;
-	void *na;
-
-	if (n < *cap)
-		return arr;
-	ncap = *cap ? *cap * 2 : 8;
-	na = realloc(arr, ncap * size);
-	if (na)
-		*cap = ncap;
-	return na;
-}
+/* A config's lists start with room for this many: most configs name fewer. */
+#define CONFIG_FIRST_CAP 8
 
 static int d_agentx(struct parser *p, int argc, struct confword *w)
 {
@@ -221,10 +209,9 @@ static int d_interface(struct parser *p, int argc, struct confword *w)
 
 	if (check_ifname(p, "interface", w[1].s))
 		return -1;
-	f = grow(cfg->ifaces, cfg->n_ifaces, &p->cap_ifaces, sizeof *f);
-	if (!f)
+	if (hf_grow(&cfg->ifaces, cfg->n_ifaces, &p->cap_ifaces, sizeof *cfg->ifaces,
+		    CONFIG_FIRST_CAP) < 0)
 		return perr(p, "out of memory");
-	cfg->ifaces = f;
 	f = &cfg->ifaces[cfg->n_ifaces];
 	memset(f, 0, sizeof *f);
 	hf_strlcpy(f->name, w[1].s, sizeof f->name);
@@ -311,10 +298,9 @@ static int d_collector(struct parser *p, int argc, struct confword *w)
 			    MAX_COLLECTORS);
 	if (argc > 2 && parse_num(p, "collector port", w[2].s, 1, 65535, &port))
 		return -1;
-	c = grow(cfg->collectors, cfg->n_collectors, &p->cap_collectors, sizeof *c);
-	if (!c)
+	if (hf_grow(&cfg->collectors, cfg->n_collectors, &p->cap_collectors,
+		    sizeof *cfg->collectors, CONFIG_FIRST_CAP) < 0)
 		return perr(p, "out of memory");
-	cfg->collectors = c;
 	c = &cfg->collectors[cfg->n_collectors];
 	memset(c, 0, sizeof *c);
 	c->port = (uint16_t)port;
@@ -375,7 +361,7 @@ static int d_number(struct parser *p, const struct directive *d, struct confword
 static int d_sampling_rate(struct parser *p, int argc, struct confword *w)
 {
 	struct config *cfg = p->cfg;
-	struct cfg_speed_rate *e, tmp = { .line = p->line };
+	struct cfg_speed_rate tmp = { .line = p->line };
 	uint64_t v;
 
 	if (argc == 2) {
@@ -392,10 +378,9 @@ static int d_sampling_rate(struct parser *p, int argc, struct confword *w)
 	if (parse_num(p, "sampling_rate rate", w[2].s, 1, U32_MAX, &v))
 		return -1;
 	tmp.rate = (uint32_t)v;
-	e = grow(cfg->speed_rates, cfg->n_speed_rates, &p->cap_speed_rates, sizeof *e);
-	if (!e)
+	if (hf_grow(&cfg->speed_rates, cfg->n_speed_rates, &p->cap_speed_rates,
+		    sizeof *cfg->speed_rates, CONFIG_FIRST_CAP) < 0)
 		return perr(p, "out of memory");
-	cfg->speed_rates = e;
 	cfg->speed_rates[cfg->n_speed_rates++] = tmp;
 	return 0;
 }
@@ -455,7 +440,7 @@ static int sample_filter(struct parser *p, struct cfg_sample *s, const struct co
 static int d_sample(struct parser *p, int argc, struct confword *w)
 {
 	struct config *cfg = p->cfg;
-	struct cfg_sample *s, tmp = { .line = p->line };
+	struct cfg_sample tmp = { .line = p->line };
 	int has_rate = 0, has_filter = 0;
 	uint64_t rate = 0;
 
@@ -491,10 +476,9 @@ static int d_sample(struct parser *p, int argc, struct confword *w)
 		}
 	}
 	tmp.rate = (uint32_t)rate;
-	s = grow(cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *s);
-	if (!s)
+	if (hf_grow(&cfg->samples, cfg->n_samples, &p->cap_samples, sizeof *cfg->samples,
+		    CONFIG_FIRST_CAP) < 0)
 		return perr(p, "out of memory");
-	cfg->samples = s;
 	cfg->samples[cfg->n_samples++] = tmp;
 	return 0;
 }
@@ -510,10 +494,9 @@ static int d_link_notify(struct parser *p, int argc, struct confword *w)
 
 		if (check_pattern(p, "link_notifications", w[i].s))
 			return -1;
-		a = grow(cfg->link_notify, cfg->n_link_notify, &p->cap_link_notify, sizeof *a);
-		if (!a)
+		if (hf_grow(&cfg->link_notify, cfg->n_link_notify, &p->cap_link_notify,
+			    sizeof *cfg->link_notify, CONFIG_FIRST_CAP) < 0)
 			return perr(p, "out of memory");
-		cfg->link_notify = a;
 		a = &cfg->link_notify[cfg->n_link_notify++];
 		hf_strlcpy(a->name, w[i].s, sizeof a->name);
 		a->line = p->line;

@@ -1,10 +1,6 @@
 #include "daemon/rateprint.h"
 
-#include <stdlib.h>
-
-#include "base/util.h"
-#include "table/iftable.h"
-#include "table/netlink.h"
+#include "daemon/tablenow.h"
 
 #define RATE_LINE_MAX 512   /* config_rate_describe's longest line, and room */
 
@@ -26,28 +22,11 @@ void rateprint_rows(FILE *f, const struct config *cfg, const struct if_snapshot 
 int rateprint_now(FILE *f, const struct config *cfg, const struct hf_ifmap *map,
 		  char *err, size_t errlen)
 {
-	struct netlink *nl = netlink_open(err, errlen);
-	struct iftable *t = iftable_new();
-	struct kernel_link *links = NULL;
-	struct if_snapshot *s = NULL;
-	size_t n = 0;
-	int rc = -1;
+	struct tablenow tn;
 
-	if (!nl)
-		goto out;
-	if (!t || netlink_dump(nl, &links, &n) < 0 ||
-	    iftable_update(t, links, n, cfg, map, monotonic_ms()) < 0 ||
-	    !(s = iftable_acquire(t))) {
-		snprintf(err, errlen, "cannot read the kernel's interfaces");
-		goto out;
-	}
-	rateprint_rows(f, cfg, s);
-	iftable_release(t, s);
-	rc = 0;
-out:
-	free(links);
-	iftable_free(t);
-	if (nl)
-		netlink_close(nl);
-	return rc;
+	if (tablenow_read(cfg, map, &tn, err, errlen) < 0)
+		return -1;
+	rateprint_rows(f, cfg, tn.s);
+	tablenow_free(&tn);
+	return 0;
 }

@@ -7,6 +7,9 @@
 
 #include "base/util.h"
 
+/* The first room for the host's addresses: a VM has a handful. */
+#define AGENTADDR_FIRST_CAP 16
+
 /* Global: not unspecified, loopback, link-local, multicast or v4-mapped. */
 static int addr_is_global(const struct hf_addr *a)
 {
@@ -83,17 +86,12 @@ enum agentaddr_source agentaddr_choose(const struct hf_addr *configured,
 	if (!(configured && configured->family) && getifaddrs(&list) == 0) {
 		for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
 			const struct sockaddr *sa = i->ifa_addr;
-			struct agentaddr_cand *v;
 
 			if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				v = realloc(c, cap * sizeof *c);
-				if (!v)
-					break;
-				c = v;
-			}
+			/* Out of memory: chosen among those read so far. */
+			if (hf_grow(&c, n, &cap, sizeof *c, AGENTADDR_FIRST_CAP) < 0)
+				break;
 			memset(&c[n], 0, sizeof c[n]);
 			hf_strlcpy(c[n].ifname, i->ifa_name, sizeof c[n].ifname);
 			c[n].flags = i->ifa_flags;

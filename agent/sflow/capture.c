@@ -47,6 +47,8 @@
  * new socket skips frames stamped before the cut, the old one those
  * stamped after: no packet counts twice, none is missed. */
 #define RETIRE_GRACE_MS 100
+/* The first room for replaced sockets: one swap of a few interfaces. */
+#define RETIRE_FIRST_CAP 8
 #define VLAN_TAG_LEN 4
 #define MAC_ADDRS_LEN 12      /* destination and source: the tag goes after */
 #define NS_PER_S 1000000000LL
@@ -637,15 +639,11 @@ static uint32_t take_drops(const struct sock *k);
  * worth at most, as swaps follow table changes at most every 200 ms). */
 static int retire_room(struct capture *c, size_t n)
 {
-	struct sock *v;
-
-	if (c->nold + n <= c->capold)
-		return 0;
-	v = realloc(c->old, (c->nold + n) * sizeof *v);
-	if (!v)
-		return -1;
-	c->old = v;
-	c->capold = c->nold + n;
+	/* hf_grow makes room for one more; told the array is full (capold
+	 * held of capold), it doubles until n more fit. */
+	while (c->capold - c->nold < n)
+		if (hf_grow(&c->old, c->capold, &c->capold, sizeof *c->old, RETIRE_FIRST_CAP) < 0)
+			return -1;
 	return 0;
 }
 

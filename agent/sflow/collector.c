@@ -259,14 +259,36 @@ void collectors_send(struct collectors *cs, const void *buf, size_t len)
 		collector_send(&cs->c[i], buf, len);
 }
 
+struct collector_totals {
+	uint64_t sent, errors, lost;
+};
+
+/* Every counter summed over the collectors: one loop for the three totals. */
+static struct collector_totals collectors_totals(const struct collectors *cs)
+{
+	struct collector_totals t = { 0, 0, 0 };
+
+	for (size_t i = 0; cs && i < cs->n; i++) {
+		t.sent += cs->c[i].sent;
+		t.errors += cs->c[i].errors;
+		t.lost += cs->c[i].lost;
+	}
+	return t;
+}
+
 uint64_t collectors_sent(const struct collectors *cs)
 {
-	uint64_t total = 0;
-	size_t i;
+	return collectors_totals(cs).sent;
+}
 
-	for (i = 0; cs && i < cs->n; i++)
-		total += cs->c[i].sent;
-	return total;
+uint64_t collectors_errors(const struct collectors *cs)
+{
+	return collectors_totals(cs).errors;
+}
+
+uint64_t collectors_lost(const struct collectors *cs)
+{
+	return collectors_totals(cs).lost;
 }
 
 /* The local port of a socket (bound at open), 0 when it has none. */
@@ -350,24 +372,4 @@ size_t collectors_describe(const struct collectors *cs, char *buf, size_t len)
 		used += (size_t)w;
 	}
 	return used < len ? used : len - 1;
-}
-
-uint64_t collectors_lost(const struct collectors *cs)
-{
-	uint64_t total = 0;
-	size_t i;
-
-	for (i = 0; cs && i < cs->n; i++)
-		total += cs->c[i].lost;
-	return total;
-}
-
-uint64_t collectors_errors(const struct collectors *cs)
-{
-	uint64_t total = 0;
-	size_t i;
-
-	for (i = 0; cs && i < cs->n; i++)
-		total += cs->c[i].errors;
-	return total;
 }

@@ -20,7 +20,6 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,19 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The tcx attach points of kernel 6.6 (enum bpf_attach_type), which
- * Debian 12's headers do not name. */
-#define TCFLOOR_TCX_INGRESS 46
-#define TCFLOOR_TCX_EGRESS  47
+#include "../tools/tcxhold.h"
+
 #define TCFLOOR_MAX_IF      8
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* A hash map of the interfaces' ifindexes, as hostflowd's rate map. */
 static int rate_map(const int *idx, int n)
@@ -123,9 +112,9 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < n && !rc; i++) {
 		if (tcx) {
-			rc = bpf_prog_attach(prog, idx[i], TCFLOOR_TCX_INGRESS, 0);
+			rc = bpf_prog_attach(prog, idx[i], TCXHOLD_INGRESS, 0);
 			if (!rc)
-				rc = bpf_prog_attach(prog, idx[i], TCFLOOR_TCX_EGRESS, 0);
+				rc = bpf_prog_attach(prog, idx[i], TCXHOLD_EGRESS, 0);
 			continue;
 		}
 		memset(&hooks[i], 0, sizeof hooks[i]);
@@ -145,17 +134,12 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "tcfloor: attach: %s\n", strerror(rc < 0 ? -rc : errno));
 	} else {
-		signal(SIGTERM, on_signal);
-		signal(SIGINT, on_signal);
-		printf("ready\n");
-		fflush(stdout);
-		while (!stop && time(NULL) < end)
-			usleep(100000);
+		tcxhold_until(end);
 	}
 	for (int i = 0; i < n; i++) {
 		if (tcx) {
-			bpf_prog_detach2(prog, idx[i], TCFLOOR_TCX_INGRESS);
-			bpf_prog_detach2(prog, idx[i], TCFLOOR_TCX_EGRESS);
+			bpf_prog_detach2(prog, idx[i], TCXHOLD_INGRESS);
+			bpf_prog_detach2(prog, idx[i], TCXHOLD_EGRESS);
 		} else {
 			hooks[i].attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 			bpf_tc_hook_destroy(&hooks[i]);

@@ -15,27 +15,15 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The tcx attach points of kernel 6.6 (enum bpf_attach_type), which
- * Debian 12's headers do not name. */
-#define TCXFILL_INGRESS 46
-#define TCXFILL_EGRESS  47
+#include "tcxhold.h"
+
 #define TCXFILL_MAX     64
-#define POLL_US         100000
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -58,7 +46,7 @@ int main(int argc, char **argv)
 			TCXFILL_MAX);
 		return 2;
 	}
-	type = strcmp(argv[2], "ingress") ? TCXFILL_EGRESS : TCXFILL_INGRESS;
+	type = strcmp(argv[2], "ingress") ? TCXHOLD_EGRESS : TCXHOLD_INGRESS;
 	end = time(NULL) + atoi(argv[4]);
 	for (; done < n; done++) {
 		prog[done] = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tcxfill", "GPL", next,
@@ -76,12 +64,7 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "tcxfill: program %d: %s\n", done + 1, strerror(rc < 0 ? -rc : errno));
 	} else {
-		signal(SIGTERM, on_signal);
-		signal(SIGINT, on_signal);
-		printf("ready\n");
-		fflush(stdout);
-		while (!stop && time(NULL) < end)
-			usleep(POLL_US);
+		tcxhold_until(end);
 	}
 	for (int i = 0; i < done; i++) {
 		bpf_prog_detach2(prog[i], idx, type);

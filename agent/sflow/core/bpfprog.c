@@ -14,6 +14,8 @@
 #define HARD_CAP_FACTOR 4
 /* The first room for instructions; it doubles as the program grows. */
 #define FIRST_CAP 256
+/* The first room for far jumps (fixups); it doubles as they come. */
+#define FIRST_FIXUPS 64
 
 /* Far targets of a `ja`, resolved at the end: labels. The first few are
  * fixed; a group's label is L_GROUP + its index. */
@@ -73,16 +75,9 @@ static void put(struct emit *e, uint16_t code, uint8_t jt, uint8_t jf, uint32_t 
 /* A `ja` to a label; its offset is filled in at the end. */
 static void put_far(struct emit *e, size_t label)
 {
-	if (e->nfx == e->capfx) {
-		size_t nc = e->capfx ? e->capfx * 2 : 64;
-		struct fixup *nf = realloc(e->fx, nc * sizeof *nf);
-
-		if (!nf) {
-			e->oom = 1;
-			return;
-		}
-		e->fx = nf;
-		e->capfx = nc;
+	if (hf_grow(&e->fx, e->nfx, &e->capfx, sizeof *e->fx, FIRST_FIXUPS) < 0) {
+		e->oom = 1;
+		return;
 	}
 	e->fx[e->nfx++] = (struct fixup){ e->n, label };
 	put(e, BPF_JMP | BPF_JA, 0, 0, 0);

@@ -142,6 +142,16 @@ static void widen(uint8_t out[16], int family, const uint8_t *a)
 	memcpy(out, a, alen(family));
 }
 
+/* Where the entry (family, a, ifindex, kind) stands in l, or would: *at,
+ * with a widened into w (the sort key); 1 when it is there. */
+static int local_find(const struct fwd_locals *l, int family, const uint8_t *a, int ifindex,
+		      enum fwd_addr_kind kind, uint8_t w[16], size_t *at)
+{
+	widen(w, family, a);
+	*at = lower_bound(l, family, w, ifindex, (int)kind);
+	return *at < l->n && local_cmp(&l->v[*at], family, w, ifindex, (int)kind) == 0;
+}
+
 void fwd_locals_free(struct fwd_locals *l)
 {
 	free(l->v);
@@ -159,9 +169,7 @@ int fwd_locals_add(struct fwd_locals *l, int family, const uint8_t *a, int ifind
 	uint8_t w[16];
 	size_t i;
 
-	widen(w, family, a);
-	i = lower_bound(l, family, w, ifindex, (int)kind);
-	if (i < l->n && local_cmp(&l->v[i], family, w, ifindex, (int)kind) == 0)
+	if (local_find(l, family, a, ifindex, kind, w, &i))
 		return 0;
 	if (hf_grow(&l->v, l->n, &l->cap, sizeof *l->v, 16) < 0)
 		return -1;
@@ -181,9 +189,7 @@ int fwd_locals_del(struct fwd_locals *l, int family, const uint8_t *a, int ifind
 	uint8_t w[16];
 	size_t i;
 
-	widen(w, family, a);
-	i = lower_bound(l, family, w, ifindex, (int)kind);
-	if (i >= l->n || local_cmp(&l->v[i], family, w, ifindex, (int)kind) != 0)
+	if (!local_find(l, family, a, ifindex, kind, w, &i))
 		return 0;
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
 	l->n--;

@@ -1,4 +1,5 @@
 #include "sflow/core/pfilter.h"
+#include "base/util.h"
 
 #include <net/if_arp.h>
 #include <pcap/pcap.h>
@@ -68,6 +69,9 @@ struct pf_entry {
 	size_t len;
 };
 
+/* The cache's first room: a config names a few distinct filters. */
+#define PFILTER_FIRST_CAP 8
+
 struct pfilter_cache {
 	struct pf_entry *v;
 	size_t n, cap;
@@ -101,16 +105,9 @@ const struct sock_filter *pfilter_cache_get(struct pfilter_cache *pc, const char
 			*len = pc->v[i].len;
 			return pc->v[i].prog;
 		}
-	if (pc->n == pc->cap) {
-		size_t ncap = pc->cap ? pc->cap * 2 : 8;
-		struct pf_entry *nv = realloc(pc->v, ncap * sizeof *nv);
-
-		if (!nv) {
-			snprintf(err, errlen, "out of memory");
-			return NULL;
-		}
-		pc->v = nv;
-		pc->cap = ncap;
+	if (hf_grow(&pc->v, pc->n, &pc->cap, sizeof *pc->v, PFILTER_FIRST_CAP) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
 	if (pfilter_compile(expr, dlt, &e.prog, &e.len, err, errlen) < 0)
 		return NULL;
