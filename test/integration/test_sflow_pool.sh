@@ -85,6 +85,10 @@ trickle_samples() {
 	jq -r --argjson i "$1" 'select(.t == "flow" and .source == $i and
 		(.header // "" | contains("74747474747474747474747474747474"))) | .seq' "$got" 2>/dev/null | wc -l
 }
+# trickled K1 K2: two trickle samples more than K1 on r1 and K2 on r2.
+trickled() {
+	(($(trickle_samples "$R1") >= $1 + 2 && $(trickle_samples "$R2") >= $2 + 2))
+}
 trickles() {
 	local pid1 pid2 k1 k2
 	k1=$(trickle_samples "$R1") k2=$(trickle_samples "$R2")
@@ -93,7 +97,7 @@ trickles() {
 	pid1=$!
 	trickle "$Q" 198.18.2.2 198.18.1.2 4002 5002 &
 	pid2=$!
-	hf_wait_for 12 eval '(($(trickle_samples "$R1") >= k1 + 2 && $(trickle_samples "$R2") >= k2 + 2))'
+	hf_wait_for 12 trickled "$k1" "$k2"
 	touch "$HF_DIR/trickle.stop"
 	wait "$pid1" "$pid2"
 }
