@@ -64,11 +64,12 @@ R2=$(ip netns exec "$R" cat /sys/class/net/r2/ifindex)
 # A trickle both ways, 150 ms apart: the pool is read when a sample is
 # handled, at most every 100 ms, so the first and the last samples (whose
 # pools the check compares) must come while packets are few, else their pool
-# counts the packets that crossed while the sampler caught up. Each trickle
-# goes on until both interfaces sent two samples of it (its payload is "t",
-# the blasts' "x": 0x74 in the sampled header), the second 150 ms or more
-# after the first, whose handling ended any catching up; at most TRICKLE
-# packets a direction.
+# counts the packets that crossed while the sampler caught up. The first
+# trickle comes before any other traffic: it ends once both interfaces sent
+# two samples of it (its payload is "t", the blasts' "x": 0x74 in the sampled
+# header). The last one runs its whole TRICKLE packets (9 s): the sampler
+# catches up on the blasts meanwhile (their rejected draws too, which correct
+# the pool and reach no collector to wait for).
 trickle() {
 	ip netns exec "$1" python3 -c '
 import os, socket, sys, time
@@ -89,6 +90,7 @@ trickle_samples() {
 trickled() {
 	(($(trickle_samples "$R1") >= $1 + 2 && $(trickle_samples "$R2") >= $2 + 2))
 }
+# trickles [early]: both ways at once; "early": until trickled.
 trickles() {
 	local pid1 pid2 k1 k2
 	k1=$(trickle_samples "$R1") k2=$(trickle_samples "$R2")
@@ -97,13 +99,15 @@ trickles() {
 	pid1=$!
 	trickle "$Q" 198.18.2.2 198.18.1.2 4002 5002 &
 	pid2=$!
-	hf_wait_for 12 trickled "$k1" "$k2"
-	touch "$HF_DIR/trickle.stop"
+	if [[ ${1:-} == early ]]; then
+		hf_wait_for 12 trickled "$k1" "$k2"
+		touch "$HF_DIR/trickle.stop"
+	fi
 	wait "$pid1" "$pid2"
 }
 
 t1=$(link_packets r1) t2=$(link_packets r2)
-trickles
+trickles early
 for ((round = 0; round < ROUNDS; round++)); do
 	sf_blast "$P" 198.18.1.2 198.18.2.2 4001 5001 $N   # forwarded: in r1, out r2
 	sf_blast "$Q" 198.18.2.2 198.18.1.2 4002 5002 $N   # forwarded: in r2, out r1
