@@ -33,6 +33,7 @@ struct regwatch {
 	int error_logged;       /* the refusal was logged since the last success */
 	enum snmp_reg ticked; /* the state regwatch_tick saw last */
 	int64_t retry_at;       /* 0: no retry scheduled */
+	int retry_s;            /* REGWATCH_RETRY_MS, or the tests' shorter one */
 };
 
 int regwatch_is_refusal(const char *msg)
@@ -92,6 +93,24 @@ static int on_session(int major, int minor, void *serverarg, void *clientarg)
 	return 0;
 }
 
+/* REGWATCH_RETRY_MS in seconds, or REGWATCH_RETRY_ENV's shorter value:
+ * test-only (hostflowd(8), ENVIRONMENT), a test waits out one retry, not 30 s. */
+static int retry_seconds(void)
+{
+	const char *env = getenv(REGWATCH_RETRY_ENV);
+	char *end;
+	long v;
+
+	if (!env)
+		return REGWATCH_RETRY_MS / 1000;
+	v = strtol(env, &end, 10);
+	if (*env && !*end && v >= 1 && v <= REGWATCH_RETRY_MS / 1000)
+		return (int)v;
+	log_warn("agentx", "%s=%s ignored: not 1..%d seconds", REGWATCH_RETRY_ENV, env,
+		 REGWATCH_RETRY_MS / 1000);
+	return REGWATCH_RETRY_MS / 1000;
+}
+
 struct regwatch *regwatch_start(const char *agentx)
 {
 	struct regwatch *rw = calloc(1, sizeof *rw);
@@ -101,6 +120,7 @@ struct regwatch *regwatch_start(const char *agentx)
 	hf_strlcpy(rw->agentx, agentx, sizeof rw->agentx);
 	rw->state = SNMP_REG_DOWN;
 	rw->since = time(NULL);
+	rw->retry_s = retry_seconds();
 	/* net-snmp frees a callback's client arg at shutdown: regwatch_stop()
 	 * takes these back first. */
 	netsnmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_REGISTER_OID,
@@ -203,14 +223,14 @@ int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms)
 			REGWATCH_DROPIN_EXAMPLE " " REGWATCH_DROPIN " && systemctl "
 			"daemon-reload && systemctl restart snmpd). Retrying every %d s",
 			rw->agentx, rw->code, "/etc/systemd/system/snmpd.service.d",
-			REGWATCH_RETRY_MS / 1000);
+			rw->retry_s);
 		rw->error_logged = 1;
 	}
 	if (!rw->retry_at) {
-		rw->retry_at = now_ms + REGWATCH_RETRY_MS;
+		rw->retry_at = now_ms + rw->retry_s * 1000LL;
 	} else if (now_ms >= rw->retry_at) {
 		retry(rw);
-		rw->retry_at = now_ms + REGWATCH_RETRY_MS;
+		rw->retry_at = now_ms + rw->retry_s * 1000LL;
 	}
 	return rw->retry_at;
 }

@@ -24,6 +24,9 @@ enum snmp_reg {
 };
 /* How often refused registrations are tried again. */
 #define REGWATCH_RETRY_MS 30000
+/* Test-only: seconds (1..30) in place of REGWATCH_RETRY_MS, so that
+ * test_status.sh need not wait 30 s for one retry; hostflowd(8) ENVIRONMENT. */
+#define REGWATCH_RETRY_ENV "HOSTFLOWD_TEST_REFUSED_RETRY_S"
 /* Where the package puts the snmpd drop-in that disables snmpd's IF-MIB. */
 #define REGWATCH_DROPIN_EXAMPLE "/usr/share/doc/hostflow/examples/snmpd.service.d-hostflow.conf"
 #define REGWATCH_DROPIN "/etc/systemd/system/snmpd.service.d/hostflow.conf"

@@ -64,26 +64,50 @@ R2=$(ip netns exec "$R" cat /sys/class/net/r2/ifindex)
 # A trickle both ways, 150 ms apart: the pool is read when a sample is
 # handled, at most every 100 ms, so the first and the last samples (whose
 # pools the check compares) must come while packets are few, else their pool
-# counts the packets that crossed while the sampler caught up.
+# counts the packets that crossed while the sampler caught up. The first
+# trickle comes before any other traffic: it ends once both interfaces sent
+# two samples of it (its payload is "t", the blasts' "x": 0x74 in the sampled
+# header). The last one runs its whole TRICKLE packets (9 s): the sampler
+# catches up on the blasts meanwhile (their rejected draws too, which correct
+# the pool and reach no collector to wait for).
 trickle() {
 	ip netns exec "$1" python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[3])))
 for _ in range(int(sys.argv[5])):
-    s.sendto(b"x" * 20, (sys.argv[2], int(sys.argv[4])))
-    time.sleep(0.15)' "$2" "$3" "$4" "$5" $TRICKLE
+    if os.path.exists(sys.argv[6]):
+        break
+    s.sendto(b"t" * 20, (sys.argv[2], int(sys.argv[4])))
+    time.sleep(0.15)' "$2" "$3" "$4" "$5" $TRICKLE "$HF_DIR/trickle.stop"
 }
+# trickle_samples IFINDEX: the samples of trickle packets on IFINDEX so far.
+trickle_samples() {
+	jq -r --argjson i "$1" 'select(.t == "flow" and .source == $i and
+		(.header // "" | contains("74747474747474747474747474747474"))) | .seq' "$got" 2>/dev/null | wc -l
+}
+# trickled K1 K2: two trickle samples more than K1 on r1 and K2 on r2.
+trickled() {
+	(($(trickle_samples "$R1") >= $1 + 2 && $(trickle_samples "$R2") >= $2 + 2))
+}
+# trickles [early]: both ways at once; "early": until trickled.
 trickles() {
-	local pid
+	local pid1 pid2 k1 k2
+	k1=$(trickle_samples "$R1") k2=$(trickle_samples "$R2")
+	rm -f "$HF_DIR/trickle.stop"
 	trickle "$P" 198.18.1.2 198.18.2.2 4001 5001 &
-	pid=$!
-	trickle "$Q" 198.18.2.2 198.18.1.2 4002 5002
-	wait "$pid"
+	pid1=$!
+	trickle "$Q" 198.18.2.2 198.18.1.2 4002 5002 &
+	pid2=$!
+	if [[ ${1:-} == early ]]; then
+		hf_wait_for 12 trickled "$k1" "$k2"
+		touch "$HF_DIR/trickle.stop"
+	fi
+	wait "$pid1" "$pid2"
 }
 
 t1=$(link_packets r1) t2=$(link_packets r2)
-trickles
+trickles early
 for ((round = 0; round < ROUNDS; round++)); do
 	sf_blast "$P" 198.18.1.2 198.18.2.2 4001 5001 $N   # forwarded: in r1, out r2
 	sf_blast "$Q" 198.18.2.2 198.18.1.2 4002 5002 $N   # forwarded: in r2, out r1

@@ -280,6 +280,10 @@ main() {
 	hf_wait_for 10 sf_more_counters "$cap6" 2
 	sf_capture_stop
 	t_check "hostflowd exits cleanly on SIGTERM" hf_hostflowd_stop
+	# sfacctd ignores SIGTERM (hf_kill's, then SIGKILL 5 s later); on SIGINT
+	# it writes its cache to the CSV one last time and exits, in about 2 s.
+	kill -INT "$sfacctd_pid"
+	hf_wait_for 5 _hf_gone "$sfacctd_pid"
 	hf_kill "$sfacctd_pid"
 
 	dec=$HF_DIR/lo.txt
