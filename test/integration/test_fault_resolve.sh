@@ -74,8 +74,9 @@ t_check "and the first one's failure is not reported" test "$(logged "keeping th
 hf_conf "$conf" "polling_interval 0" "collector never-3.hf.test"
 kill -HUP "$pid"
 hf_wait_for 5 grep -q "^q never-3.hf.test" "$dns"
+# hf_hostflowd_stop sends the SIGTERM: sent here too, a daemon that exits at
+# once was gone before hf_hostflowd_stop looked, which it reports as a crash.
 t0=$(_hf_now_us)
-kill -TERM "$pid"
 HF_HOSTFLOWD_PID=$pid
 if hf_hostflowd_stop; then
 	ms=$((($(_hf_now_us) - t0) / 1000))
