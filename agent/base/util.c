@@ -26,12 +26,20 @@ size_t hf_strlcpy(char *dst, const char *src, size_t size)
 
 int hf_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
 {
-	size_t ncap = *cap ? *cap * 2 : first;
+	size_t ncap = *cap ? *cap : first;
 	void *arr, *na;
 
 	if (n < *cap)
 		return 0;
-	if (ncap < *cap || !elem || ncap > SIZE_MAX / elem)
+	if (!ncap || !elem)
+		return -1;
+	/* Doubled until index n fits: once for an append, more for a batch. */
+	while (ncap <= n) {
+		if (ncap > SIZE_MAX / 2)
+			return -1;
+		ncap *= 2;
+	}
+	if (ncap > SIZE_MAX / elem)
 		return -1;
 	/* Through memcpy: arrp points at a T *, not at a void *. */
 	memcpy(&arr, arrp, sizeof arr);

@@ -639,12 +639,9 @@ static uint32_t take_drops(const struct sock *k);
  * worth at most, as swaps follow table changes at most every 200 ms). */
 static int retire_room(struct capture *c, size_t n)
 {
-	/* hf_grow makes room for one more; told the array is full (capold
-	 * held of capold), it doubles until n more fit. */
-	while (c->capold - c->nold < n)
-		if (hf_grow(&c->old, c->capold, &c->capold, sizeof *c->old, RETIRE_FIRST_CAP) < 0)
-			return -1;
-	return 0;
+	if (!n)
+		return 0;
+	return hf_grow(&c->old, c->nold + n - 1, &c->capold, sizeof *c->old, RETIRE_FIRST_CAP);
 }
 
 /* k stops being the capture's: it goes on capturing until closed, and
