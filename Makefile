@@ -104,10 +104,16 @@ $(BPF_EMBED): agent/sflow/bpf/sample_embed.S $(BPF_OBJ)
 # Code only the tests use (a strict sFlow decoder): test/common/, never in
 # the daemon.
 TEST_COMMON := $(wildcard test/common/*.c)
+# Compiled once, not once per unit test binary.
+TEST_COMMON_OBJ := $(patsubst test/common/%.c,$(OBJDIR)/test/common/%.o,$(TEST_COMMON))
 
 TEST_HDR := test/unit/hf_check.h $(wildcard test/common/*.h)
 
-test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON) $(TEST_HDR)
+$(OBJDIR)/test/common/%.o: test/common/%.c $(TEST_HDR) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itest/common -c -o $@ $<
+
+test/unit/check_%: test/unit/check_%.c $(LIB_OBJ) $(TEST_COMMON_OBJ) $(TEST_HDR)
 	$(CC) $(ALL_CFLAGS) -Itest/unit -Itest/common -o $@ $(filter-out %.h,$^) $(LDLIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)
@@ -124,8 +130,13 @@ integration: agent/hostflowd $(TEST_TOOLS)
 	@bash test/integration/run.sh
 
 # The README's test command: every unit test, the fuzzers' corpus and
-# regression inputs replayed, every integration test.
-check: deps-check all unit fuzz-replay integration
+# regression inputs replayed, every integration test. The build runs one job
+# per core; the tests run one after another (integration tests share the
+# machine's namespaces and snmpd, and timing-sensitive checks want the CPU).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+check: deps-check
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BIN) $(TEST_TOOLS)
+	@$(MAKE) --no-print-directory unit fuzz-replay integration
 
 fuzz-replay:
 	@bash test/fuzz/run.sh replay

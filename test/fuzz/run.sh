@@ -43,19 +43,56 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok   $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 
-# Rebuilds build/fuzz/fuzz_T when any of its sources is newer.
+# The pure rooms and test/common are compiled once for all targets (one job
+# per core): each target then compiles only its own fuzz_T.c and links.
+OBJ=$OUT/obj
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+OBJ_CFLAGS=("${CFLAGS[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}")
+
+# The object of source $1.
+obj_of() { local o=${1//\//_}; echo "$OBJ/${o%.c}.o"; }
+
+# The newest header a source may include: an object older than it is rebuilt.
+newest_header() {
+	ls -t "$ROOT"/agent/*/*.h "$ROOT"/agent/*/*/*.h "$ROOT"/test/common/*.h \
+		"$FUZZ/fuzz_check.h" 2>/dev/null | head -n 1
+}
+
+# Compiles the stale objects, JOBS at a time; 1 when one of them failed.
+build_objects() {
+	local hdr s o failed=0
+	hdr=$(newest_header)
+	mkdir -p "$OBJ"
+	for s in "${SHARED[@]}"; do
+		o=$(obj_of "$s")
+		[ -f "$o" ] && [ ! "$ROOT/$s" -nt "$o" ] && [ ! "$hdr" -nt "$o" ] && continue
+		rm -f "$o"
+		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+		(cd "$ROOT" && "$CC" "${OBJ_CFLAGS[@]}" -c -o "$o.tmp" "$s" >"$o.log" 2>&1 &&
+			mv "$o.tmp" "$o") &
+	done
+	wait
+	for s in "${SHARED[@]}"; do
+		o=$(obj_of "$s")
+		[ -f "$o" ] && continue
+		echo "fuzz: cannot compile $s:"; cat "$o.log"; failed=1
+	done
+	return $failed
+}
+
+# Relinks build/fuzz/fuzz_T when its source or an object is newer.
 build() {
-	local t=$1 bin=$OUT/fuzz_$1 src f
-	src=("$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "${PURE[@]/#/$ROOT/}" "$ROOT"/test/common/* "$ROOT"/agent/*/*.h "$ROOT"/agent/*/*/*.h)
+	local t=$1 bin=$OUT/fuzz_$1 f objs=()
+	for f in "${SHARED[@]}"; do objs+=("$(obj_of "$f")"); done
 	if [ -x "$bin" ]; then
-		for f in "${src[@]}"; do
+		for f in "$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "$(newest_header)" "${objs[@]}"; do
 			[ "$f" -nt "$bin" ] && break
 			f=
 		done
 		[ -z "$f" ] && return 0
 	fi
 	(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -o "$bin.tmp" "$FUZZ/fuzz_$t.c" \
-		"${PURE[@]}" test/common/*.c -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
+		"${objs[@]}" -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
 	cat "$OUT/build_$t.log"
 	return 1
 }
@@ -110,9 +147,21 @@ fuzz() {
 
 command -v "$CC" >/dev/null || { echo "no $CC: apt-get install clang" >&2; exit 1; }
 mkdir -p "$OUT"
+SHARED=("${PURE[@]}")
+for f in "$ROOT"/test/common/*.c; do SHARED+=("test/common/${f##*/}"); done
+build_objects || { bad "the shared objects did not compile"; echo "$passed passed, $failed failed"; exit 1; }
+# Links every target first (JOBS at a time), then replays or fuzzes each.
+for t in "${targets[@]}"; do
+	[ -f "$FUZZ/fuzz_$t.c" ] || continue
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	rm -f "$OUT/link_$t.rc"
+	(build "$t" >"$OUT/link_$t.out" 2>&1; echo $? >"$OUT/link_$t.rc") &
+done
+wait
 for t in "${targets[@]}"; do
 	[ -f "$FUZZ/fuzz_$t.c" ] || { bad "$t: no such target"; continue; }
-	if ! build "$t"; then
+	if [ "$(cat "$OUT/link_$t.rc" 2>/dev/null)" != 0 ]; then
+		cat "$OUT/link_$t.out"
 		bad "$t: build failed"
 		continue
 	fi
