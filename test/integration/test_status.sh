@@ -3,8 +3,8 @@
 # NOTIFY_SOCKET datagram listener. STATUS= says "not registered" before
 # snmpd is up; "IF-MIB refused" (never "registered") while snmpd serves its
 # own ifTable/ifXTable, with one clear error in the log (not four net-snmp
-# lines) and a retry every 30 s (3 s here: HOSTFLOWD_TEST_REFUSED_RETRY_S, a
-# test-only knob); "registered with" by itself once snmpd runs
+# lines) and a retry every 30 s (3 s here: the config's agentx_retry);
+# "registered with" by itself once snmpd runs
 # with -I -ifTable,ifXTable; the rows equal ifNumber; the sampled interfaces
 # and rates; per-collector datagram counts growing with traffic; snmpd's
 # stop reported within the limit; state changes never less than 1 s apart,
@@ -46,11 +46,10 @@ log_count() { grep -cF -- "$1" "$log"; }
 
 # snmpd is not up yet: hostflowd starts anyway and says so.
 HF_AGENTX=$HF_DIR/agentx.sock
-hf_conf "$conf" 'interface up0 alias "from-hostflowd"' "sample up0 rate 1" "sample nosuch0 rate 7" "polling_interval 0" \
-	"collector 127.0.0.1 $PORT"
 RETRY_S=3
-hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" HOSTFLOWD_TEST_REFUSED_RETRY_S=$RETRY_S \
-	"$HF_BIN" -f -d -c "$conf"
+hf_conf "$conf" 'interface up0 alias "from-hostflowd"' "sample up0 rate 1" "sample nosuch0 rate 7" "polling_interval 0" \
+	"collector 127.0.0.1 $PORT" "agentx_retry $RETRY_S"
+hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -d -c "$conf"
 HF_HOSTFLOWD_PID=$HF_LAST_PID
 t_check "READY=1 without snmpd" hf_wait_for 10 grep -q " READY=1$" "$notes"
 t_check "STATUS=not registered: AgentX master ... not reachable" \
