@@ -25,7 +25,7 @@
 #define UNIX_PATH_MAX  107  /* sizeof(sun_path) - 1 */
 #define U32_MAX        4294967295ULL
 
-enum single { S_AGENTX, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
+enum single { S_AGENTX, S_RETRY, S_MAP, S_ADDR, S_IFACE, S_SUBID, S_RATE, S_POLL,
 	      S_HEADER, S_USER, S_HOLD, S_HOLD_BYTES, S_CAPTURE, S_COUNT };
 
 struct parser {
@@ -561,6 +561,8 @@ static int d_capture(struct parser *p, int argc, struct confword *w)
 
 static const struct directive directives[] = {
 	DIR("agentx_socket", 1, 1, S_AGENTX, "agentx_socket PATH|unix:PATH|tcp:HOST:PORT", d_agentx),
+	NUM("agentx_retry", S_RETRY, "agentx_retry SECONDS (1..3600)", 1, CFG_MAX_AGENTX_RETRY,
+	    agentx_retry),
 	DIR("ifindex_map", 1, 1, S_MAP, "ifindex_map PATH", d_map),
 	DIR("interface", 1, 5, -1, "interface NAME [alias \"TEXT\"] [speed N[k|M|G]]", d_interface),
 	DIR("collector", 1, 2, -1, "collector HOST [PORT]", d_collector),
@@ -594,7 +596,7 @@ static int run_directive(struct parser *p, int argc, struct confword *w)
 			d = &directives[i];
 	if (!d || w[0].quoted)
 		return perr(p, "unknown directive '%s' (known: agentx_socket, "
-			    "ifindex_map, interface, collector, agent_address, "
+			    "agentx_retry, ifindex_map, interface, collector, agent_address, "
 			    "agent_interface, sub_agent_id, sampling_rate, "
 			    "polling_interval, header_bytes, sample, "
 			    "link_notifications, user, hold_samples, hold_bytes, "
@@ -733,6 +735,7 @@ static struct config *config_new(const char *name)
 	}
 	refcount_init(&cfg->refs);
 	hf_strlcpy(cfg->agentx_socket, CFG_DEFAULT_AGENTX, sizeof cfg->agentx_socket);
+	cfg->agentx_retry = CFG_DEFAULT_AGENTX_RETRY;
 	cfg->hold_samples = 1;
 	cfg->hold_bytes = CFG_DEFAULT_HOLD_BYTES;
 	cfg->capture = CFG_CAPTURE_AUTO;

@@ -15,6 +15,11 @@
 #include "base/refcount.h"
 
 #define CFG_DEFAULT_AGENTX     "/var/agentx/master"
+/* Seconds between retries of IF-MIB registrations the AgentX master refused
+ * (regwatch.c): each retry costs snmpd one Register per refused subtree, and
+ * an operator fixing snmpd waits at most this long; an hour bounds the wait. */
+#define CFG_DEFAULT_AGENTX_RETRY 30
+#define CFG_MAX_AGENTX_RETRY   3600
 #define CFG_DEFAULT_RATE       400
 #define CFG_DEFAULT_POLLING    20
 #define CFG_DEFAULT_HEADER     128
@@ -80,6 +85,7 @@ enum cfg_capture { CFG_CAPTURE_AUTO, CFG_CAPTURE_PACKET, CFG_CAPTURE_EBPF };
 struct config {
 	char *path;                  /* as given, for messages */
 	char agentx_socket[256];     /* default CFG_DEFAULT_AGENTX */
+	uint32_t agentx_retry;       /* s, CFG_DEFAULT_AGENTX_RETRY; read at start only */
 	char ifindex_map[4096];      /* "" = none */
 	int ifindex_map_line;
 	char user[64];               /* `user NAME`: drop to it when started as root; "" = stay */

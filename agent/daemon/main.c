@@ -441,7 +441,8 @@ static int start_running(struct daemon *d)
 	d->src.release = src_release;
 	d->src.counters = src_counters;
 	d->src.ctx = d;
-	d->agent = snmpagent_start(APP, d->cfg->agentx_socket, &d->src, err, sizeof err);
+	d->agent = snmpagent_start(APP, d->cfg->agentx_socket, (int)d->cfg->agentx_retry,
+				   &d->src, err, sizeof err);
 	if (!d->agent)
 		goto fail;
 	daemon_notify("READY=1");

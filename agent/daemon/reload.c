@@ -139,6 +139,11 @@ void reload_finish(struct reload *r, const struct config *running)
 		/* What runs is still the old socket: say so in later messages. */
 		hf_strlcpy(cfg->agentx_socket, running->agentx_socket, sizeof cfg->agentx_socket);
 	}
+	if (cfg->agentx_retry != running->agentx_retry) {
+		log_warn("reload", "agentx_retry changed to %u s: takes effect after a restart",
+			 (unsigned)cfg->agentx_retry);
+		cfg->agentx_retry = running->agentx_retry;
+	}
 	r->apply(r->ctx, cfg, map);
 	log_info("reload", "configuration reloaded from %s", r->path);
 	daemon_notify("READY=1");

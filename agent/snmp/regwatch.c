@@ -33,7 +33,7 @@ struct regwatch {
 	int error_logged;       /* the refusal was logged since the last success */
 	enum snmp_reg ticked; /* the state regwatch_tick saw last */
 	int64_t retry_at;       /* 0: no retry scheduled */
-	int retry_s;            /* REGWATCH_RETRY_MS, or the tests' shorter one */
+	int retry_s;            /* seconds between retries (agentx_retry) */
 };
 
 int regwatch_is_refusal(const char *msg)
@@ -93,25 +93,7 @@ static int on_session(int major, int minor, void *serverarg, void *clientarg)
 	return 0;
 }
 
-/* REGWATCH_RETRY_MS in seconds, or REGWATCH_RETRY_ENV's shorter value:
- * test-only (hostflowd(8), ENVIRONMENT), a test waits out one retry, not 30 s. */
-static int retry_seconds(void)
-{
-	const char *env = getenv(REGWATCH_RETRY_ENV);
-	char *end;
-	long v;
-
-	if (!env)
-		return REGWATCH_RETRY_MS / 1000;
-	v = strtol(env, &end, 10);
-	if (*env && !*end && v >= 1 && v <= REGWATCH_RETRY_MS / 1000)
-		return (int)v;
-	log_warn("agentx", "%s=%s ignored: not 1..%d seconds", REGWATCH_RETRY_ENV, env,
-		 REGWATCH_RETRY_MS / 1000);
-	return REGWATCH_RETRY_MS / 1000;
-}
-
-struct regwatch *regwatch_start(const char *agentx)
+struct regwatch *regwatch_start(const char *agentx, int retry_s)
 {
 	struct regwatch *rw = calloc(1, sizeof *rw);
 
@@ -120,7 +102,7 @@ struct regwatch *regwatch_start(const char *agentx)
 	hf_strlcpy(rw->agentx, agentx, sizeof rw->agentx);
 	rw->state = SNMP_REG_DOWN;
 	rw->since = time(NULL);
-	rw->retry_s = retry_seconds();
+	rw->retry_s = retry_s > 0 ? retry_s : 1;  /* never a retry per loop turn */
 	/* net-snmp frees a callback's client arg at shutdown: regwatch_stop()
 	 * takes these back first. */
 	netsnmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_REGISTER_OID,

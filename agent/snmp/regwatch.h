@@ -22,20 +22,16 @@ enum snmp_reg {
 	SNMP_REG_OK,          /* every IF-MIB subtree accepted by the master */
 	SNMP_REG_REFUSED,     /* the master refused one or more (snmpd's own IF-MIB) */
 };
-/* How often refused registrations are tried again. */
-#define REGWATCH_RETRY_MS 30000
-/* Test-only: seconds (1..30) in place of REGWATCH_RETRY_MS, so that
- * test_status.sh need not wait 30 s for one retry; hostflowd(8) ENVIRONMENT. */
-#define REGWATCH_RETRY_ENV "HOSTFLOWD_TEST_REFUSED_RETRY_S"
 /* Where the package puts the snmpd drop-in that disables snmpd's IF-MIB. */
 #define REGWATCH_DROPIN_EXAMPLE "/usr/share/doc/hostflow/examples/snmpd.service.d-hostflow.conf"
 #define REGWATCH_DROPIN "/etc/systemd/system/snmpd.service.d/hostflow.conf"
 
 struct regwatch;
 
-/* Registers the callbacks; call before init_snmp(). NULL: out of memory.
- * Stop it before snmp_shutdown(). */
-struct regwatch *regwatch_start(const char *agentx);
+/* Registers the callbacks; call before init_snmp(). Refused registrations
+ * are tried again every retry_s seconds (>= 1: hostflowd.conf's
+ * agentx_retry). NULL: out of memory. Stop it before snmp_shutdown(). */
+struct regwatch *regwatch_start(const char *agentx, int retry_s);
 void regwatch_stop(struct regwatch *rw);
 
 /* For snmpagent.c's net-snmp log callback: returns 1 when msg is a registration
@@ -47,7 +43,7 @@ int regwatch_log_message(struct regwatch *rw, const char *msg);
 enum snmp_reg regwatch_state(struct regwatch *rw, time_t *since);
 
 /* From the agent loop: logs state changes of the refusal, and retries
- * refused registrations every REGWATCH_RETRY_MS (the AgentX Register of
+ * refused registrations every retry_s seconds (the AgentX Register of
  * those subtrees again; never an Unregister, see regwatch.c). Returns the
  * monotonic time it wants to run again. */
 int64_t regwatch_tick(struct regwatch *rw, int64_t now_ms);

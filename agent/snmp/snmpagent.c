@@ -101,7 +101,7 @@ static void announce(struct snmpagent *a)
 	a->announced = state;
 }
 
-struct snmpagent *snmpagent_start(const char *app, const char *socket,
+struct snmpagent *snmpagent_start(const char *app, const char *socket, int retry_s,
 				  struct ifmib_source *src, char *err, size_t errlen)
 {
 	struct snmpagent *a = calloc(1, sizeof *a);
@@ -141,7 +141,7 @@ struct snmpagent *snmpagent_start(const char *app, const char *socket,
 	/* init_agent() resets it; 0 would mean never reconnecting. */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
 			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL, SNMPAGENT_PING_S);
-	a->rw = regwatch_start(a->socket);
+	a->rw = regwatch_start(a->socket, retry_s);
 	a->notify = notify_new();
 	if (!a->rw || !a->notify || ifmib_register(src) < 0)
 		goto fail;

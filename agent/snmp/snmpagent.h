@@ -21,8 +21,10 @@ struct snmpagent;
 
 /* Sets net-snmp up as subagent APP of the master at socket (copied: a change
  * needs a restart), registers IF-MIB served from src, and tries the first
- * connection. NULL with a message in err on failure (net-snmp shut down). */
-struct snmpagent *snmpagent_start(const char *app, const char *socket,
+ * connection; registrations the master refuses are tried again every
+ * retry_s seconds (regwatch.h). NULL with a message in err on failure
+ * (net-snmp shut down). */
+struct snmpagent *snmpagent_start(const char *app, const char *socket, int retry_s,
 				  struct ifmib_source *src, char *err, size_t errlen);
 /* Waits in one select() for net-snmp's fds and fds[0..n-1], at most limit
  * (net-snmp's own timers may wake it earlier). ready[i] is set to 1 for each

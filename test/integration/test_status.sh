@@ -3,8 +3,9 @@
 # NOTIFY_SOCKET datagram listener. STATUS= says "not registered" before
 # snmpd is up; "IF-MIB refused" (never "registered") while snmpd serves its
 # own ifTable/ifXTable, with one clear error in the log (not four net-snmp
-# lines) and a retry every 30 s (3 s here: HOSTFLOWD_TEST_REFUSED_RETRY_S, a
-# test-only knob); "registered with" by itself once snmpd runs
+# lines) and a retry every 30 s (3 s here: the config's agentx_retry, which
+# a SIGHUP leaves as it was, with a warning); "registered with" by itself
+# once snmpd runs
 # with -I -ifTable,ifXTable; the rows equal ifNumber; the sampled interfaces
 # and rates; per-collector datagram counts growing with traffic; snmpd's
 # stop reported within the limit; state changes never less than 1 s apart,
@@ -46,11 +47,11 @@ log_count() { grep -cF -- "$1" "$log"; }
 
 # snmpd is not up yet: hostflowd starts anyway and says so.
 HF_AGENTX=$HF_DIR/agentx.sock
-hf_conf "$conf" 'interface up0 alias "from-hostflowd"' "sample up0 rate 1" "sample nosuch0 rate 7" "polling_interval 0" \
-	"collector 127.0.0.1 $PORT"
 RETRY_S=3
-hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" HOSTFLOWD_TEST_REFUSED_RETRY_S=$RETRY_S \
-	"$HF_BIN" -f -d -c "$conf"
+conf_lines=('interface up0 alias "from-hostflowd"' "sample up0 rate 1" "sample nosuch0 rate 7"
+	"polling_interval 0" "collector 127.0.0.1 $PORT")
+hf_conf "$conf" "${conf_lines[@]}" "agentx_retry $RETRY_S"
+hf_bg "$A" "$log" env NOTIFY_SOCKET="$sock" "$HF_BIN" -f -d -c "$conf"
 HF_HOSTFLOWD_PID=$HF_LAST_PID
 t_check "READY=1 without snmpd" hf_wait_for 10 grep -q " READY=1$" "$notes"
 t_check "STATUS=not registered: AgentX master ... not reachable" \
@@ -80,6 +81,16 @@ t_check "it retries within $((RETRY_S + 5)) s" hf_wait_for $((RETRY_S + 5)) grep
 t_check "the retry is refused too, quietly: still one error" sh -c \
 	"[ $(log_count 'error: agentx: IF-MIB refused') -eq 1 ] && ! grep -q 'cannot register the IF-MIB' '$log'"
 t_check "still refused after the retry" status_has "IF-MIB refused"
+# A reload does not change the interval (read at start, like agentx_socket):
+# it says so, and the retries keep the running one.
+hf_conf "$conf" "${conf_lines[@]}" "agentx_retry 3600"
+retries() { grep -c "registering [0-9]* refused IF-MIB subtrees\{0,1\} again" "$log"; }
+before_hup=$(retries)
+kill -HUP "$HF_HOSTFLOWD_PID"
+t_check "SIGHUP with agentx_retry changed: a warning that it takes a restart" \
+	hf_wait_for 5 grep -q "warning: reload: agentx_retry changed to 3600 s: takes effect after a restart" "$log"
+more_retries() { (($(retries) > before_hup)); }
+t_check "and the retries go on every $RETRY_S s" hf_wait_for $((RETRY_S + 5)) more_retries
 # A retry sends Register only: an Unregister would remove snmpd's own
 # registration (the master matches it by OID, not session) and take over.
 up0=$(ip -n "$A" -j link show dev up0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')

@@ -50,6 +50,7 @@ START_TEST(t_defaults)
 	struct config *cfg = parse_ok("");
 
 	ck_assert_str_eq(cfg->agentx_socket, CFG_DEFAULT_AGENTX);
+	ck_assert_uint_eq(cfg->agentx_retry, 30);
 	ck_assert_str_eq(cfg->ifindex_map, "");
 	ck_assert_str_eq(cfg->user, "");
 	ck_assert_str_eq(cfg->agent_interface, "");
@@ -73,6 +74,7 @@ START_TEST(t_all_directives)
 		"\n"
 		"   \t\n"
 		"agentx_socket unix:/run/agentx/master  # trailing comment\n"
+		"agentx_retry 3600\n"
 		"ifindex_map /etc/hostflow/interfaces.map\n"
 		"sub_agent_id 4294967295\r\n"
 		"sampling_rate 4294967295\n"
@@ -83,7 +85,8 @@ START_TEST(t_all_directives)
 
 	ck_assert_str_eq(cfg->agentx_socket, "unix:/run/agentx/master");
 	ck_assert_str_eq(cfg->ifindex_map, "/etc/hostflow/interfaces.map");
-	ck_assert_int_eq(cfg->ifindex_map_line, 5);
+	ck_assert_int_eq(cfg->ifindex_map_line, 6);
+	ck_assert_uint_eq(cfg->agentx_retry, 3600);
 	ck_assert_uint_eq(cfg->sub_agent_id, 4294967295u);
 	ck_assert_uint_eq(cfg->sampling_rate, 4294967295u);
 	ck_assert_uint_eq(cfg->polling_interval, 0);
@@ -125,6 +128,19 @@ START_TEST(t_agentx_forms)
 		ck_assert_str_eq(cfg->agentx_socket, good[i]);
 		config_free(cfg);
 	}
+}
+END_TEST
+
+/* agentx_retry's low end: 1 s is accepted (test_status.sh runs on 3). */
+START_TEST(t_agentx_retry)
+{
+	struct config *cfg = parse_ok("agentx_retry 1  # seconds\n");
+
+	ck_assert_uint_eq(cfg->agentx_retry, 1);
+	config_free(cfg);
+	cfg = parse_ok("agentx_retry 3\n");
+	ck_assert_uint_eq(cfg->agentx_retry, 3);
+	config_free(cfg);
 }
 END_TEST
 
@@ -595,6 +611,16 @@ static const struct {
 	{ "header_bytes 0\n", "t.conf:1: header_bytes: '0' is out of range; allowed 1..256" },
 	{ "header_bytes 257\n", "header_bytes: '257' is out of range" },
 	{ "header_bytes 64\nheader_bytes 64\n", "t.conf:2: header_bytes: already set on line 1" },
+	{ "agentx_retry 0\n", "t.conf:1: agentx_retry: '0' is out of range; allowed 1..3600" },
+	{ "agentx_retry 3601\n", "t.conf:1: agentx_retry: '3601' is out of range; allowed 1..3600" },
+	{ "agentx_retry 4294967296\n", "t.conf:1: agentx_retry: '4294967296' is out of range; allowed 1..3600" },
+	{ "agentx_retry -1\n", "t.conf:1: agentx_retry: '-1' is out of range (negative); allowed 1..3600" },
+	{ "agentx_retry 30s\n", "t.conf:1: agentx_retry: '30s' is not a number (decimal digits only); allowed 1..3600" },
+	{ "agentx_retry\n", "t.conf:1: agentx_retry: missing argument (usage: agentx_retry SECONDS (1..3600))" },
+	{ "agentx_retry 30 60\n", "t.conf:1: agentx_retry: extra argument '60' (usage: agentx_retry SECONDS" },
+	{ "agentx_retry \"30\"\n", "t.conf:1: agentx_retry: quotes are only allowed" },
+	{ "agentx_retry 30\n\nagentx_retry 30\n", "t.conf:3: agentx_retry: already set on line 1" },
+	{ "agentx_retries 30\n", "t.conf:1: unknown directive 'agentx_retries' (known: agentx_socket, agentx_retry," },
 	{ "agentx_socket\n", "t.conf:1: agentx_socket: missing argument" },
 	{ "agentx_socket relative/path\n", "t.conf:1: agentx_socket: 'relative/path' is not an absolute path" },
 	{ "agentx_socket unix:relative\n", "agentx_socket: 'unix:relative' is not an absolute path" },
@@ -950,6 +976,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, t_all_directives);
 	tcase_add_test(tc, t_agent_v6_and_interface);
 	tcase_add_test(tc, t_agentx_forms);
+	tcase_add_test(tc, t_agentx_retry);
 	tcase_add_test(tc, t_interface);
 	tcase_add_test(tc, t_alias_64);
 	tcase_add_test(tc, t_collectors);
