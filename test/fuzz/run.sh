@@ -23,7 +23,9 @@ ALL_TARGETS=(config ifmap sflow import_hsflowd import_pmacctd bpfprog frame fib 
 read -r -a PURE <<<"$(make -s -C "$ROOT" --no-print-directory print-PURE_SRC)"
 [ ${#PURE[@]} -gt 0 ] || { echo "fuzz: cannot read PURE_SRC from the Makefile" >&2; exit 1; }
 CC=${FUZZ_CC:-clang}
-CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+# The shared objects get libFuzzer's coverage without its main
+# (fuzzer-no-link); each target links with it.
+CFLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 	-fno-sanitize-recover=undefined -Iagent -I"$FUZZ" -I"$ROOT/test/common" -D_GNU_SOURCE -std=gnu11
 	-Wall -Wextra)
 # Leaks are findings; a report must abort rather than scroll past.
@@ -47,7 +49,6 @@ bad() { failed=$((failed + 1)); echo "FAIL $*"; }
 # per core): each target then compiles only its own fuzz_T.c and links.
 OBJ=$OUT/obj
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-OBJ_CFLAGS=("${CFLAGS[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}")
 
 # The object of source $1.
 obj_of() { local o=${1//\//_}; echo "$OBJ/${o%.c}.o"; }
@@ -68,7 +69,7 @@ build_objects() {
 		[ -f "$o" ] && [ ! "$ROOT/$s" -nt "$o" ] && [ ! "$hdr" -nt "$o" ] && continue
 		rm -f "$o"
 		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-		(cd "$ROOT" && "$CC" "${OBJ_CFLAGS[@]}" -c -o "$o.tmp" "$s" >"$o.log" 2>&1 &&
+		(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c -o "$o.tmp" "$s" >"$o.log" 2>&1 &&
 			mv "$o.tmp" "$o") &
 	done
 	wait
@@ -85,13 +86,14 @@ build() {
 	local t=$1 bin=$OUT/fuzz_$1 f objs=()
 	for f in "${SHARED[@]}"; do objs+=("$(obj_of "$f")"); done
 	if [ -x "$bin" ]; then
-		for f in "$FUZZ/fuzz_$t.c" "$FUZZ/fuzz_check.h" "$(newest_header)" "${objs[@]}"; do
+		# A newer header made the objects newer too (build_objects).
+		for f in "$FUZZ/fuzz_$t.c" "${objs[@]}"; do
 			[ "$f" -nt "$bin" ] && break
 			f=
 		done
 		[ -z "$f" ] && return 0
 	fi
-	(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -o "$bin.tmp" "$FUZZ/fuzz_$t.c" \
+	(cd "$ROOT" && "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -o "$bin.tmp" "$FUZZ/fuzz_$t.c" \
 		"${objs[@]}" -lpcap) >"$OUT/build_$t.log" 2>&1 && mv "$bin.tmp" "$bin" && return 0
 	cat "$OUT/build_$t.log"
 	return 1
