@@ -19,11 +19,8 @@ dec=$HF_DIR/lo.txt
 # once its reader takes it, and one its queue had no room for as tx_dropped,
 # both after the capture saw it (beside a CPU hog, rx + tx fell 10,000 short
 # of the samples' count once). Received ones are counted as they go up.
-tun_seen() {
-	local d=/sys/class/net/$2/statistics
-	ip netns exec "$1" sh -c "echo \$((\$(cat $d/rx_packets) + \$(cat $d/tx_packets) + \$(cat $d/tx_dropped)))"
-}
 tun_dropped() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_dropped"; }
+tun_seen() { echo $(($(sf_pkts "$1" "$2") + $(tun_dropped "$1" "$2"))); }
 
 hf_ns_add "$A" || hf_die "namespace"
 hf_tun "$A" tun0 || hf_die "tun"
